@@ -1,0 +1,128 @@
+// Package alert decodes Alertmanager webhook notifications and builds the
+// normalized Group every later stage works on: Alertmanager's template data
+// plus bridge-computed views (HertzBeat-style records today; the API7, Coroot
+// and AMMDS views hang off the same Group).
+package alert
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/prometheus/alertmanager/template"
+	"github.com/prometheus/common/model"
+)
+
+// Version is the Alertmanager webhook payload version the bridge accepts.
+const Version = "4"
+
+// Message is the Alertmanager webhook payload (version 4), with the same
+// JSON shape Alertmanager's webhook notifier sends.
+type Message struct {
+	template.Data
+	Version         string `json:"version"`
+	GroupKey        string `json:"groupKey"`
+	TruncatedAlerts uint64 `json:"truncatedAlerts"`
+}
+
+// InvalidError reports a payload that can never be accepted, whatever the
+// number of retries: the caller's mistake. Its message names the problem.
+type InvalidError struct{ Msg string }
+
+func (e *InvalidError) Error() string { return e.Msg }
+
+func invalid(format string, args ...any) error {
+	return &InvalidError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// IsInvalid reports whether err is an *InvalidError.
+func IsInvalid(err error) bool {
+	var ie *InvalidError
+	return errors.As(err, &ie)
+}
+
+// Decode reads and validates one webhook payload. Validation errors are
+// *InvalidError; errors from the reader itself (for example a body over the
+// size limit) are returned as they are so the caller can map them.
+func Decode(r io.Reader) (*Message, error) {
+	var m Message
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&m); err != nil {
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syn):
+			return nil, invalid("malformed JSON at byte %d: %v", syn.Offset, err)
+		case errors.As(err, &typ):
+			return nil, invalid("malformed payload: field %q must be %s, got %s", typ.Field, typ.Type, typ.Value)
+		case errors.Is(err, io.EOF):
+			return nil, invalid("empty body: expected an Alertmanager webhook payload")
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return nil, invalid("malformed JSON: unexpected end of body")
+		}
+		if strings.HasPrefix(err.Error(), "json:") || strings.HasPrefix(err.Error(), "parsing time") {
+			return nil, invalid("malformed payload: %v", err)
+		}
+		return nil, err
+	}
+	if dec.More() {
+		return nil, invalid("malformed JSON: trailing data after the payload")
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// Validate checks the fields the bridge relies on and fills fingerprints
+// that a hand-written payload left out.
+func (m *Message) Validate() error {
+	if m.Version != Version {
+		if m.Version == "" {
+			return invalid("missing version: expected %q", Version)
+		}
+		return invalid("unsupported version %q: expected %q", m.Version, Version)
+	}
+	if strings.TrimSpace(m.GroupKey) == "" {
+		return invalid("missing groupKey")
+	}
+	if m.Status != "" && m.Status != string(model.AlertFiring) && m.Status != string(model.AlertResolved) {
+		return invalid("status %q: must be firing or resolved", m.Status)
+	}
+	if len(m.Alerts) == 0 {
+		return invalid("alerts: the group has no alerts")
+	}
+	for i := range m.Alerts {
+		a := &m.Alerts[i]
+		switch a.Status {
+		case string(model.AlertFiring), string(model.AlertResolved):
+		case "":
+			return invalid("alerts[%d].status: missing (firing or resolved)", i)
+		default:
+			return invalid("alerts[%d].status %q: must be firing or resolved", i, a.Status)
+		}
+		if len(a.Labels) == 0 {
+			return invalid("alerts[%d].labels: an alert needs at least one label", i)
+		}
+		if a.Fingerprint == "" {
+			a.Fingerprint = labelSet(a.Labels).Fingerprint().String()
+		}
+	}
+	if m.Status == "" {
+		m.Status = string(model.AlertResolved)
+		if len(m.Alerts.Firing()) > 0 {
+			m.Status = string(model.AlertFiring)
+		}
+	}
+	return nil
+}
+
+func labelSet(kv template.KV) model.LabelSet {
+	ls := make(model.LabelSet, len(kv))
+	for k, v := range kv {
+		ls[model.LabelName(k)] = model.LabelValue(v)
+	}
+	return ls
+}

@@ -1,0 +1,208 @@
+package alert
+
+import (
+	"hash/fnv"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/prometheus/alertmanager/template"
+	"github.com/prometheus/common/model"
+)
+
+// HertzBeat priorities and statuses.
+const (
+	PriorityHigh    = 0
+	PriorityMedium  = 1
+	PriorityLow     = 2
+	StatusFiring    = 0
+	StatusResolved  = 2
+	hertzbeatLayout = "2006-01-02T15:04:05"
+)
+
+// DefaultPriorities maps common severity label values to HertzBeat
+// priorities. Values not listed get PriorityLow.
+func DefaultPriorities() map[string]int {
+	return map[string]int{
+		"critical": PriorityHigh, "emergency": PriorityHigh, "high": PriorityHigh, "page": PriorityHigh,
+		"error": PriorityMedium, "major": PriorityMedium, "medium": PriorityMedium,
+		"warning": PriorityLow, "minor": PriorityLow, "low": PriorityLow, "info": PriorityLow,
+	}
+}
+
+// Record is one alert in HertzBeat's alert record shape.
+type Record struct {
+	// ID identifies one alert occurrence (fingerprint + startsAt), the same
+	// across every notification that carries it. It fits in 53 bits so
+	// JavaScript consumers read it exactly.
+	ID int64 `json:"id"`
+	// Target is the alertname, prefixed by the job label when present
+	// ("node/HighCPU").
+	Target string `json:"target"`
+	// AlertDefineID identifies the alerting rule: alertname plus the rule
+	// expression from the generator URL, so it is stable across Prometheus
+	// replicas.
+	AlertDefineID int64 `json:"alertDefineId"`
+	// Priority: 0 high, 1 medium, 2 low, from the severity label.
+	Priority int `json:"priority"`
+	// Content is the summary, description or message annotation (the first
+	// present), else the alertname.
+	Content string `json:"content"`
+	// Status: 0 firing, 2 resolved, from the alert's own status.
+	Status int `json:"status"`
+	// Times counts the notifications that carried this alert, kept across
+	// restarts.
+	Times            int64             `json:"times"`
+	FirstTriggerTime int64             `json:"firstTriggerTime"`
+	LastTriggerTime  int64             `json:"lastTriggerTime"`
+	Tags             map[string]string `json:"tags"`
+	// GmtCreate is when the bridge first saw the alert; GmtUpdate is this
+	// notification. Both are local date-times in the configured time zone,
+	// formatted as HertzBeat does (2006-01-02T15:04:05).
+	GmtCreate string `json:"gmtCreate"`
+	GmtUpdate string `json:"gmtUpdate"`
+}
+
+// Seen is what the bridge remembers of one alert across notifications.
+type Seen struct {
+	Times     int64
+	FirstSeen time.Time
+}
+
+// Recorder persists the per-alert counters behind Record.Times and
+// GmtCreate. Touch counts one more notification for every id (ids may
+// repeat only if the caller passes them twice) and returns the updated
+// state in the same order. It must be durable before it returns.
+type Recorder interface {
+	Touch(ids []int64, now time.Time) ([]Seen, error)
+}
+
+// Builder turns validated messages into Groups.
+type Builder struct {
+	SeverityLabel string
+	Priorities    map[string]int
+	Location      *time.Location
+	// ExternalURL, when set, replaces the Alertmanager's externalURL (for
+	// links that must point somewhere users can reach).
+	ExternalURL string
+	Recorder    Recorder
+}
+
+// Build normalizes m received at now. It fails only if the Recorder fails.
+func (b *Builder) Build(m *Message, now time.Time) (*Group, error) {
+	g := &Group{Data: m.Data, GroupKey: m.GroupKey, TruncatedAlerts: m.TruncatedAlerts, ReceivedAt: now}
+	if b.ExternalURL != "" {
+		g.ExternalURL = b.ExternalURL
+	}
+	ids := make([]int64, len(m.Alerts))
+	for i, a := range m.Alerts {
+		ids[i] = RecordID(a)
+	}
+	seen := make([]Seen, len(ids))
+	if b.Recorder != nil {
+		var err error
+		if seen, err = b.Recorder.Touch(ids, now); err != nil {
+			return nil, err
+		}
+	}
+	g.Records = make([]Record, len(m.Alerts))
+	for i, a := range m.Alerts {
+		g.Records[i] = b.record(a, ids[i], seen[i], now)
+	}
+	return g, nil
+}
+
+func (b *Builder) record(a template.Alert, id int64, seen Seen, now time.Time) Record {
+	loc := b.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	first := seen.FirstSeen
+	if first.IsZero() {
+		first = now
+	}
+	r := Record{
+		ID:               id,
+		Target:           recordTarget(a.Labels),
+		AlertDefineID:    RuleID(a),
+		Priority:         b.priority(a.Labels),
+		Content:          content(a),
+		Status:           StatusFiring,
+		Times:            seen.Times,
+		FirstTriggerTime: a.StartsAt.UnixMilli(),
+		LastTriggerTime:  now.UnixMilli(),
+		Tags:             map[string]string(a.Labels),
+		GmtCreate:        first.In(loc).Format(hertzbeatLayout),
+		GmtUpdate:        now.In(loc).Format(hertzbeatLayout),
+	}
+	if a.Status == string(model.AlertResolved) {
+		r.Status = StatusResolved
+		if !a.EndsAt.IsZero() {
+			r.LastTriggerTime = a.EndsAt.UnixMilli()
+		}
+	}
+	if a.StartsAt.IsZero() {
+		r.FirstTriggerTime = first.UnixMilli()
+	}
+	return r
+}
+
+func (b *Builder) priority(labels template.KV) int {
+	label := b.SeverityLabel
+	if label == "" {
+		label = "severity"
+	}
+	prios := b.Priorities
+	if prios == nil {
+		prios = DefaultPriorities()
+	}
+	if p, ok := prios[strings.ToLower(labels[label])]; ok {
+		return p
+	}
+	return PriorityLow
+}
+
+func recordTarget(labels template.KV) string {
+	name := labels[model.AlertNameLabel]
+	if job := labels["job"]; job != "" {
+		return job + "/" + name
+	}
+	return name
+}
+
+func content(a template.Alert) string {
+	for _, k := range []string{"summary", "description", "message"} {
+		if v := strings.TrimSpace(a.Annotations[k]); v != "" {
+			return v
+		}
+	}
+	return a.Labels[model.AlertNameLabel]
+}
+
+// jsSafe keeps ids within JavaScript's exact integer range.
+const jsSafe = 1<<53 - 1
+
+// RecordID is the stable id of one alert occurrence: its fingerprint and
+// start time.
+func RecordID(a template.Alert) int64 {
+	return hash(a.Fingerprint, a.StartsAt.UTC().Format(time.RFC3339Nano))
+}
+
+// RuleID is the stable id of the alerting rule behind a: its alertname and,
+// when the generator URL carries one, the rule expression (g0.expr).
+func RuleID(a template.Alert) int64 {
+	expr := ""
+	if u, err := url.Parse(a.GeneratorURL); err == nil {
+		expr = u.Query().Get("g0.expr")
+	}
+	return hash(a.Labels[model.AlertNameLabel], expr)
+}
+
+func hash(parts ...string) int64 {
+	h := fnv.New64a()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return int64(h.Sum64() & jsSafe)
+}

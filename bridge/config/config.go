@@ -1,0 +1,473 @@
+// Package config holds the YAML configuration: types, defaults, strict
+// decoding (an unknown key is an error naming its path and line) and
+// validation with field paths. Every exported type validates itself; Load
+// returns a Config that is ready to build a runtime from.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/prometheus/alertmanager/matcher/parse"
+	"github.com/prometheus/alertmanager/pkg/labels"
+	commoncfg "github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
+
+	"github.com/alertbridge/alertbridge/bridge/alert"
+	"github.com/alertbridge/alertbridge/bridge/notify/registry"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Global    Global    `yaml:"global"`
+	Templates []string  `yaml:"templates"`
+	Targets   []*Target `yaml:"targets"`
+
+	// Dir is the folder relative paths resolve against (the file's folder).
+	Dir string `yaml:"-"`
+	// Location is the parsed global.timezone.
+	Location *time.Location `yaml:"-"`
+}
+
+// Global holds settings every target inherits.
+type Global struct {
+	// Timeout bounds one delivery attempt.
+	Timeout model.Duration `yaml:"timeout"`
+	Retry   Retry          `yaml:"retry"`
+	// Timezone is an IANA name for rendered times; default UTC.
+	Timezone string `yaml:"timezone"`
+	// ExternalURL replaces the Alertmanager externalURL in links.
+	ExternalURL string `yaml:"external_url"`
+	// SeverityLabel is the label priorities are read from.
+	SeverityLabel string `yaml:"severity_label"`
+	// Priorities maps severity values to HertzBeat priorities (0, 1, 2),
+	// merged over the built-in map.
+	Priorities map[string]int `yaml:"priorities"`
+}
+
+// Retry is the retry schedule: exponential backoff from Interval, doubling,
+// capped at MaxInterval, with jitter, for at most Attempts attempts.
+type Retry struct {
+	Attempts    int            `yaml:"attempts"`
+	Interval    model.Duration `yaml:"interval"`
+	MaxInterval model.Duration `yaml:"max_interval"`
+}
+
+// Verify is a success check on a target's responses.
+type Verify struct {
+	Status       []int  `yaml:"status"`
+	BodyContains string `yaml:"body_contains"`
+}
+
+// Target is one destination.
+type Target struct {
+	Name        string `yaml:"name"`
+	Type        string `yaml:"type"`
+	Description string `yaml:"description"`
+	// Enabled defaults to true.
+	Enabled *bool `yaml:"enabled"`
+	// URL is the webhook URL (it carries credentials); or URLFile, read at
+	// load time.
+	URL     commoncfg.Secret `yaml:"url"`
+	URLFile string           `yaml:"url_file"`
+	// Secret is the signing secret; or SecretFile.
+	Secret     commoncfg.Secret `yaml:"secret"`
+	SecretFile string           `yaml:"secret_file"`
+	// Match lists Alertmanager matchers; all must hold for an alert to
+	// select the target.
+	Match []string `yaml:"match"`
+	// SendResolved defaults to true; false drops resolved alerts.
+	SendResolved *bool `yaml:"send_resolved"`
+	// MaxAlerts caps the alerts in one message (0: no cap).
+	MaxAlerts int `yaml:"max_alerts"`
+	// Template is the body template text; or TemplateFile.
+	Template     string `yaml:"template"`
+	TemplateFile string `yaml:"template_file"`
+	// Headers are extra request headers; values are templates.
+	Headers    map[string]string          `yaml:"headers"`
+	HTTPConfig commoncfg.HTTPClientConfig `yaml:"http_config"`
+	Timeout    model.Duration             `yaml:"timeout"`
+	Retry      *Retry                     `yaml:"retry"`
+	Verify     *Verify                    `yaml:"verify"`
+
+	// Extra holds the type-specific keys, decoded into Options.
+	Extra map[string]any `yaml:",inline"`
+
+	// Set by Load:
+	Matchers labels.Matchers `yaml:"-"`
+	// Options is the decoded type-specific options struct (or nil).
+	Options any `yaml:"-"`
+	// BodyText is the body template from Template or TemplateFile.
+	BodyText string `yaml:"-"`
+}
+
+// IsEnabled reports whether the target takes deliveries.
+func (t *Target) IsEnabled() bool { return t.Enabled == nil || *t.Enabled }
+
+// SendsResolved reports whether resolved alerts go to the target.
+func (t *Target) SendsResolved() bool { return t.SendResolved == nil || *t.SendResolved }
+
+// Defaults.
+var (
+	DefaultTimeout = model.Duration(10 * time.Second)
+	DefaultRetry   = Retry{Attempts: 10, Interval: model.Duration(time.Second), MaxInterval: model.Duration(2 * time.Minute)}
+)
+
+// Load reads, decodes and validates a configuration file.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := Parse(b, filepath.Dir(abs))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Parse decodes and validates configuration bytes; dir is the folder
+// relative paths resolve against.
+func Parse(b []byte, dir string) (*Config, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return nil, err
+	}
+	cfg := &Config{Dir: dir}
+	if len(doc.Content) == 0 {
+		return nil, errors.New("empty configuration")
+	}
+	if errs := unknownKeys(&doc, reflect.TypeOf(cfg), ""); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if err := doc.Decode(cfg); err != nil {
+		return nil, err
+	}
+	if err := cfg.validate(targetNodes(&doc)); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// targetNodes returns the YAML nodes of the targets list, for
+// type-specific decoding with line numbers.
+func targetNodes(doc *yaml.Node) []*yaml.Node {
+	root := doc.Content[0]
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "targets" && root.Content[i+1].Kind == yaml.SequenceNode {
+			return root.Content[i+1].Content
+		}
+	}
+	return nil
+}
+
+func (c *Config) validate(nodes []*yaml.Node) error {
+	var errs []error
+	if err := c.Global.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	loc, err := time.LoadLocation(c.Global.Timezone)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("global.timezone: %w", err))
+	}
+	c.Location = loc
+	for i, g := range c.Templates {
+		if !filepath.IsAbs(g) {
+			c.Templates[i] = filepath.Join(c.Dir, g)
+		}
+		if _, err := filepath.Glob(c.Templates[i]); err != nil {
+			errs = append(errs, fmt.Errorf("templates[%d]: %w", i, err))
+		}
+	}
+	if len(c.Targets) == 0 {
+		errs = append(errs, errors.New("targets: at least one target is required"))
+	}
+	seen := map[string]int{}
+	for i, t := range c.Targets {
+		path := fmt.Sprintf("targets[%d]", i)
+		if t == nil {
+			errs = append(errs, fmt.Errorf("%s: empty target", path))
+			continue
+		}
+		if t.Name != "" {
+			path = fmt.Sprintf("targets[%d] (%s)", i, t.Name)
+			if j, dup := seen[t.Name]; dup {
+				errs = append(errs, fmt.Errorf("%s.name: %q is already used by targets[%d]", path, t.Name, j))
+			}
+			seen[t.Name] = i
+		}
+		var node *yaml.Node
+		if i < len(nodes) {
+			node = nodes[i]
+		}
+		if err := t.validate(path, c, node); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (g *Global) validate() error {
+	var errs []error
+	if g.Timeout == 0 {
+		g.Timeout = DefaultTimeout
+	}
+	if g.Timeout < 0 {
+		errs = append(errs, errors.New("global.timeout: must be positive"))
+	}
+	g.Retry = g.Retry.withDefaults(DefaultRetry)
+	if err := g.Retry.validate("global.retry"); err != nil {
+		errs = append(errs, err)
+	}
+	if g.Timezone == "" {
+		g.Timezone = "UTC"
+	}
+	if g.ExternalURL != "" {
+		if err := checkHTTPURL(g.ExternalURL); err != nil {
+			errs = append(errs, fmt.Errorf("global.external_url: %w", err))
+		}
+	}
+	if g.SeverityLabel == "" {
+		g.SeverityLabel = "severity"
+	}
+	prios := alert.DefaultPriorities()
+	for k, v := range g.Priorities {
+		if v < alert.PriorityHigh || v > alert.PriorityLow {
+			errs = append(errs, fmt.Errorf("global.priorities.%s: %d is not a priority (0 high, 1 medium, 2 low)", k, v))
+		}
+		prios[strings.ToLower(k)] = v
+	}
+	g.Priorities = prios
+	return errors.Join(errs...)
+}
+
+func (r Retry) withDefaults(d Retry) Retry {
+	if r.Attempts == 0 {
+		r.Attempts = d.Attempts
+	}
+	if r.Interval == 0 {
+		r.Interval = d.Interval
+	}
+	if r.MaxInterval == 0 {
+		r.MaxInterval = d.MaxInterval
+	}
+	return r
+}
+
+func (r Retry) validate(path string) error {
+	var errs []error
+	if r.Attempts < 1 {
+		errs = append(errs, fmt.Errorf("%s.attempts: must be at least 1", path))
+	}
+	if r.Interval <= 0 {
+		errs = append(errs, fmt.Errorf("%s.interval: must be positive", path))
+	}
+	if r.MaxInterval < r.Interval {
+		errs = append(errs, fmt.Errorf("%s.max_interval: must not be below interval (%s)", path, r.Interval))
+	}
+	return errors.Join(errs...)
+}
+
+var (
+	nameRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+	headerRE = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+)
+
+// commonKeys are the target keys every type shares; the rest belong to the
+// type.
+var commonKeys = func() map[string]bool {
+	f, _ := yamlFields(reflect.TypeOf(Target{}))
+	m := map[string]bool{}
+	for k := range f {
+		m[k] = true
+	}
+	return m
+}()
+
+func (t *Target) validate(path string, c *Config, node *yaml.Node) error {
+	var errs []error
+	fail := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s.%s: %s", path, field, fmt.Sprintf(format, args...)))
+	}
+	switch {
+	case t.Name == "":
+		fail("name", "required")
+	case !nameRE.MatchString(t.Name):
+		fail("name", "%q must be URL-safe: letters, digits, '_', '.', '-', starting with a letter or digit", t.Name)
+	}
+	in, canonical, ok := registry.Lookup(t.Type)
+	switch {
+	case t.Type == "":
+		fail("type", "required (one of %s)", strings.Join(registry.Types(), ", "))
+	case !ok:
+		fail("type", "unknown type %q (one of %s)", t.Type, strings.Join(registry.Types(), ", "))
+	default:
+		t.Type = canonical
+		if err := t.decodeOptions(path, in, node); err != nil {
+			errs = append(errs, err)
+		}
+	}
+
+	url, err := secretOrFile(string(t.URL), t.URLFile, c.Dir)
+	switch {
+	case err != nil:
+		fail("url", "%v", err)
+	case url == "":
+		fail("url", "required (url or url_file)")
+	default:
+		if err := checkHTTPURL(url); err != nil {
+			fail("url", "%v", err)
+		}
+		t.URL = commoncfg.Secret(url)
+	}
+	secret, err := secretOrFile(string(t.Secret), t.SecretFile, c.Dir)
+	if err != nil {
+		fail("secret", "%v", err)
+	}
+	t.Secret = commoncfg.Secret(secret)
+
+	t.Matchers = nil
+	for j, m := range t.Match {
+		parsed, err := parse.Matcher(m)
+		if err != nil {
+			fail(fmt.Sprintf("match[%d]", j), "%q: %v", m, err)
+			continue
+		}
+		t.Matchers = append(t.Matchers, parsed)
+	}
+	if t.MaxAlerts < 0 {
+		fail("max_alerts", "must not be negative")
+	}
+	switch {
+	case t.Template != "" && t.TemplateFile != "":
+		fail("template", "set template or template_file, not both")
+	case t.TemplateFile != "":
+		p := resolve(c.Dir, t.TemplateFile)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			fail("template_file", "%v", err)
+		}
+		t.BodyText = string(b)
+	default:
+		t.BodyText = t.Template
+	}
+	for h := range t.Headers {
+		if !headerRE.MatchString(h) {
+			fail("headers", "%q is not a valid header name", h)
+		}
+		if strings.EqualFold(h, "Host") || strings.EqualFold(h, "Content-Length") {
+			fail("headers", "%q is set by the bridge", h)
+		}
+	}
+	t.HTTPConfig.SetDirectory(c.Dir)
+	if err := t.HTTPConfig.Validate(); err != nil {
+		fail("http_config", "%v", err)
+	}
+	if t.Timeout < 0 {
+		fail("timeout", "must not be negative")
+	}
+	if t.Timeout == 0 {
+		t.Timeout = c.Global.Timeout
+	}
+	if t.Retry == nil {
+		t.Retry = &Retry{}
+	}
+	*t.Retry = t.Retry.withDefaults(c.Global.Retry)
+	if err := t.Retry.validate(path + ".retry"); err != nil {
+		errs = append(errs, err)
+	}
+	if t.Verify != nil {
+		for j, code := range t.Verify.Status {
+			if code < 100 || code > 599 {
+				fail(fmt.Sprintf("verify.status[%d]", j), "%d is not an HTTP status code", code)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// decodeOptions decodes the keys a target does not share with every type
+// into the type's own options struct, rejecting keys the type lacks.
+func (t *Target) decodeOptions(path string, in registry.Integration, node *yaml.Node) error {
+	t.Options = nil
+	var extra yaml.Node
+	extra.Kind = yaml.MappingNode
+	if node != nil {
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			if !commonKeys[node.Content[i].Value] {
+				extra.Content = append(extra.Content, node.Content[i], node.Content[i+1])
+			}
+		}
+	}
+	if in.Options == nil {
+		var errs []error
+		for i := 0; i < len(extra.Content); i += 2 {
+			k := extra.Content[i]
+			errs = append(errs, fmt.Errorf("%s.%s: unknown field for type %s (line %d)", path, k.Value, t.Type, k.Line))
+		}
+		return errors.Join(errs...)
+	}
+	opts := in.Options()
+	if errs := unknownKeys(&extra, reflect.TypeOf(opts), path); len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	if err := extra.Decode(opts); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if v, ok := opts.(interface{ Validate() error }); ok {
+		if err := v.Validate(); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	t.Options = opts
+	return nil
+}
+
+func secretOrFile(inline, file, dir string) (string, error) {
+	if inline != "" && file != "" {
+		return "", errors.New("set the value or the _file variant, not both")
+	}
+	if file == "" {
+		return strings.TrimSpace(inline), nil
+	}
+	b, err := os.ReadFile(resolve(dir, file))
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+func resolve(dir, p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+// checkHTTPURL accepts absolute http and https URLs. Its errors never echo
+// the URL, which may carry a token.
+func checkHTTPURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return errors.New("not a valid URL")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return errors.New("must be an absolute http or https URL")
+	}
+	if u.Host == "" {
+		return errors.New("has no host")
+	}
+	return nil
+}

@@ -1,0 +1,63 @@
+package notify
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/alertbridge/alertbridge/bridge/render"
+)
+
+// Settings is what an integration receives to build its Notifier: the
+// target's resolved values, never the config types themselves, so
+// integrations stay leaves.
+type Settings struct {
+	Name string
+	// URL is the webhook URL; it carries credentials.
+	URL string
+	// Secret is the signing secret, if any.
+	Secret string
+	// Templates is the frozen template set of this configuration.
+	Templates *render.Set
+	// BodyTemplate names the template that renders the body; empty means the
+	// type's preset.
+	BodyTemplate string
+	// HeaderTemplates maps a header name to the template rendering its value.
+	HeaderTemplates map[string]string
+	// Verify overrides what counts as success; nil means the type's rule.
+	Verify *Verify
+	// Options holds the decoded type-specific options (nil if the type has
+	// none).
+	Options any
+	// Now is the clock for signatures and timestamps; nil means time.Now.
+	Now func() time.Time
+}
+
+// Clock returns s.Now or time.Now.
+func (s Settings) Clock() func() time.Time {
+	if s.Now != nil {
+		return s.Now
+	}
+	return time.Now
+}
+
+// Verify is a user-defined success check on a response.
+type Verify struct {
+	// Status lists accepted status codes; empty means any 2xx.
+	Status []int
+	// BodyContains must appear in the response body when set.
+	BodyContains string
+}
+
+// Check reports whether resp passes the check.
+func (v *Verify) Check(resp *Response) bool {
+	if len(v.Status) > 0 {
+		if !slices.Contains(v.Status, resp.StatusCode) {
+			return false
+		}
+	} else if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return false
+	}
+	return v.BodyContains == "" || strings.Contains(string(resp.Body), v.BodyContains)
+}
+

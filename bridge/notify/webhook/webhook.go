@@ -1,0 +1,98 @@
+// Package webhook delivers groups to generic JSON webhooks. The body is the
+// target's template (by default the group's HertzBeat-style records as a
+// JSON array); it is checked to be valid JSON before anything is sent.
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/alertbridge/alertbridge/bridge/alert"
+	"github.com/alertbridge/alertbridge/bridge/notify"
+)
+
+// DefaultBodyTemplate is the preset body.
+const DefaultBodyTemplate = "webhook.default.body"
+
+// Notifier is the generic webhook integration.
+type Notifier struct {
+	s    notify.Settings
+	body string
+}
+
+var _ notify.Notifier = (*Notifier)(nil)
+
+// New builds a webhook notifier. The body template must exist in the set.
+func New(s notify.Settings) (*Notifier, error) {
+	body := s.BodyTemplate
+	if body == "" {
+		body = DefaultBodyTemplate
+	}
+	if s.Templates == nil || !s.Templates.Has(body) {
+		return nil, fmt.Errorf("template %q is not defined", body)
+	}
+	for h, name := range s.HeaderTemplates {
+		if !s.Templates.Has(name) {
+			return nil, fmt.Errorf("header %s: template %q is not defined", h, name)
+		}
+	}
+	return &Notifier{s: s, body: body}, nil
+}
+
+// Build renders the body and headers. A body that is not valid JSON is a
+// template error: nothing broken is ever sent.
+func (n *Notifier) Build(_ context.Context, g *alert.Group) ([]*notify.Request, error) {
+	body, err := n.s.Templates.Execute(n.body, g)
+	if err != nil {
+		return nil, fmt.Errorf("rendering body: %w", err)
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil, fmt.Errorf("template %q rendered an empty body", n.body)
+	}
+	if !json.Valid(body) {
+		return nil, fmt.Errorf("template %q rendered invalid JSON: %s", n.body, jsonError(body))
+	}
+	h := http.Header{"Content-Type": []string{"application/json"}}
+	for name, tmpl := range n.s.HeaderTemplates {
+		v, err := n.s.Templates.ExecuteString(tmpl, g)
+		if err != nil {
+			return nil, fmt.Errorf("rendering header %s: %w", name, err)
+		}
+		h.Set(name, HeaderValue(v))
+	}
+	return []*notify.Request{{Method: http.MethodPost, URL: n.s.URL, Header: h, Body: body}}, nil
+}
+
+// Classify applies the target's verify rule when set (a failed check is
+// retried, as a receiver that answers "busy" in its body expects), else
+// the common HTTP rules.
+func (n *Notifier) Classify(resp *notify.Response) notify.Result {
+	now := n.s.Clock()()
+	if n.s.Verify == nil {
+		return notify.ClassifyHTTP(resp, now)
+	}
+	if n.s.Verify.Check(resp) {
+		return notify.OK()
+	}
+	if r := notify.ClassifyHTTP(resp, now); r.Verdict != notify.Delivered {
+		return r
+	}
+	return notify.Retryable(notify.ReasonIMRejected, 0, "response failed verify (HTTP %d): %s", resp.StatusCode, notify.Snippet(resp.Body))
+}
+
+// HeaderValue folds a rendered header value onto one line: CR and LF would
+// otherwise end the header (or be rejected by the HTTP client).
+func HeaderValue(v string) string {
+	return strings.TrimSpace(strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(v))
+}
+
+func jsonError(body []byte) string {
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return err.Error()
+	}
+	return "unknown"
+}

@@ -1,0 +1,148 @@
+package render
+
+import (
+	"fmt"
+	"text/template/parse"
+)
+
+// jsonEscaper is the internal function name the JSON-context pass inserts.
+const jsonEscaper = "_jsonEscape"
+
+// jsonState is where the JSON lexer stands after some text.
+type jsonState int
+
+const (
+	outsideString jsonState = iota
+	insideString
+	afterBackslash
+)
+
+// scanJSON advances the JSON string lexer over literal template text.
+func scanJSON(st jsonState, text []byte) jsonState {
+	for _, c := range text {
+		switch st {
+		case outsideString:
+			if c == '"' {
+				st = insideString
+			}
+		case insideString:
+			switch c {
+			case '\\':
+				st = afterBackslash
+			case '"':
+				st = outsideString
+			}
+		case afterBackslash:
+			st = insideString
+		}
+	}
+	return st
+}
+
+// escapeJSONStrings rewrites tree so that every action printing inside a
+// JSON string literal ("text": "{{ .Labels.x }}") escapes its output for
+// that place. Actions outside strings are left alone: they print numbers,
+// booleans or whole values built with json. It is the JSON counterpart of
+// html/template's contextual escaping, so a label holding a quote,
+// backslash, newline or "{{" can never break a body.
+func escapeJSONStrings(tree *parse.Tree) error {
+	if tree == nil || tree.Root == nil {
+		return nil
+	}
+	e := escaper{tree: tree}
+	st, err := e.list(outsideString, tree.Root)
+	if err != nil {
+		return err
+	}
+	if st != outsideString {
+		return fmt.Errorf("%s: unterminated JSON string at the end of the template", tree.ParseName)
+	}
+	return nil
+}
+
+type escaper struct{ tree *parse.Tree }
+
+func (e escaper) list(st jsonState, l *parse.ListNode) (jsonState, error) {
+	if l == nil {
+		return st, nil
+	}
+	var err error
+	for _, n := range l.Nodes {
+		if st, err = e.node(st, n); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+func (e escaper) node(st jsonState, n parse.Node) (jsonState, error) {
+	switch n := n.(type) {
+	case *parse.TextNode:
+		return scanJSON(st, n.Text), nil
+	case *parse.ActionNode:
+		if st != outsideString && len(n.Pipe.Decl) == 0 && !endsEscaped(n.Pipe) {
+			n.Pipe.Cmds = append(n.Pipe.Cmds, &parse.CommandNode{
+				NodeType: parse.NodeCommand,
+				Pos:      n.Pos,
+				Args:     []parse.Node{parse.NewIdentifier(jsonEscaper).SetTree(e.tree).SetPos(n.Pos)},
+			})
+		}
+		if st == afterBackslash {
+			st = insideString
+		}
+		return st, nil
+	case *parse.IfNode:
+		return e.branch(st, "if", &n.BranchNode, false)
+	case *parse.WithNode:
+		return e.branch(st, "with", &n.BranchNode, false)
+	case *parse.RangeNode:
+		return e.branch(st, "range", &n.BranchNode, true)
+	case *parse.ListNode:
+		return e.list(st, n)
+	}
+	// Comments, {{template}}, break and continue print nothing of their own
+	// that this pass can see; the rendered body is validated afterwards.
+	return st, nil
+}
+
+// branch requires every path through a conditional or loop to leave the
+// lexer where it found it (or, for if/with, all branches to agree), as
+// html/template does; otherwise whether an action sits inside a string
+// would depend on data.
+func (e escaper) branch(st jsonState, kind string, b *parse.BranchNode, loop bool) (jsonState, error) {
+	after, err := e.list(st, b.List)
+	if err != nil {
+		return st, err
+	}
+	if loop && after != st {
+		return st, e.contextErr(b, kind)
+	}
+	elseAfter := st
+	if b.ElseList != nil {
+		if elseAfter, err = e.list(st, b.ElseList); err != nil {
+			return st, err
+		}
+	}
+	if after != elseAfter {
+		return st, e.contextErr(b, kind)
+	}
+	return after, nil
+}
+
+func (e escaper) contextErr(b *parse.BranchNode, kind string) error {
+	loc, _ := e.tree.ErrorContext(b)
+	return fmt.Errorf("%s: {{%s}} opens or closes a JSON string in one branch only; keep quotes balanced inside each branch", loc, kind)
+}
+
+// endsEscaped reports whether the pipeline already ends in an escaper.
+func endsEscaped(p *parse.PipeNode) bool {
+	if len(p.Cmds) == 0 {
+		return false
+	}
+	last := p.Cmds[len(p.Cmds)-1]
+	if len(last.Args) == 0 {
+		return false
+	}
+	id, ok := last.Args[0].(*parse.IdentifierNode)
+	return ok && (id.Ident == jsonEscaper || id.Ident == "jsonString")
+}

@@ -1,0 +1,112 @@
+// Package render loads templates (the embedded presets, then the user's
+// files, which may override them) and executes them. One Set is built per
+// configuration load and never changes afterwards, so executions are safe
+// to run concurrently and a reload simply builds a new Set.
+package render
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"text/template"
+	"time"
+
+	"github.com/alertbridge/alertbridge/templates"
+)
+
+// Set is a frozen collection of named templates.
+type Set struct {
+	root *template.Template
+}
+
+// Options configure a Set.
+type Options struct {
+	// Globs are user template files, loaded after the presets in order.
+	// Globs matching nothing are skipped, as in Alertmanager.
+	Globs []string
+	// Inline are extra templates (for example a target's body), parsed last.
+	Inline []Inline
+	// Location is the time zone of the time helpers; nil means UTC.
+	Location *time.Location
+}
+
+// Inline is a named template given as text.
+type Inline struct {
+	Name string
+	Text string
+	// JSON marks a template whose output is a JSON document: actions inside
+	// its string literals are escaped automatically.
+	JSON bool
+}
+
+// New parses presets, user files and inline templates into one Set. Errors
+// name the file (or inline template) and line.
+func New(opts Options) (*Set, error) {
+	loc := opts.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	root := template.New("").Option("missingkey=zero").Funcs(funcs(loc))
+	presets, err := fs.Glob(templates.FS, "*.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(presets)
+	for _, name := range presets {
+		b, err := fs.ReadFile(templates.FS, name)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := root.New("templates/" + name).Parse(string(b)); err != nil {
+			return nil, fmt.Errorf("preset %s: %w", name, err)
+		}
+	}
+	for _, g := range opts.Globs {
+		files, err := filepath.Glob(g)
+		if err != nil {
+			return nil, fmt.Errorf("template glob %q: %w", g, err)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("template file: %w", err)
+			}
+			if _, err := root.New(f).Parse(string(b)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, in := range opts.Inline {
+		t, err := root.New(in.Name).Parse(in.Text)
+		if err != nil {
+			return nil, err
+		}
+		if in.JSON {
+			if err := escapeJSONStrings(t.Tree); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return &Set{root: root}, nil
+}
+
+// Has reports whether a template of that name is defined.
+func (s *Set) Has(name string) bool { return s.root.Lookup(name) != nil }
+
+// Execute runs the named template on data.
+func (s *Set) Execute(name string, data any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := s.root.ExecuteTemplate(&buf, name, data); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// ExecuteString runs the named template and returns its output as a string.
+func (s *Set) ExecuteString(name string, data any) (string, error) {
+	b, err := s.Execute(name, data)
+	return string(b), err
+}
