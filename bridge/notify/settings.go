@@ -60,4 +60,3 @@ func (v *Verify) Check(resp *Response) bool {
 	}
 	return v.BodyContains == "" || strings.Contains(string(resp.Body), v.BodyContains)
 }
-

@@ -1,0 +1,245 @@
+// Package bridge is the alertbridge application: it owns the store, the
+// delivery queue and the current runtime (everything built from the config
+// file), serves HTTP, and swaps in a new runtime on reload.
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/alertbridge/alertbridge/bridge/alert"
+	"github.com/alertbridge/alertbridge/bridge/config"
+	"github.com/alertbridge/alertbridge/bridge/notify"
+	"github.com/alertbridge/alertbridge/bridge/queue"
+	"github.com/alertbridge/alertbridge/bridge/route"
+	"github.com/alertbridge/alertbridge/bridge/server"
+	"github.com/alertbridge/alertbridge/bridge/store"
+)
+
+// Options configure an App.
+type Options struct {
+	ConfigFile   string
+	StoragePath  string
+	MaxBodyBytes int64
+	Logger       *zap.Logger
+	// Version goes into the User-Agent.
+	Version string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// QueueCapacity bounds waiting jobs per target (in-memory queue).
+	QueueCapacity int
+}
+
+// App is a running bridge.
+type App struct {
+	opts   Options
+	log    *zap.Logger
+	now    func() time.Time
+	db     *store.DB
+	queue  queue.Queue
+	sender *notify.Sender
+
+	rt       atomic.Pointer[runtime]
+	reloadMu sync.Mutex
+	stopping atomic.Bool
+	handler  http.Handler
+}
+
+// New loads the configuration, opens the store and starts the delivery
+// queue. It fails if the configuration is invalid.
+func New(opts Options) (*App, error) {
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.QueueCapacity <= 0 {
+		opts.QueueCapacity = 10000
+	}
+	a := &App{
+		opts:   opts,
+		log:    opts.Logger,
+		now:    opts.Now,
+		sender: &notify.Sender{UserAgent: userAgent(opts.Version)},
+	}
+	cfg, err := config.Load(opts.ConfigFile)
+	if err != nil {
+		return nil, err
+	}
+	if a.db, err = store.Open(opts.StoragePath); err != nil {
+		return nil, err
+	}
+	rt, err := buildRuntime(cfg, a.db, a.sender.UserAgent, a.now)
+	if err != nil {
+		a.db.Close()
+		return nil, err
+	}
+	a.rt.Store(rt)
+	a.queue = queue.NewMemory(a, opts.QueueCapacity)
+	a.handler = server.New(a, a.log, opts.MaxBodyBytes)
+	a.log.Info("configuration loaded", zap.String("file", opts.ConfigFile), zap.Int("targets", len(cfg.Targets)))
+	return a, nil
+}
+
+func userAgent(version string) string {
+	if version == "" {
+		version = "dev"
+	}
+	return "alertbridge/" + version
+}
+
+// Handler is the HTTP handler of the bridge.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Reload builds a new runtime from the config file and swaps it in. On
+// error the current runtime keeps serving.
+func (a *App) Reload() error {
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
+	cfg, err := config.Load(a.opts.ConfigFile)
+	if err != nil {
+		a.log.Error("reload failed; keeping the current configuration", zap.Error(err))
+		return err
+	}
+	rt, err := buildRuntime(cfg, a.db, a.sender.UserAgent, a.now)
+	if err != nil {
+		a.log.Error("reload failed; keeping the current configuration", zap.Error(err))
+		return err
+	}
+	old := a.rt.Swap(rt)
+	old.close()
+	a.log.Info("configuration reloaded", zap.Int("targets", len(cfg.Targets)))
+	return nil
+}
+
+// Ready implements server.Backend.
+func (a *App) Ready() bool { return !a.stopping.Load() }
+
+// Accept implements server.Backend: it normalizes msg, routes it, and
+// hands one job per selected target to the queue.
+func (a *App) Accept(msg *alert.Message, target string) (*server.Accepted, error) {
+	if a.stopping.Load() {
+		return nil, fmt.Errorf("%w: shutting down", server.ErrUnavailable)
+	}
+	rt := a.rt.Load()
+	// A target named in the path gets the group whatever its matchers say;
+	// a disabled one accepts and drops it (the user switched it off).
+	var selected []*route.Target
+	if target != "" {
+		t, ok := rt.router.Lookup(target)
+		if !ok {
+			return nil, server.ErrUnknownTarget
+		}
+		if t.Enabled {
+			selected = []*route.Target{t}
+		}
+	}
+	g, err := rt.builder.Build(msg, a.now())
+	if err != nil {
+		return nil, fmt.Errorf("%w: recording alerts: %v", server.ErrUnavailable, err)
+	}
+	if target == "" {
+		selected = rt.router.Select(g)
+	}
+	acc := &server.Accepted{GroupKey: g.GroupKey, Targets: []string{}}
+	var jobs []*queue.Job
+	for _, t := range selected {
+		view := t.View(g)
+		if view == nil {
+			continue
+		}
+		jobs = append(jobs, &queue.Job{Target: t.Name, Group: view, EnqueuedAt: g.ReceivedAt})
+		acc.Targets = append(acc.Targets, t.Name)
+	}
+	if err := a.queue.Enqueue(jobs); err != nil {
+		return nil, fmt.Errorf("%w: %v", server.ErrUnavailable, err)
+	}
+	a.log.Debug("notification accepted", zap.String("group_key", g.GroupKey),
+		zap.Int("alerts", len(g.Alerts)), zap.Strings("targets", acc.Targets))
+	return acc, nil
+}
+
+// Policy implements queue.Deliverer.
+func (a *App) Policy(target string) (queue.Policy, bool) {
+	t, ok := a.rt.Load().targets[target]
+	if !ok {
+		return queue.Policy{}, false
+	}
+	return t.policy, true
+}
+
+// Attempt implements queue.Deliverer.
+func (a *App) Attempt(ctx context.Context, job *queue.Job) notify.Result {
+	t, ok := a.rt.Load().targets[job.Target]
+	if !ok {
+		return notify.Failed(notify.ReasonTargetRemoved, "target removed")
+	}
+	res := a.sender.Deliver(ctx, t.client, t.notifier, job.Group)
+	if res.Verdict == notify.Retry {
+		a.log.Warn("delivery attempt failed; will retry", a.jobFields(job, res)...)
+	}
+	return res
+}
+
+// Finished implements queue.Deliverer.
+func (a *App) Finished(job *queue.Job, res notify.Result) {
+	if res.Verdict == notify.Delivered {
+		a.log.Info("delivered", zap.String("target", job.Target), zap.String("group_key", job.Group.GroupKey),
+			zap.Int("attempts", job.Attempts), zap.Duration("latency", a.now().Sub(job.EnqueuedAt)))
+		return
+	}
+	a.log.Error("delivery failed; giving up", a.jobFields(job, res)...)
+}
+
+func (a *App) jobFields(job *queue.Job, res notify.Result) []zap.Field {
+	return []zap.Field{
+		zap.String("target", job.Target), zap.String("group_key", job.Group.GroupKey),
+		zap.Int("attempt", job.Attempts+1), zap.String("reason", string(res.Reason)),
+		zap.Duration("retry_after", res.RetryAfter), zap.String("detail", res.Message),
+	}
+}
+
+// Serve serves HTTP on l until ctx is cancelled, then shuts down: new
+// requests get 503, in-flight requests finish, the queue drains until the
+// grace period ends, and the store closes.
+func (a *App) Serve(ctx context.Context, l net.Listener, grace time.Duration) error {
+	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	a.log.Info("listening", zap.String("address", l.Addr().String()))
+	select {
+	case err := <-errc:
+		a.shutdown(context.Background())
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	a.stopping.Store(true)
+	herr := srv.Shutdown(sctx)
+	return errors.Join(herr, a.shutdown(sctx))
+}
+
+// Close stops the queue and closes the store without serving.
+func (a *App) Close(ctx context.Context) error {
+	a.stopping.Store(true)
+	return a.shutdown(ctx)
+}
+
+func (a *App) shutdown(ctx context.Context) error {
+	qerr := a.queue.Close(ctx)
+	if qerr != nil {
+		a.log.Warn("queue did not drain before the shutdown deadline", zap.Error(qerr))
+	}
+	a.rt.Load().close()
+	return a.db.Close()
+}

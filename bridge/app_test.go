@@ -1,0 +1,367 @@
+package bridge
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/alertbridge/alertbridge/bridge/alert"
+	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
+)
+
+// testBridge is an App serving on 127.0.0.1 for one test.
+type testBridge struct {
+	app  *App
+	url  string
+	stop func()
+}
+
+func startBridge(t *testing.T, cfgYAML, storage string) *testBridge {
+	t.Helper()
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "alertbridge.yml")
+	if err := os.WriteFile(cfgFile, []byte(cfgYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if storage == "" {
+		storage = filepath.Join(dir, "data")
+	}
+	app, err := New(Options{ConfigFile: cfgFile, StoragePath: storage, Logger: zaptest.NewLogger(t)})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- app.Serve(ctx, l, 5*time.Second) }()
+	tb := &testBridge{app: app, url: "http://" + l.Addr().String()}
+	var stopped bool
+	tb.stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}
+	t.Cleanup(tb.stop)
+	return tb
+}
+
+func (b *testBridge) post(t *testing.T, path string, body []byte) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Post(b.url+path, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("POST %s: answer is not JSON: %v", path, err)
+	}
+	return resp.StatusCode, out
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func webhookConfig(targets ...string) string {
+	return "global:\n  retry: {attempts: 3, interval: 10ms, max_interval: 50ms}\ntargets:\n" + strings.Join(targets, "")
+}
+
+func TestWebhookDeliversRecords(t *testing.T) {
+	sink := notifytest.NewWebhook(t)
+	b := startBridge(t, webhookConfig(`
+  - name: all
+    type: webhook
+    url: `+sink.URL+`/all
+`), "")
+	code, ans := b.post(t, "/webhook", readFile(t, "../examples/payload-firing.json"))
+	if code != http.StatusOK {
+		t.Fatalf("status %d, answer %v", code, ans)
+	}
+	got := sink.WaitFor(1, 10*time.Second)
+	if len(got) != 1 {
+		t.Fatalf("sink received %d requests, want 1 (violations %v)", len(got), sink.Violations())
+	}
+	var records []alert.Record
+	if err := json.Unmarshal(got[0].Body, &records); err != nil {
+		t.Fatalf("body is not a record array: %v\n%s", err, got[0].Body)
+	}
+	if len(records) != 2 {
+		t.Fatalf("got %d records, want 2", len(records))
+	}
+	r := records[0]
+	if r.Target != "node/HighCPU" || r.Priority != alert.PriorityHigh || r.Status != alert.StatusFiring || r.Times != 1 {
+		t.Errorf("record = %+v", r)
+	}
+	if !strings.Contains(r.Tags["instance"], "web-1") || r.Content != "CPU on web-1 above 95% for 10m" {
+		t.Errorf("record tags/content = %v / %q", r.Tags, r.Content)
+	}
+	if got[0].Header.Get("User-Agent") == "" || !strings.HasPrefix(got[0].Header.Get("User-Agent"), "alertbridge/") {
+		t.Errorf("User-Agent = %q", got[0].Header.Get("User-Agent"))
+	}
+}
+
+func TestTimesCountsNotificationsAcrossRestarts(t *testing.T) {
+	sink := notifytest.NewWebhook(t)
+	storage := t.TempDir()
+	cfg := webhookConfig(`
+  - name: all
+    type: webhook
+    url: ` + sink.URL + `
+`)
+	payload := readFile(t, "../examples/payload-firing.json")
+	first := startBridge(t, cfg, storage)
+	for i := 0; i < 2; i++ {
+		if code, ans := first.post(t, "/webhook", payload); code != http.StatusOK {
+			t.Fatalf("status %d: %v", code, ans)
+		}
+	}
+	sink.WaitFor(2, 10*time.Second)
+	first.stop()
+
+	second := startBridge(t, cfg, storage)
+	if code, ans := second.post(t, "/webhook", payload); code != http.StatusOK {
+		t.Fatalf("status %d: %v", code, ans)
+	}
+	got := sink.WaitFor(3, 10*time.Second)
+	if len(got) != 3 {
+		t.Fatalf("received %d, want 3", len(got))
+	}
+	var records []alert.Record
+	if err := json.Unmarshal(got[2].Body, &records); err != nil {
+		t.Fatal(err)
+	}
+	if records[0].Times != 3 {
+		t.Errorf("times after restart = %d, want 3", records[0].Times)
+	}
+	var firstRecords []alert.Record
+	_ = json.Unmarshal(got[0].Body, &firstRecords)
+	if records[0].ID != firstRecords[0].ID || records[0].GmtCreate != firstRecords[0].GmtCreate {
+		t.Errorf("id/gmtCreate changed across notifications: %d/%s vs %d/%s",
+			records[0].ID, records[0].GmtCreate, firstRecords[0].ID, firstRecords[0].GmtCreate)
+	}
+}
+
+func TestBadInputIsRejectedAndServingContinues(t *testing.T) {
+	sink := notifytest.NewWebhook(t)
+	b := startBridge(t, webhookConfig(`
+  - name: all
+    type: webhook
+    url: `+sink.URL+`
+`), "")
+	good := readFile(t, "../examples/payload-firing.json")
+	var m map[string]any
+	if err := json.Unmarshal(good, &m); err != nil {
+		t.Fatal(err)
+	}
+	with := func(k string, v any) []byte {
+		c := map[string]any{}
+		for kk, vv := range m {
+			c[kk] = vv
+		}
+		if v == nil {
+			delete(c, k)
+		} else {
+			c[k] = v
+		}
+		out, _ := json.Marshal(c)
+		return out
+	}
+	huge := append([]byte(`{"version":"4","groupKey":"x","pad":"`), bytes.Repeat([]byte("a"), 8<<20)...)
+	huge = append(huge, []byte(`"}`)...)
+	cases := []struct {
+		name, path string
+		body       []byte
+		code       int
+		msg        string
+	}{
+		{"garbage", "/webhook", []byte("this is not json"), 400, "malformed JSON"},
+		{"empty", "/webhook", nil, 400, "empty body"},
+		{"version 3", "/webhook", with("version", "3"), 400, `unsupported version "3"`},
+		{"no version", "/webhook", with("version", nil), 400, "missing version"},
+		{"no groupKey", "/webhook", with("groupKey", nil), 400, "missing groupKey"},
+		{"no alerts", "/webhook", with("alerts", []any{}), 400, "no alerts"},
+		{"wrong type", "/webhook", with("alerts", "nope"), 400, "malformed payload"},
+		{"bad alert status", "/webhook", []byte(`{"version":"4","groupKey":"k","alerts":[{"status":"burning","labels":{"a":"b"}}]}`), 400, "must be firing or resolved"},
+		{"8 MiB", "/webhook", huge, 413, "exceeds the limit of 4 MiB"},
+		{"unknown target", "/webhook/nope", good, 404, `unknown target "nope"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, ans := b.post(t, tc.path, tc.body)
+			if code != tc.code {
+				t.Errorf("status %d, want %d (%v)", code, tc.code, ans)
+			}
+			if msg, _ := ans["error"].(string); !strings.Contains(msg, tc.msg) {
+				t.Errorf("error %q does not mention %q", msg, tc.msg)
+			}
+		})
+	}
+	if code, ans := b.post(t, "/webhook/all", good); code != http.StatusOK {
+		t.Fatalf("after bad input: status %d: %v", code, ans)
+	}
+	if got := sink.WaitFor(1, 10*time.Second); len(got) != 1 {
+		t.Fatalf("received %d after bad input, want 1", len(got))
+	}
+}
+
+func TestRoutingByMatchersAndPath(t *testing.T) {
+	sink := notifytest.NewWebhook(t)
+	b := startBridge(t, webhookConfig(`
+  - name: critical
+    type: webhook
+    url: `+sink.URL+`/critical
+    match: ['severity="critical"']
+  - name: warning
+    type: webhook
+    url: `+sink.URL+`/warning
+    match: ['severity=~"warning|info"']
+  - name: firing-only
+    type: webhook
+    url: `+sink.URL+`/firing-only
+    send_resolved: false
+  - name: off
+    type: webhook
+    enabled: false
+    url: `+sink.URL+`/off
+`), "")
+	code, ans := b.post(t, "/webhook", readFile(t, "../examples/payload-firing.json"))
+	if code != 200 {
+		t.Fatalf("status %d: %v", code, ans)
+	}
+	if got := strings.Join(toStrings(ans["targets"]), ","); got != "critical,firing-only" {
+		t.Errorf("firing routed to %q, want critical,firing-only", got)
+	}
+	_, ans = b.post(t, "/webhook", readFile(t, "../examples/payload-resolved.json"))
+	if got := strings.Join(toStrings(ans["targets"]), ","); got != "critical" {
+		t.Errorf("resolved routed to %q, want critical (send_resolved false skips it)", got)
+	}
+	_, ans = b.post(t, "/webhook/warning", readFile(t, "../examples/payload-firing.json"))
+	if got := strings.Join(toStrings(ans["targets"]), ","); got != "warning" {
+		t.Errorf("path target routed to %q, want warning", got)
+	}
+	_, ans = b.post(t, "/webhook/off", readFile(t, "../examples/payload-firing.json"))
+	if got := toStrings(ans["targets"]); len(got) != 0 {
+		t.Errorf("disabled target got %v", got)
+	}
+	got := sink.WaitFor(4, 10*time.Second)
+	paths := map[string]int{}
+	for _, r := range got {
+		paths[r.Path]++
+	}
+	want := map[string]int{"/critical": 2, "/firing-only": 1, "/warning": 1}
+	for p, n := range want {
+		if paths[p] != n {
+			t.Errorf("%s received %d, want %d (all: %v)", p, paths[p], n, paths)
+		}
+	}
+}
+
+func TestRetriesUntilDelivered(t *testing.T) {
+	sink := notifytest.NewWebhook(t)
+	sink.Script(notifytest.Reply{Status: 503}, notifytest.Reply{Status: 500}, notifytest.Reply{Status: 200, Body: "ok"})
+	b := startBridge(t, webhookConfig(`
+  - name: flaky
+    type: webhook
+    url: `+sink.URL+`
+`), "")
+	if code, ans := b.post(t, "/webhook", readFile(t, "../examples/payload-firing.json")); code != 200 {
+		t.Fatalf("status %d: %v", code, ans)
+	}
+	if got := sink.WaitFor(1, 10*time.Second); len(got) != 1 {
+		t.Fatalf("not delivered after retries")
+	}
+}
+
+func TestReloadSwapsConfigAndKeepsOldOnError(t *testing.T) {
+	sink := notifytest.NewWebhook(t)
+	b := startBridge(t, webhookConfig(`
+  - name: a
+    type: webhook
+    url: `+sink.URL+`/a
+`), "")
+	cfgFile := b.app.opts.ConfigFile
+	if err := os.WriteFile(cfgFile, []byte("targets: [{name: b, type: webhook, url: "+sink.URL+"/b, bogus: 1}]"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(b.url+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Errorf("bad reload: status %d, want 500", resp.StatusCode)
+	}
+	if code, _ := b.post(t, "/webhook/a", readFile(t, "../examples/payload-firing.json")); code != 200 {
+		t.Errorf("old config not kept: /webhook/a gave %d", code)
+	}
+	if err := os.WriteFile(cfgFile, []byte("targets: [{name: b, type: webhook, url: '"+sink.URL+"/b'}]"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.app.Reload(); err != nil {
+		t.Fatalf("good reload: %v", err)
+	}
+	if code, _ := b.post(t, "/webhook/a", readFile(t, "../examples/payload-firing.json")); code != 404 {
+		t.Errorf("after reload /webhook/a gave %d, want 404", code)
+	}
+	if code, _ := b.post(t, "/webhook/b", readFile(t, "../examples/payload-firing.json")); code != 200 {
+		t.Errorf("after reload /webhook/b gave %d, want 200", code)
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	b := startBridge(t, webhookConfig("  - {name: a, type: webhook, url: 'http://127.0.0.1:1/'}\n"), "")
+	for _, p := range []string{"/-/healthy", "/-/ready"} {
+		resp, err := http.Get(b.url + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("%s: %d", p, resp.StatusCode)
+		}
+	}
+	b.app.stopping.Store(true)
+	resp, err := http.Get(b.url + "/-/ready")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("ready while stopping: %d, want 503", resp.StatusCode)
+	}
+	if code, _ := b.post(t, "/webhook", readFile(t, "../examples/payload-firing.json")); code != http.StatusServiceUnavailable {
+		t.Errorf("webhook while stopping: %d, want 503", code)
+	}
+	b.app.stopping.Store(false)
+}
+
+func toStrings(v any) []string {
+	var out []string
+	for _, x := range v.([]any) {
+		out = append(out, x.(string))
+	}
+	return out
+}

@@ -1,0 +1,137 @@
+package bridge
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	commoncfg "github.com/prometheus/common/config"
+
+	"github.com/alertbridge/alertbridge/bridge/alert"
+	"github.com/alertbridge/alertbridge/bridge/config"
+	"github.com/alertbridge/alertbridge/bridge/notify"
+	"github.com/alertbridge/alertbridge/bridge/notify/registry"
+	"github.com/alertbridge/alertbridge/bridge/queue"
+	"github.com/alertbridge/alertbridge/bridge/render"
+	"github.com/alertbridge/alertbridge/bridge/route"
+)
+
+// runtime is everything built from one configuration load. It is immutable
+// after buildRuntime returns; a reload builds a new one and swaps it in.
+type runtime struct {
+	cfg     *config.Config
+	router  *route.Router
+	builder *alert.Builder
+	targets map[string]*targetRuntime
+}
+
+type targetRuntime struct {
+	name     string
+	typ      string
+	notifier notify.Notifier
+	client   *http.Client
+	policy   queue.Policy
+}
+
+// bodyTemplateName and headerTemplateName name a target's inline templates.
+func bodyTemplateName(target string) string { return "target/" + target + "/body" }
+func headerTemplateName(target, header string) string {
+	return "target/" + target + "/header/" + header
+}
+
+// buildRuntime turns a validated config into a runtime: templates parsed,
+// notifiers and HTTP clients built. Any error leaves nothing half-built
+// behind except idle clients, which the caller closes.
+func buildRuntime(cfg *config.Config, rec alert.Recorder, userAgent string, now func() time.Time) (*runtime, error) {
+	var inline []render.Inline
+	for _, t := range cfg.Targets {
+		in, _, _ := registry.Lookup(t.Type)
+		if t.BodyText != "" {
+			inline = append(inline, render.Inline{Name: bodyTemplateName(t.Name), Text: t.BodyText, JSON: in.JSONBody})
+		}
+		for h, text := range t.Headers {
+			inline = append(inline, render.Inline{Name: headerTemplateName(t.Name, h), Text: text})
+		}
+	}
+	set, err := render.New(render.Options{Globs: cfg.Templates, Inline: inline, Location: cfg.Location})
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	rt := &runtime{
+		cfg: cfg,
+		builder: &alert.Builder{
+			SeverityLabel: cfg.Global.SeverityLabel,
+			Priorities:    cfg.Global.Priorities,
+			Location:      cfg.Location,
+			ExternalURL:   cfg.Global.ExternalURL,
+			Recorder:      rec,
+		},
+		targets: map[string]*targetRuntime{},
+	}
+	var routes []*route.Target
+	for _, t := range cfg.Targets {
+		tr, err := buildTarget(t, set, userAgent, now)
+		if err != nil {
+			rt.close()
+			return nil, fmt.Errorf("target %s: %w", t.Name, err)
+		}
+		rt.targets[t.Name] = tr
+		routes = append(routes, &route.Target{
+			Name: t.Name, Enabled: t.IsEnabled(), Matchers: t.Matchers,
+			SendResolved: t.SendsResolved(), MaxAlerts: t.MaxAlerts,
+		})
+	}
+	rt.router = route.New(routes)
+	return rt, nil
+}
+
+func buildTarget(t *config.Target, set *render.Set, userAgent string, now func() time.Time) (*targetRuntime, error) {
+	in, _, _ := registry.Lookup(t.Type)
+	s := notify.Settings{
+		Name:      t.Name,
+		URL:       string(t.URL),
+		Secret:    string(t.Secret),
+		Templates: set,
+		Options:   t.Options,
+		Now:       now,
+	}
+	if t.BodyText != "" {
+		s.BodyTemplate = bodyTemplateName(t.Name)
+	}
+	if len(t.Headers) > 0 {
+		s.HeaderTemplates = map[string]string{}
+		for h := range t.Headers {
+			s.HeaderTemplates[h] = headerTemplateName(t.Name, h)
+		}
+	}
+	if t.Verify != nil {
+		s.Verify = &notify.Verify{Status: t.Verify.Status, BodyContains: t.Verify.BodyContains}
+	}
+	n, err := in.New(s)
+	if err != nil {
+		return nil, err
+	}
+	client, err := commoncfg.NewClientFromConfig(t.HTTPConfig, "alertbridge_"+t.Name, commoncfg.WithUserAgent(userAgent))
+	if err != nil {
+		return nil, fmt.Errorf("http_config: %w", err)
+	}
+	// Redirects could carry the body (and a signature) somewhere the user
+	// did not configure; IM webhooks never need them.
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &targetRuntime{
+		name: t.Name, typ: t.Type, notifier: n, client: client,
+		policy: queue.Policy{
+			Attempts:    t.Retry.Attempts,
+			Interval:    time.Duration(t.Retry.Interval),
+			MaxInterval: time.Duration(t.Retry.MaxInterval),
+			Timeout:     time.Duration(t.Timeout),
+		},
+	}, nil
+}
+
+// close releases the runtime's idle connections.
+func (rt *runtime) close() {
+	for _, t := range rt.targets {
+		t.client.CloseIdleConnections()
+	}
+}

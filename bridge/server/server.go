@@ -1,0 +1,143 @@
+// Package server is the bridge's HTTP surface: the Alertmanager webhook
+// receiver, health and readiness, and reload. Handlers translate between
+// HTTP and the Backend; they hold no delivery logic.
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/gorilla/mux"
+	"go.uber.org/zap"
+
+	"github.com/alertbridge/alertbridge/bridge/alert"
+)
+
+// Backend is what the handlers need from the application.
+type Backend interface {
+	// Accept routes and persists one notification. target is empty for
+	// POST /webhook. Errors: ErrUnknownTarget, ErrUnavailable (wrapped).
+	Accept(msg *alert.Message, target string) (*Accepted, error)
+	// Ready reports whether notifications can be accepted.
+	Ready() bool
+	// Reload rebuilds the runtime from the config file.
+	Reload() error
+}
+
+// Accepted describes an accepted notification.
+type Accepted struct {
+	GroupKey string   `json:"groupKey"`
+	Targets  []string `json:"targets"`
+}
+
+// Errors a Backend returns.
+var (
+	ErrUnknownTarget = errors.New("unknown target")
+	ErrUnavailable   = errors.New("temporarily unable to accept")
+)
+
+// DefaultMaxBodyBytes is the default webhook body limit.
+const DefaultMaxBodyBytes = 4 << 20
+
+// Server holds the handlers.
+type Server struct {
+	b            Backend
+	log          *zap.Logger
+	maxBodyBytes int64
+}
+
+// New builds the HTTP handler.
+func New(b Backend, log *zap.Logger, maxBodyBytes int64) http.Handler {
+	if maxBodyBytes <= 0 {
+		maxBodyBytes = DefaultMaxBodyBytes
+	}
+	s := &Server{b: b, log: log, maxBodyBytes: maxBodyBytes}
+	r := mux.NewRouter()
+	r.HandleFunc("/webhook", s.webhook).Methods(http.MethodPost)
+	r.HandleFunc("/webhook/{target}", s.webhook).Methods(http.MethodPost)
+	r.HandleFunc("/-/healthy", s.healthy).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/-/ready", s.ready).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/-/reload", s.reload).Methods(http.MethodPost, http.MethodPut)
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusNotFound, "not found")
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusMethodNotAllowed, "method not allowed")
+	})
+	return r
+}
+
+func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
+	target := mux.Vars(r)["target"]
+	body := http.MaxBytesReader(w, r.Body, s.maxBodyBytes)
+	msg, err := alert.Decode(body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooBig):
+			writeError(w, http.StatusRequestEntityTooLarge, "body exceeds the limit of "+byteCount(tooBig.Limit))
+		case alert.IsInvalid(err):
+			writeError(w, http.StatusBadRequest, err.Error())
+		default:
+			// The connection broke while reading: a retry can fix it.
+			s.log.Warn("reading webhook body", zap.Error(err))
+			writeError(w, http.StatusServiceUnavailable, "reading body: "+err.Error())
+		}
+		return
+	}
+	acc, err := s.b.Accept(msg, target)
+	switch {
+	case errors.Is(err, ErrUnknownTarget):
+		writeError(w, http.StatusNotFound, "unknown target "+quote(target))
+	case err != nil:
+		s.log.Error("cannot accept notification", zap.String("group_key", msg.GroupKey), zap.Error(err))
+		writeError(w, http.StatusServiceUnavailable, err.Error())
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"status": "success", "groupKey": acc.GroupKey, "targets": acc.Targets})
+	}
+}
+
+func (s *Server) healthy(w http.ResponseWriter, _ *http.Request) {
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte("Healthy.\n"))
+}
+
+func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
+	if !s.b.Ready() {
+		http.Error(w, "Not ready.", http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = w.Write([]byte("Ready.\n"))
+}
+
+func (s *Server) reload(w http.ResponseWriter, _ *http.Request) {
+	if err := s.b.Reload(); err != nil {
+		writeError(w, http.StatusInternalServerError, "reload failed: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "success"})
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{"status": "error", "error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func quote(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+func byteCount(n int64) string {
+	switch {
+	case n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	case n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}
