@@ -99,4 +99,3 @@ func newLogger(level, format string) (*zap.Logger, error) {
 	core := zapcore.NewCore(enc, zapcore.Lock(os.Stderr), lvl)
 	return zap.New(core, zap.AddCaller()), nil
 }
-
