@@ -149,14 +149,16 @@ func Parse(b []byte, dir string) (*Config, error) {
 	if len(doc.Content) == 0 {
 		return nil, errors.New("empty configuration")
 	}
-	if errs := unknownKeys(&doc, reflect.TypeOf(cfg), ""); len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
+	errs := unknownKeys(&doc, reflect.TypeOf(cfg), "")
 	if err := doc.Decode(cfg); err != nil {
-		return nil, err
+		return nil, errors.Join(append(errs, err)...)
 	}
+	// Validate even after unknown keys, so one run reports every problem.
 	if err := cfg.validate(targetNodes(&doc)); err != nil {
-		return nil, err
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return cfg, nil
 }

@@ -1,0 +1,159 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+)
+
+func TestLoadGood(t *testing.T) {
+	cfg, err := Load("testdata/full.good.yml")
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if cfg.Location.String() != "Asia/Shanghai" {
+		t.Errorf("location %v", cfg.Location)
+	}
+	if cfg.Global.Priorities["p1"] != 0 || cfg.Global.Priorities["critical"] != 0 || cfg.Global.Priorities["warning"] != 2 {
+		t.Errorf("priorities not merged over defaults: %v", cfg.Global.Priorities)
+	}
+	abs, _ := filepath.Abs("testdata/tmpl/*.tmpl")
+	if cfg.Templates[0] != abs {
+		t.Errorf("template glob %q not resolved against the config folder (%q)", cfg.Templates[0], abs)
+	}
+	ops := cfg.Targets[0]
+	if string(ops.URL) != "https://hooks.example.com/x?key=FILETOKEN" || string(ops.Secret) != "s3cret" {
+		t.Errorf("url_file/secret_file not read and trimmed")
+	}
+	if len(ops.Matchers) != 2 || !ops.Matchers[0].Matches("warning") || ops.Matchers[1].Matches("dev") {
+		t.Errorf("matchers = %v", ops.Matchers)
+	}
+	if ops.SendsResolved() || !ops.IsEnabled() || ops.MaxAlerts != 10 {
+		t.Errorf("flags: send_resolved %v enabled %v max %d", ops.SendsResolved(), ops.IsEnabled(), ops.MaxAlerts)
+	}
+	if !strings.Contains(ops.BodyText, `"a":`) {
+		t.Errorf("template_file not read: %q", ops.BodyText)
+	}
+	if want := (Retry{Attempts: 2, Interval: model.Duration(500 * time.Millisecond), MaxInterval: model.Duration(10 * time.Second)}); *ops.Retry != want {
+		t.Errorf("retry = %+v, want global values filling the gaps %+v", *ops.Retry, want)
+	}
+	if ops.Timeout != model.Duration(3*time.Second) || cfg.Targets[1].Timeout != model.Duration(5*time.Second) {
+		t.Errorf("timeouts %v %v", ops.Timeout, cfg.Targets[1].Timeout)
+	}
+	abs, _ = filepath.Abs("testdata/secrets/token")
+	if ops.HTTPConfig.Authorization == nil || ops.HTTPConfig.Authorization.CredentialsFile != abs {
+		t.Errorf("http_config token file not resolved against the config folder: %+v", ops.HTTPConfig.Authorization)
+	}
+	min := cfg.Targets[1]
+	if min.IsEnabled() || !min.SendsResolved() {
+		t.Errorf("minimal: enabled %v send_resolved %v", min.IsEnabled(), min.SendsResolved())
+	}
+	if *min.Retry != cfg.Global.Retry {
+		t.Errorf("minimal retry %+v, want global %+v", *min.Retry, cfg.Global.Retry)
+	}
+}
+
+func TestLoadDefaults(t *testing.T) {
+	cfg, err := Parse([]byte("targets: [{name: a, type: webhook, url: 'http://127.0.0.1/x'}]"), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := cfg.Global
+	if g.Timeout != DefaultTimeout || g.Retry != DefaultRetry || g.Timezone != "UTC" || g.SeverityLabel != "severity" {
+		t.Errorf("defaults: %+v", g)
+	}
+}
+
+func TestLoadBad(t *testing.T) {
+	cases := map[string][]string{
+		"unknown-key.bad.yml": {
+			"global.retry.atempts: unknown field (line 3)",
+			"targets[0].http_config.bearer_tokn: unknown field (line 9)",
+			"targets[1] (b).chat_id: unknown field for type webhook (line 13)",
+		},
+		"invalid.bad.yml": {
+			"global.timezone:",
+			"global.priorities.sev9: 7 is not a priority",
+			`targets[0] (has space).name: "has space" must be URL-safe`,
+			"targets[0] (has space).url: must be an absolute http or https URL",
+			`targets[1] (dup).type: unknown type "carrier-pigeon" (one of webhook)`,
+			`targets[2] (dup).name: "dup" is already used by targets[1]`,
+			"targets[2] (dup).url: required",
+			"targets[2] (dup).match[0]:",
+			"targets[2] (dup).match[1]:",
+			"targets[2] (dup).max_alerts: must not be negative",
+			"targets[2] (dup).template: set template or template_file, not both",
+			"targets[2] (dup).verify.status[0]: 999 is not an HTTP status code",
+			"targets[2] (dup).retry.max_interval: must not be below interval",
+			`targets[2] (dup).headers: "Bad Header" is not a valid header name`,
+		},
+	}
+	for file, wants := range cases {
+		t.Run(file, func(t *testing.T) {
+			_, err := Load(filepath.Join("testdata", file))
+			if err == nil {
+				t.Fatal("Load succeeded")
+			}
+			for _, w := range wants {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q; got:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestErrorsNeverEchoSecrets(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Parse([]byte(`
+targets:
+  - name: a
+    type: webhook
+    url: "gopher://hooks.example.com/x?token=SECRETTOKEN"
+  - name: b
+    type: webhook
+    url: "http://[::1/SECRETTOKEN"
+`), dir)
+	if err == nil {
+		t.Fatal("bad URLs accepted")
+	}
+	if strings.Contains(err.Error(), "SECRETTOKEN") {
+		t.Errorf("error echoes the URL: %v", err)
+	}
+}
+
+func TestMissingFiles(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "c.yml"), []byte(`
+targets:
+  - {name: a, type: webhook, url_file: nope.txt}
+  - {name: b, type: webhook, url: 'http://x.example', url_file: nope.txt}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(filepath.Join(dir, "c.yml"))
+	for _, w := range []string{"targets[0] (a).url: open", "targets[1] (b).url: set the value or the _file variant, not both"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q: %v", w, err)
+		}
+	}
+	if _, err := Load(filepath.Join(dir, "absent.yml")); err == nil {
+		t.Error("missing config file accepted")
+	}
+	if _, err := Parse([]byte(""), dir); err == nil {
+		t.Error("empty config accepted")
+	}
+	if _, err := Parse([]byte("targets: []"), dir); err == nil || !strings.Contains(err.Error(), "at least one target") {
+		t.Errorf("no targets: %v", err)
+	}
+}
+
+func TestExampleConfigIsValid(t *testing.T) {
+	if _, err := Load("../../examples/alertbridge.yml"); err != nil {
+		t.Fatalf("examples/alertbridge.yml: %v", err)
+	}
+}
