@@ -34,8 +34,9 @@ type Options struct {
 	Version string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// QueueCapacity bounds waiting jobs per target (in-memory queue).
-	QueueCapacity int
+	// DeliveredRetention and DeliveredMax bound the delivered history.
+	DeliveredRetention time.Duration
+	DeliveredMax       int
 }
 
 // App is a running bridge.
@@ -44,13 +45,16 @@ type App struct {
 	log    *zap.Logger
 	now    func() time.Time
 	db     *store.DB
-	queue  queue.Queue
+	queue  *queue.Durable
 	sender *notify.Sender
 
 	rt       atomic.Pointer[runtime]
 	reloadMu sync.Mutex
 	stopping atomic.Bool
 	handler  http.Handler
+
+	pruneStop sync.Once
+	pruneDone chan struct{}
 }
 
 // New loads the configuration, opens the store and starts the delivery
@@ -62,8 +66,11 @@ func New(opts Options) (*App, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.QueueCapacity <= 0 {
-		opts.QueueCapacity = 10000
+	if opts.DeliveredRetention <= 0 {
+		opts.DeliveredRetention = 24 * time.Hour
+	}
+	if opts.DeliveredMax <= 0 {
+		opts.DeliveredMax = 10000
 	}
 	a := &App{
 		opts:   opts,
@@ -84,8 +91,18 @@ func New(opts Options) (*App, error) {
 		return nil, err
 	}
 	a.rt.Store(rt)
-	a.queue = queue.NewMemory(a, opts.QueueCapacity)
+	a.queue = queue.NewDurable(a.db, a)
+	n, err := a.queue.Resume()
+	if err != nil {
+		a.db.Close()
+		return nil, fmt.Errorf("resuming queued deliveries: %w", err)
+	}
+	if n > 0 {
+		a.log.Info("resumed queued deliveries", zap.Int("jobs", n))
+	}
 	a.handler = server.New(a, a.log, opts.MaxBodyBytes)
+	a.pruneDone = make(chan struct{})
+	go a.pruneLoop()
 	a.log.Info("configuration loaded", zap.String("file", opts.ConfigFile), zap.Int("targets", len(cfg.Targets)))
 	return a, nil
 }
@@ -143,28 +160,41 @@ func (a *App) Accept(msg *alert.Message, target string) (*server.Accepted, error
 			selected = []*route.Target{t}
 		}
 	}
-	g, err := rt.builder.Build(msg, a.now())
+	now := a.now()
+	acc := &server.Accepted{GroupKey: msg.GroupKey, Targets: []string{}}
+	res, err := a.queue.Accept(store.AcceptRequest{
+		DedupKey:    target + "\x00" + msg.DedupKey(),
+		DedupWindow: time.Duration(rt.cfg.Global.DedupWindow),
+		AlertIDs:    alert.RecordIDs(msg),
+		Now:         now,
+		Build: func(seen []alert.Seen) ([]store.NewJob, error) {
+			g := rt.builder.BuildSeen(msg, now, seen)
+			targets := selected
+			if target == "" {
+				targets = rt.router.Select(g)
+			}
+			acc.Targets = acc.Targets[:0]
+			var jobs []store.NewJob
+			for _, t := range targets {
+				if view := t.View(g); view != nil {
+					jobs = append(jobs, store.NewJob{Job: &store.Job{Target: t.Name, GroupKey: g.GroupKey}, Group: view})
+					acc.Targets = append(acc.Targets, t.Name)
+				}
+			}
+			return jobs, nil
+		},
+	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: recording alerts: %v", server.ErrUnavailable, err)
-	}
-	if target == "" {
-		selected = rt.router.Select(g)
-	}
-	acc := &server.Accepted{GroupKey: g.GroupKey, Targets: []string{}}
-	var jobs []*queue.Job
-	for _, t := range selected {
-		view := t.View(g)
-		if view == nil {
-			continue
-		}
-		jobs = append(jobs, &queue.Job{Target: t.Name, Group: view, EnqueuedAt: g.ReceivedAt})
-		acc.Targets = append(acc.Targets, t.Name)
-	}
-	if err := a.queue.Enqueue(jobs); err != nil {
 		return nil, fmt.Errorf("%w: %v", server.ErrUnavailable, err)
 	}
-	a.log.Debug("notification accepted", zap.String("group_key", g.GroupKey),
-		zap.Int("alerts", len(g.Alerts)), zap.Strings("targets", acc.Targets))
+	if res.Duplicate {
+		acc.Duplicate = true
+		acc.Targets = []string{}
+		a.log.Debug("duplicate notification ignored", zap.String("group_key", msg.GroupKey))
+		return acc, nil
+	}
+	a.log.Debug("notification accepted", zap.String("group_key", msg.GroupKey),
+		zap.Int("alerts", len(msg.Alerts)), zap.Strings("targets", acc.Targets), zap.Int("superseded", len(res.Superseded)))
 	return acc, nil
 }
 
@@ -193,16 +223,16 @@ func (a *App) Attempt(ctx context.Context, job *queue.Job) notify.Result {
 // Finished implements queue.Deliverer.
 func (a *App) Finished(job *queue.Job, res notify.Result) {
 	if res.Verdict == notify.Delivered {
-		a.log.Info("delivered", zap.String("target", job.Target), zap.String("group_key", job.Group.GroupKey),
+		a.log.Info("delivered", zap.String("target", job.Target), zap.String("group_key", job.GroupKey),
 			zap.Int("attempts", job.Attempts), zap.Duration("latency", a.now().Sub(job.EnqueuedAt)))
 		return
 	}
-	a.log.Error("delivery failed; giving up", a.jobFields(job, res)...)
+	a.log.Error("delivery failed; kept as a dead letter", a.jobFields(job, res)...)
 }
 
 func (a *App) jobFields(job *queue.Job, res notify.Result) []zap.Field {
 	return []zap.Field{
-		zap.String("target", job.Target), zap.String("group_key", job.Group.GroupKey),
+		zap.Uint64("delivery", job.ID), zap.String("target", job.Target), zap.String("group_key", job.GroupKey),
 		zap.Int("attempt", job.Attempts+1), zap.String("reason", string(res.Reason)),
 		zap.Duration("retry_after", res.RetryAfter), zap.String("detail", res.Message),
 	}
@@ -236,10 +266,30 @@ func (a *App) Close(ctx context.Context) error {
 }
 
 func (a *App) shutdown(ctx context.Context) error {
+	a.pruneStop.Do(func() { close(a.pruneDone) })
 	qerr := a.queue.Close(ctx)
 	if qerr != nil {
 		a.log.Warn("queue did not drain before the shutdown deadline", zap.Error(qerr))
 	}
 	a.rt.Load().close()
 	return a.db.Close()
+}
+
+// pruneLoop bounds the delivered history and the dedup keys.
+func (a *App) pruneLoop() {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-a.pruneDone:
+			return
+		case <-t.C:
+			window := time.Duration(a.rt.Load().cfg.Global.DedupWindow)
+			if n, err := a.db.Prune(a.now(), a.opts.DeliveredRetention, a.opts.DeliveredMax, window); err != nil {
+				a.log.Warn("pruning delivery history", zap.Error(err))
+			} else if n > 0 {
+				a.log.Debug("pruned delivery history", zap.Int("removed", n))
+			}
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -131,10 +132,15 @@ func TestTimesCountsNotificationsAcrossRestarts(t *testing.T) {
     type: webhook
     url: ` + sink.URL + `
 `)
-	payload := readFile(t, "../examples/payload-firing.json")
+	// Three distinct notifications (another receiver each time) carrying
+	// the same alerts; identical ones would be deduplicated.
+	base := readFile(t, "../examples/payload-firing.json")
+	payloadFor := func(receiver string) []byte {
+		return bytes.Replace(base, []byte(`"receiver": "alertbridge"`), []byte(`"receiver": "`+receiver+`"`), 1)
+	}
 	first := startBridge(t, cfg, storage)
 	for i := 0; i < 2; i++ {
-		if code, ans := first.post(t, "/webhook", payload); code != http.StatusOK {
+		if code, ans := first.post(t, "/webhook", payloadFor(fmt.Sprint("r", i))); code != http.StatusOK {
 			t.Fatalf("status %d: %v", code, ans)
 		}
 	}
@@ -142,7 +148,7 @@ func TestTimesCountsNotificationsAcrossRestarts(t *testing.T) {
 	first.stop()
 
 	second := startBridge(t, cfg, storage)
-	if code, ans := second.post(t, "/webhook", payload); code != http.StatusOK {
+	if code, ans := second.post(t, "/webhook", payloadFor("r2")); code != http.StatusOK {
 		t.Fatalf("status %d: %v", code, ans)
 	}
 	got := sink.WaitFor(3, 10*time.Second)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	commoncfg "github.com/prometheus/common/config"
+	"golang.org/x/time/rate"
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/config"
@@ -124,7 +125,10 @@ func buildTarget(t *config.Target, set *render.Set, userAgent string, now func()
 			Attempts:    t.Retry.Attempts,
 			Interval:    time.Duration(t.Retry.Interval),
 			MaxInterval: time.Duration(t.Retry.MaxInterval),
+			MaxAge:      time.Duration(t.Retry.MaxAge),
 			Timeout:     time.Duration(t.Timeout),
+			Rate:        rateOf(t.RateLimit),
+			Burst:       burstOf(t.RateLimit),
 		},
 	}, nil
 }
@@ -134,4 +138,18 @@ func (rt *runtime) close() {
 	for _, t := range rt.targets {
 		t.client.CloseIdleConnections()
 	}
+}
+
+func rateOf(rl *config.RateLimit) rate.Limit {
+	if rl == nil {
+		return 0
+	}
+	return rate.Limit(float64(rl.Requests) / time.Duration(rl.Interval).Seconds())
+}
+
+func burstOf(rl *config.RateLimit) int {
+	if rl == nil {
+		return 0
+	}
+	return rl.Burst
 }

@@ -5,11 +5,15 @@
 package alert
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/prometheus/alertmanager/template"
 	"github.com/prometheus/common/model"
@@ -125,4 +129,27 @@ func labelSet(kv template.KV) model.LabelSet {
 		ls[model.LabelName(k)] = model.LabelValue(v)
 	}
 	return ls
+}
+
+// DedupKey identifies a notification independently of which Alertmanager
+// replica sent it and how often: receiver, group key, and each alert's
+// fingerprint, status and start (plus end, once resolved). The
+// externalURL, which differs between replicas, is left out.
+func (m *Message) DedupKey() string {
+	type part struct{ fp, status, starts, ends string }
+	parts := make([]part, len(m.Alerts))
+	for i, a := range m.Alerts {
+		p := part{fp: a.Fingerprint, status: a.Status, starts: a.StartsAt.UTC().Format(time.RFC3339Nano)}
+		if a.Status == string(model.AlertResolved) {
+			p.ends = a.EndsAt.UTC().Format(time.RFC3339Nano)
+		}
+		parts[i] = p
+	}
+	sort.Slice(parts, func(i, j int) bool { return parts[i].fp < parts[j].fp })
+	h := sha256.New()
+	fmt.Fprintf(h, "%q\x00%q\x00%q\x00", m.Receiver, m.GroupKey, m.Status)
+	for _, p := range parts {
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00", p.fp, p.status, p.starts, p.ends)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -88,16 +88,10 @@ type Builder struct {
 	Recorder    Recorder
 }
 
-// Build normalizes m received at now. It fails only if the Recorder fails.
+// Build normalizes m received at now, counting the notification with the
+// Recorder. It fails only if the Recorder fails.
 func (b *Builder) Build(m *Message, now time.Time) (*Group, error) {
-	g := &Group{Data: m.Data, GroupKey: m.GroupKey, TruncatedAlerts: m.TruncatedAlerts, ReceivedAt: now}
-	if b.ExternalURL != "" {
-		g.ExternalURL = b.ExternalURL
-	}
-	ids := make([]int64, len(m.Alerts))
-	for i, a := range m.Alerts {
-		ids[i] = RecordID(a)
-	}
+	ids := RecordIDs(m)
 	seen := make([]Seen, len(ids))
 	if b.Recorder != nil {
 		var err error
@@ -105,11 +99,34 @@ func (b *Builder) Build(m *Message, now time.Time) (*Group, error) {
 			return nil, err
 		}
 	}
+	return b.BuildSeen(m, now, seen), nil
+}
+
+// RecordIDs returns the record id of every alert of m, in order.
+func RecordIDs(m *Message) []int64 {
+	ids := make([]int64, len(m.Alerts))
+	for i, a := range m.Alerts {
+		ids[i] = RecordID(a)
+	}
+	return ids
+}
+
+// BuildSeen normalizes m with counters the caller already recorded;
+// seen[i] belongs to m.Alerts[i].
+func (b *Builder) BuildSeen(m *Message, now time.Time, seen []Seen) *Group {
+	g := &Group{Data: m.Data, GroupKey: m.GroupKey, TruncatedAlerts: m.TruncatedAlerts, ReceivedAt: now}
+	if b.ExternalURL != "" {
+		g.ExternalURL = b.ExternalURL
+	}
 	g.Records = make([]Record, len(m.Alerts))
 	for i, a := range m.Alerts {
-		g.Records[i] = b.record(a, ids[i], seen[i], now)
+		var s Seen
+		if i < len(seen) {
+			s = seen[i]
+		}
+		g.Records[i] = b.record(a, RecordID(a), s, now)
 	}
-	return g, nil
+	return g
 }
 
 func (b *Builder) record(a template.Alert, id int64, seen Seen, now time.Time) Record {

@@ -51,14 +51,28 @@ type Global struct {
 	// Priorities maps severity values to HertzBeat priorities (0, 1, 2),
 	// merged over the built-in map.
 	Priorities map[string]int `yaml:"priorities"`
+	// DedupWindow is how long an identical notification (an Alertmanager
+	// retry, or the same group from an HA peer) is recognised and
+	// delivered only once. Keep it below your shortest repeat_interval.
+	DedupWindow model.Duration `yaml:"dedup_window"`
 }
 
 // Retry is the retry schedule: exponential backoff from Interval, doubling,
-// capped at MaxInterval, with jitter, for at most Attempts attempts.
+// capped at MaxInterval, with jitter, for at most Attempts attempts and at
+// most MaxAge after the notification arrived.
 type Retry struct {
 	Attempts    int            `yaml:"attempts"`
 	Interval    model.Duration `yaml:"interval"`
 	MaxInterval model.Duration `yaml:"max_interval"`
+	MaxAge      model.Duration `yaml:"max_age"`
+}
+
+// RateLimit is a token bucket: Requests per Interval, bursts up to Burst
+// (default Requests).
+type RateLimit struct {
+	Requests int            `yaml:"requests"`
+	Interval model.Duration `yaml:"interval"`
+	Burst    int            `yaml:"burst"`
 }
 
 // Verify is a success check on a target's responses.
@@ -97,6 +111,8 @@ type Target struct {
 	Timeout    model.Duration             `yaml:"timeout"`
 	Retry      *Retry                     `yaml:"retry"`
 	Verify     *Verify                    `yaml:"verify"`
+	// RateLimit caps requests to the target; nil means unlimited.
+	RateLimit *RateLimit `yaml:"rate_limit"`
 
 	// Extra holds the type-specific keys, decoded into Options.
 	Extra map[string]any `yaml:",inline"`
@@ -118,7 +134,8 @@ func (t *Target) SendsResolved() bool { return t.SendResolved == nil || *t.SendR
 // Defaults.
 var (
 	DefaultTimeout = model.Duration(10 * time.Second)
-	DefaultRetry   = Retry{Attempts: 10, Interval: model.Duration(time.Second), MaxInterval: model.Duration(2 * time.Minute)}
+	DefaultRetry   = Retry{Attempts: 10, Interval: model.Duration(time.Second), MaxInterval: model.Duration(2 * time.Minute), MaxAge: model.Duration(6 * time.Hour)}
+	DefaultDedup   = model.Duration(5 * time.Minute)
 )
 
 // Load reads, decodes and validates a configuration file.
@@ -241,6 +258,12 @@ func (g *Global) validate() error {
 			errs = append(errs, fmt.Errorf("global.external_url: %w", err))
 		}
 	}
+	if g.DedupWindow == 0 {
+		g.DedupWindow = DefaultDedup
+	}
+	if g.DedupWindow < 0 {
+		errs = append(errs, errors.New("global.dedup_window: must not be negative"))
+	}
 	if g.SeverityLabel == "" {
 		g.SeverityLabel = "severity"
 	}
@@ -265,6 +288,9 @@ func (r Retry) withDefaults(d Retry) Retry {
 	if r.MaxInterval == 0 {
 		r.MaxInterval = d.MaxInterval
 	}
+	if r.MaxAge == 0 {
+		r.MaxAge = d.MaxAge
+	}
 	return r
 }
 
@@ -278,6 +304,9 @@ func (r Retry) validate(path string) error {
 	}
 	if r.MaxInterval < r.Interval {
 		errs = append(errs, fmt.Errorf("%s.max_interval: must not be below interval (%s)", path, r.Interval))
+	}
+	if r.MaxAge < r.Interval {
+		errs = append(errs, fmt.Errorf("%s.max_age: must not be below interval (%s)", path, r.Interval))
 	}
 	return errors.Join(errs...)
 }
@@ -389,6 +418,20 @@ func (t *Target) validate(path string, c *Config, node *yaml.Node) error {
 	*t.Retry = t.Retry.withDefaults(c.Global.Retry)
 	if err := t.Retry.validate(path + ".retry"); err != nil {
 		errs = append(errs, err)
+	}
+	if rl := t.RateLimit; rl != nil {
+		if rl.Requests < 1 {
+			fail("rate_limit.requests", "must be at least 1")
+		}
+		if rl.Interval <= 0 {
+			fail("rate_limit.interval", "must be positive")
+		}
+		if rl.Burst < 0 {
+			fail("rate_limit.burst", "must not be negative")
+		}
+		if rl.Burst == 0 {
+			rl.Burst = rl.Requests
+		}
 	}
 	if t.Verify != nil {
 		for j, code := range t.Verify.Status {

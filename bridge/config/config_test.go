@@ -38,7 +38,7 @@ func TestLoadGood(t *testing.T) {
 	if !strings.Contains(ops.BodyText, `"a":`) {
 		t.Errorf("template_file not read: %q", ops.BodyText)
 	}
-	if want := (Retry{Attempts: 2, Interval: model.Duration(500 * time.Millisecond), MaxInterval: model.Duration(10 * time.Second)}); *ops.Retry != want {
+	if want := (Retry{Attempts: 2, Interval: model.Duration(500 * time.Millisecond), MaxInterval: model.Duration(10 * time.Second), MaxAge: DefaultRetry.MaxAge}); *ops.Retry != want {
 		t.Errorf("retry = %+v, want global values filling the gaps %+v", *ops.Retry, want)
 	}
 	if ops.Timeout != model.Duration(3*time.Second) || cfg.Targets[1].Timeout != model.Duration(5*time.Second) {

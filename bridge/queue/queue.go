@@ -1,24 +1,30 @@
-// Package queue holds accepted delivery jobs and schedules their attempts:
-// one lane per target, so a slow or dead target never delays another, with
-// retries on the target's backoff schedule.
+// Package queue schedules the delivery jobs kept in the store: one lane
+// per target, so a slow or dead target never delays another; bounded
+// concurrency per lane; one job at a time per alert group, so a channel
+// sees firing before resolved; retries on the target's backoff schedule,
+// honouring the waits targets ask for; a token-bucket rate limit per
+// target; and dead letters when attempts or age run out.
 package queue
 
 import (
 	"context"
-	"errors"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/notify"
 )
 
-// Job is one delivery of one group to one target.
+// Job is one delivery attempt's view of a stored job.
 type Job struct {
-	ID         uint64
-	Target     string
+	ID       uint64
+	Target   string
+	GroupKey string
+	// Group is nil when the job ended before its payload was loaded.
 	Group      *alert.Group
 	EnqueuedAt time.Time
-	// Attempts made so far.
+	// Attempts made before this one.
 	Attempts int
 }
 
@@ -27,8 +33,14 @@ type Policy struct {
 	Attempts    int
 	Interval    time.Duration
 	MaxInterval time.Duration
+	// MaxAge is how long a job may wait in all; older ones become dead
+	// letters.
+	MaxAge time.Duration
 	// Timeout bounds one attempt.
 	Timeout time.Duration
+	// Rate and Burst are the token bucket; Rate 0 means unlimited.
+	Rate  rate.Limit
+	Burst int
 }
 
 // Deliverer performs attempts for the queue. Implementations resolve the
@@ -39,23 +51,6 @@ type Deliverer interface {
 	Policy(target string) (Policy, bool)
 	// Attempt makes one delivery attempt.
 	Attempt(ctx context.Context, job *Job) notify.Result
-	// Finished reports a job's final outcome (delivered or given up).
+	// Finished reports a job's final outcome (delivered or dead).
 	Finished(job *Job, r notify.Result)
 }
-
-// Queue accepts jobs and delivers them in the background.
-type Queue interface {
-	// Enqueue accepts all jobs or none. After a nil return the queue owns
-	// their delivery.
-	Enqueue(jobs []*Job) error
-	// Close stops accepting jobs and waits, until ctx ends, for queued jobs
-	// to finish; in-flight attempts are then cancelled.
-	Close(ctx context.Context) error
-}
-
-// ErrFull means the queue cannot take more jobs now; the caller should
-// answer 503 so Alertmanager retries.
-var ErrFull = errors.New("delivery queue is full")
-
-// ErrClosed means the queue is shutting down.
-var ErrClosed = errors.New("delivery queue is closed")

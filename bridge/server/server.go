@@ -30,6 +30,8 @@ type Backend interface {
 type Accepted struct {
 	GroupKey string   `json:"groupKey"`
 	Targets  []string `json:"targets"`
+	// Duplicate: the same notification was already accepted.
+	Duplicate bool `json:"duplicate,omitempty"`
 }
 
 // Errors a Backend returns.
@@ -95,7 +97,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("cannot accept notification", zap.String("group_key", msg.GroupKey), zap.Error(err))
 		writeError(w, http.StatusServiceUnavailable, err.Error())
 	default:
-		writeJSON(w, http.StatusOK, map[string]any{"status": "success", "groupKey": acc.GroupKey, "targets": acc.Targets})
+		writeJSON(w, http.StatusOK, map[string]any{"status": "success", "groupKey": acc.GroupKey, "targets": acc.Targets, "duplicate": acc.Duplicate})
 	}
 }
 

@@ -18,31 +18,38 @@ const seenSize = 24
 // Touch counts one more notification for each alert id and returns the
 // updated counters, durably committed.
 func (d *DB) Touch(ids []int64, now time.Time) ([]alert.Seen, error) {
-	out := make([]alert.Seen, len(ids))
+	var out []alert.Seen
 	err := d.batch(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketAlerts)
-		var key [8]byte
-		for i, id := range ids {
-			binary.BigEndian.PutUint64(key[:], uint64(id))
-			var val [seenSize]byte
-			times, first := int64(0), now.UnixMilli()
-			if old := b.Get(key[:]); len(old) == seenSize {
-				times = int64(binary.BigEndian.Uint64(old[0:8]))
-				first = int64(binary.BigEndian.Uint64(old[8:16]))
-			}
-			times++
-			binary.BigEndian.PutUint64(val[0:8], uint64(times))
-			binary.BigEndian.PutUint64(val[8:16], uint64(first))
-			binary.BigEndian.PutUint64(val[16:24], uint64(now.UnixMilli()))
-			if err := b.Put(key[:], val[:]); err != nil {
-				return fmt.Errorf("recording alert: %w", err)
-			}
-			out[i] = alert.Seen{Times: times, FirstSeen: time.UnixMilli(first)}
-		}
-		return nil
+		var err error
+		out, err = touch(tx, ids, now)
+		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+func touch(tx *bolt.Tx, ids []int64, now time.Time) ([]alert.Seen, error) {
+	out := make([]alert.Seen, len(ids))
+	b := tx.Bucket(bucketAlerts)
+	var key [8]byte
+	for i, id := range ids {
+		binary.BigEndian.PutUint64(key[:], uint64(id))
+		var val [seenSize]byte
+		times, first := int64(0), now.UnixMilli()
+		if old := b.Get(key[:]); len(old) == seenSize {
+			times = int64(binary.BigEndian.Uint64(old[0:8]))
+			first = int64(binary.BigEndian.Uint64(old[8:16]))
+		}
+		times++
+		binary.BigEndian.PutUint64(val[0:8], uint64(times))
+		binary.BigEndian.PutUint64(val[8:16], uint64(first))
+		binary.BigEndian.PutUint64(val[16:24], uint64(now.UnixMilli()))
+		if err := b.Put(key[:], val[:]); err != nil {
+			return nil, fmt.Errorf("recording alert: %w", err)
+		}
+		out[i] = alert.Seen{Times: times, FirstSeen: time.UnixMilli(first)}
 	}
 	return out, nil
 }

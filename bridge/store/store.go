@@ -44,8 +44,13 @@ func Open(dir string) (*DB, error) {
 	// Batches are opportunistic: concurrent writers join one commit.
 	db.MaxBatchDelay = 2 * time.Millisecond
 	err = db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucketAlerts)
-		return err
+		for _, name := range [][]byte{bucketAlerts, bucketPayloads, bucketDedup, bucketLatest,
+			stateBuckets[StatePending], stateBuckets[StateDelivered], stateBuckets[StateDead]} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		db.Close()

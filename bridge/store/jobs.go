@@ -1,0 +1,418 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/alertbridge/alertbridge/bridge/alert"
+)
+
+// Job states. A job lives in exactly one state bucket.
+const (
+	StatePending   = "pending"
+	StateDelivered = "delivered"
+	StateDead      = "dead"
+)
+
+var (
+	bucketPayloads = []byte("payloads") // id -> group JSON
+	bucketDedup    = []byte("dedup")    // notification key -> accepted at (unix ms)
+	bucketLatest   = []byte("latest")   // target \x00 groupKey -> id of the newest job
+	stateBuckets   = map[string][]byte{
+		StatePending:   []byte("pending"),
+		StateDelivered: []byte("delivered"),
+		StateDead:      []byte("dead"),
+	}
+)
+
+// ErrNotFound is returned for an unknown job id.
+var ErrNotFound = errors.New("no such delivery")
+
+// Job is the durable description of one delivery of one group to one
+// target. The group itself is stored apart and loaded with Payload.
+type Job struct {
+	ID          uint64    `json:"id"`
+	Target      string    `json:"target"`
+	GroupKey    string    `json:"groupKey"`
+	State       string    `json:"state"`
+	Alerts      int       `json:"alerts"`
+	Attempts    int       `json:"attempts"`
+	CreatedAt   time.Time `json:"createdAt"`
+	UpdatedAt   time.Time `json:"updatedAt"`
+	NextAttempt time.Time `json:"nextAttemptAt,omitzero"`
+	// Reason and Error describe the last failure (bounded reason, detail).
+	Reason string `json:"reason,omitempty"`
+	Error  string `json:"error,omitempty"`
+	// Superseded is set on a job replaced by a newer notification of the
+	// same group before it was attempted.
+	Superseded bool `json:"superseded,omitempty"`
+}
+
+// NewJob pairs a job with the group it delivers, for Accept.
+type NewJob struct {
+	Job   *Job
+	Group *alert.Group
+}
+
+// Acceptance is the outcome of Accept.
+type Acceptance struct {
+	// Duplicate: the same notification was accepted within the dedup
+	// window; nothing was written.
+	Duplicate bool
+	Jobs      []*Job
+	// Superseded lists pending jobs replaced by the new ones.
+	Superseded []uint64
+}
+
+// AcceptRequest is one notification to persist.
+type AcceptRequest struct {
+	// DedupKey identifies the notification (see alert.Message.DedupKey).
+	DedupKey    string
+	DedupWindow time.Duration
+	AlertIDs    []int64
+	Now         time.Time
+	// Build makes the jobs once the alert counters are known. It may be
+	// called more than once and must not have side effects.
+	Build func(seen []alert.Seen) ([]NewJob, error)
+	// Busy reports whether a pending job is being attempted right now;
+	// such a job is never superseded.
+	Busy func(id uint64) bool
+}
+
+// Accept durably records one notification in a single transaction shared
+// with concurrent callers: the duplicate check, the alert counters, the
+// jobs, and the superseding of older waiting jobs of the same group and
+// target. When it returns without error, the jobs are on disk.
+func (d *DB) Accept(req AcceptRequest) (*Acceptance, error) {
+	var out *Acceptance
+	err := d.batch(func(tx *bolt.Tx) error {
+		out = &Acceptance{}
+		dedup := tx.Bucket(bucketDedup)
+		if req.DedupKey != "" {
+			if v := dedup.Get([]byte(req.DedupKey)); len(v) == 8 {
+				at := time.UnixMilli(int64(binary.BigEndian.Uint64(v)))
+				if req.Now.Sub(at) < req.DedupWindow {
+					out.Duplicate = true
+					return nil
+				}
+			}
+			if err := dedup.Put([]byte(req.DedupKey), u64(uint64(req.Now.UnixMilli()))); err != nil {
+				return err
+			}
+		}
+		seen, err := touch(tx, req.AlertIDs, req.Now)
+		if err != nil {
+			return err
+		}
+		jobs, err := req.Build(seen)
+		if err != nil {
+			return err
+		}
+		pending := tx.Bucket(stateBuckets[StatePending])
+		latest := tx.Bucket(bucketLatest)
+		for _, nj := range jobs {
+			id, err := pending.NextSequence()
+			if err != nil {
+				return err
+			}
+			j := *nj.Job
+			j.ID, j.State, j.CreatedAt, j.UpdatedAt = id, StatePending, req.Now, req.Now
+			j.Alerts = len(nj.Group.Alerts)
+			payload, err := json.Marshal(nj.Group)
+			if err != nil {
+				return fmt.Errorf("encoding group: %w", err)
+			}
+			if err := tx.Bucket(bucketPayloads).Put(u64(id), payload); err != nil {
+				return err
+			}
+			if err := putJob(pending, &j); err != nil {
+				return err
+			}
+			lk := []byte(j.Target + "\x00" + j.GroupKey)
+			if old := latest.Get(lk); len(old) == 8 {
+				oldID := binary.BigEndian.Uint64(old)
+				if ok, err := supersede(tx, oldID, req.Now, req.Busy); err != nil {
+					return err
+				} else if ok {
+					out.Superseded = append(out.Superseded, oldID)
+				}
+			}
+			if err := latest.Put(lk, u64(id)); err != nil {
+				return err
+			}
+			out.Jobs = append(out.Jobs, &j)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// supersede moves a still-waiting job to delivered history, marked
+// superseded, unless it is being attempted.
+func supersede(tx *bolt.Tx, id uint64, now time.Time, busy func(uint64) bool) (bool, error) {
+	pending := tx.Bucket(stateBuckets[StatePending])
+	j, err := getJob(pending, id)
+	if err != nil || j == nil {
+		return false, err
+	}
+	if busy != nil && busy(id) {
+		return false, nil
+	}
+	j.Superseded = true
+	j.Reason = "superseded"
+	return true, move(tx, j, StatePending, StateDelivered, now)
+}
+
+// Payload loads the group a job delivers.
+func (d *DB) Payload(id uint64) (*alert.Group, error) {
+	var g alert.Group
+	err := d.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketPayloads).Get(u64(id))
+		if v == nil {
+			return ErrNotFound
+		}
+		return json.Unmarshal(v, &g)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+// Get returns a job in any state.
+func (d *DB) Get(id uint64) (*Job, error) {
+	var out *Job
+	err := d.db.View(func(tx *bolt.Tx) error {
+		for _, b := range stateBuckets {
+			j, err := getJob(tx.Bucket(b), id)
+			if err != nil {
+				return err
+			}
+			if j != nil {
+				out = j
+				return nil
+			}
+		}
+		return ErrNotFound
+	})
+	return out, err
+}
+
+// Reschedule records a failed attempt of a pending job and when to try
+// next.
+func (d *DB) Reschedule(id uint64, attempts int, next time.Time, reason, msg string, now time.Time) error {
+	return d.batch(func(tx *bolt.Tx) error {
+		b := tx.Bucket(stateBuckets[StatePending])
+		j, err := getJob(b, id)
+		if err != nil {
+			return err
+		}
+		if j == nil {
+			return ErrNotFound
+		}
+		j.Attempts, j.NextAttempt, j.Reason, j.Error, j.UpdatedAt = attempts, next, reason, msg, now
+		return putJob(b, j)
+	})
+}
+
+// Finish moves a pending job to delivered or dead.
+func (d *DB) Finish(id uint64, state string, attempts int, reason, msg string, now time.Time) error {
+	return d.batch(func(tx *bolt.Tx) error {
+		j, err := getJob(tx.Bucket(stateBuckets[StatePending]), id)
+		if err != nil {
+			return err
+		}
+		if j == nil {
+			return ErrNotFound
+		}
+		j.Attempts, j.Reason, j.Error, j.NextAttempt = attempts, reason, msg, time.Time{}
+		return move(tx, j, StatePending, state, now)
+	})
+}
+
+// Requeue moves a dead job back to pending with its attempts reset.
+func (d *DB) Requeue(id uint64, now time.Time) (*Job, error) {
+	var out *Job
+	err := d.batch(func(tx *bolt.Tx) error {
+		j, err := getJob(tx.Bucket(stateBuckets[StateDead]), id)
+		if err != nil {
+			return err
+		}
+		if j == nil {
+			return ErrNotFound
+		}
+		j.Attempts, j.Reason, j.Error, j.NextAttempt = 0, "", "", time.Time{}
+		out = j
+		return move(tx, j, StateDead, StatePending, now)
+	})
+	return out, err
+}
+
+// Delete removes a job in any state with its payload. busy reports
+// whether a pending job is being attempted; such a job is not deleted.
+func (d *DB) Delete(id uint64, busy func(uint64) bool) error {
+	return d.batch(func(tx *bolt.Tx) error {
+		for state, name := range stateBuckets {
+			b := tx.Bucket(name)
+			if b.Get(u64(id)) == nil {
+				continue
+			}
+			if state == StatePending && busy != nil && busy(id) {
+				return fmt.Errorf("delivery %d is being attempted right now", id)
+			}
+			if err := b.Delete(u64(id)); err != nil {
+				return err
+			}
+			return tx.Bucket(bucketPayloads).Delete(u64(id))
+		}
+		return ErrNotFound
+	})
+}
+
+// ForEachPending calls fn for every pending job in id order (used at
+// startup to resume deliveries).
+func (d *DB) ForEachPending(fn func(*Job) error) error {
+	return d.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(stateBuckets[StatePending]).ForEach(func(_, v []byte) error {
+			var j Job
+			if err := json.Unmarshal(v, &j); err != nil {
+				return err
+			}
+			return fn(&j)
+		})
+	})
+}
+
+// List returns up to limit jobs in a state, newest first, with ids below
+// before (0: from the newest), optionally for one target only.
+func (d *DB) List(state, target string, before uint64, limit int) ([]*Job, error) {
+	name, ok := stateBuckets[state]
+	if !ok {
+		return nil, fmt.Errorf("unknown state %q", state)
+	}
+	var out []*Job
+	err := d.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(name).Cursor()
+		var k, v []byte
+		if before == 0 {
+			k, v = c.Last()
+		} else {
+			c.Seek(u64(before))
+			k, v = c.Prev()
+		}
+		for ; k != nil && len(out) < limit; k, v = c.Prev() {
+			var j Job
+			if err := json.Unmarshal(v, &j); err != nil {
+				return err
+			}
+			if target == "" || j.Target == target {
+				out = append(out, &j)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Prune drops delivered history older than maxAge or beyond maxCount
+// (oldest first), and expired dedup keys.
+func (d *DB) Prune(now time.Time, maxAge time.Duration, maxCount int, dedupWindow time.Duration) (int, error) {
+	removed := 0
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(stateBuckets[StateDelivered])
+		excess := b.Stats().KeyN - maxCount
+		var drop [][]byte
+		err := b.ForEach(func(k, v []byte) error {
+			var j Job
+			if err := json.Unmarshal(v, &j); err != nil {
+				return err
+			}
+			if excess > 0 || now.Sub(j.UpdatedAt) > maxAge {
+				drop = append(drop, append([]byte(nil), k...))
+				excess--
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range drop {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bucketPayloads).Delete(k); err != nil {
+				return err
+			}
+		}
+		removed = len(drop)
+		dd := tx.Bucket(bucketDedup)
+		var old [][]byte
+		_ = dd.ForEach(func(k, v []byte) error {
+			if len(v) == 8 && now.Sub(time.UnixMilli(int64(binary.BigEndian.Uint64(v)))) > dedupWindow {
+				old = append(old, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		for _, k := range old {
+			if err := dd.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return removed, err
+}
+
+// Counts returns the number of jobs per state.
+func (d *DB) Counts() (map[string]int, error) {
+	out := map[string]int{}
+	err := d.db.View(func(tx *bolt.Tx) error {
+		for state, name := range stateBuckets {
+			out[state] = tx.Bucket(name).Stats().KeyN
+		}
+		return nil
+	})
+	return out, err
+}
+
+func move(tx *bolt.Tx, j *Job, from, to string, now time.Time) error {
+	if err := tx.Bucket(stateBuckets[from]).Delete(u64(j.ID)); err != nil {
+		return err
+	}
+	j.State, j.UpdatedAt = to, now
+	return putJob(tx.Bucket(stateBuckets[to]), j)
+}
+
+func getJob(b *bolt.Bucket, id uint64) (*Job, error) {
+	v := b.Get(u64(id))
+	if v == nil {
+		return nil, nil
+	}
+	var j Job
+	if err := json.Unmarshal(v, &j); err != nil {
+		return nil, fmt.Errorf("decoding delivery %d: %w", id, err)
+	}
+	return &j, nil
+}
+
+func putJob(b *bolt.Bucket, j *Job) error {
+	v, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
+	return b.Put(u64(j.ID), v)
+}
+
+func u64(n uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], n)
+	return b[:]
+}
