@@ -193,6 +193,9 @@ func (a *App) Accept(msg *alert.Message, target string) (*server.Accepted, error
 		a.log.Debug("duplicate notification ignored", zap.String("group_key", msg.GroupKey))
 		return acc, nil
 	}
+	if len(acc.Targets) == 0 {
+		a.log.Info("no target selected the notification", zap.String("group_key", msg.GroupKey), zap.String("path_target", target))
+	}
 	a.log.Debug("notification accepted", zap.String("group_key", msg.GroupKey),
 		zap.Int("alerts", len(msg.Alerts)), zap.Strings("targets", acc.Targets), zap.Int("superseded", len(res.Superseded)))
 	return acc, nil
@@ -215,7 +218,7 @@ func (a *App) Attempt(ctx context.Context, job *queue.Job) notify.Result {
 	}
 	res := a.sender.Deliver(ctx, t.client, t.notifier, job.Group)
 	if res.Verdict == notify.Retry {
-		a.log.Warn("delivery attempt failed; will retry", a.jobFields(job, res)...)
+		a.log.Warn("delivery attempt failed", a.jobFields(job, job.Attempts+1, res)...)
 	}
 	return res
 }
@@ -227,13 +230,13 @@ func (a *App) Finished(job *queue.Job, res notify.Result) {
 			zap.Int("attempts", job.Attempts), zap.Duration("latency", a.now().Sub(job.EnqueuedAt)))
 		return
 	}
-	a.log.Error("delivery failed; kept as a dead letter", a.jobFields(job, res)...)
+	a.log.Error("delivery failed; kept as a dead letter", a.jobFields(job, job.Attempts, res)...)
 }
 
-func (a *App) jobFields(job *queue.Job, res notify.Result) []zap.Field {
+func (a *App) jobFields(job *queue.Job, attempt int, res notify.Result) []zap.Field {
 	return []zap.Field{
 		zap.Uint64("delivery", job.ID), zap.String("target", job.Target), zap.String("group_key", job.GroupKey),
-		zap.Int("attempt", job.Attempts+1), zap.String("reason", string(res.Reason)),
+		zap.Int("attempt", attempt), zap.String("reason", string(res.Reason)),
 		zap.Duration("retry_after", res.RetryAfter), zap.String("detail", res.Message),
 	}
 }
@@ -275,6 +278,10 @@ func (a *App) shutdown(ctx context.Context) error {
 	return a.db.Close()
 }
 
+// alertMemory is how long the per-alert counters (times, gmtCreate) are
+// kept after an alert was last notified.
+const alertMemory = 7 * 24 * time.Hour
+
 // pruneLoop bounds the delivered history and the dedup keys.
 func (a *App) pruneLoop() {
 	t := time.NewTicker(time.Minute)
@@ -290,6 +297,20 @@ func (a *App) pruneLoop() {
 			} else if n > 0 {
 				a.log.Debug("pruned delivery history", zap.Int("removed", n))
 			}
+			if _, err := a.db.PruneAlerts(a.now().Add(-alertMemory)); err != nil {
+				a.log.Warn("pruning alert counters", zap.Error(err))
+			}
 		}
 	}
 }
+
+// ListDeliveries implements server.Deliveries.
+func (a *App) ListDeliveries(state, target string, before uint64, limit int) ([]*store.Job, error) {
+	return a.db.List(state, target, before, limit)
+}
+
+// RetryDelivery implements server.Deliveries.
+func (a *App) RetryDelivery(id uint64) (*store.Job, error) { return a.queue.Retry(id) }
+
+// DeleteDelivery implements server.Deliveries.
+func (a *App) DeleteDelivery(id uint64) error { return a.queue.Delete(id) }

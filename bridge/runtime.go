@@ -116,9 +116,6 @@ func buildTarget(t *config.Target, set *render.Set, userAgent string, now func()
 	if err != nil {
 		return nil, fmt.Errorf("http_config: %w", err)
 	}
-	// Redirects could carry the body (and a signature) somewhere the user
-	// did not configure; IM webhooks never need them.
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &targetRuntime{
 		name: t.Name, typ: t.Type, notifier: n, client: client,
 		policy: queue.Policy{

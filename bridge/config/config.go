@@ -125,6 +125,17 @@ type Target struct {
 	BodyText string `yaml:"-"`
 }
 
+// UnmarshalYAML applies the defaults a target starts from: HTTP/2 on, and
+// redirects not followed (a redirect could carry the body and its
+// signature to a host the user never configured; set
+// http_config.follow_redirects to allow them).
+func (t *Target) UnmarshalYAML(node *yaml.Node) error {
+	type plain Target
+	*t = Target{HTTPConfig: commoncfg.DefaultHTTPClientConfig}
+	t.HTTPConfig.FollowRedirects = false
+	return node.Decode((*plain)(t))
+}
+
 // IsEnabled reports whether the target takes deliveries.
 func (t *Target) IsEnabled() bool { return t.Enabled == nil || *t.Enabled }
 

@@ -16,6 +16,10 @@ import (
 // WorkersPerTarget bounds concurrent attempts to one target.
 const WorkersPerTarget = 4
 
+// MaxRetryAfter caps the wait a target may ask for (Retry-After and
+// similar), so a broken header cannot park a lane for days.
+const MaxRetryAfter = time.Hour
+
 // ErrClosed means the queue is shutting down.
 var ErrClosed = errors.New("delivery queue is closed")
 
@@ -242,7 +246,7 @@ func (q *Durable) attempt(l *lane, e entry) {
 		q.finish(sj, job, res)
 		return
 	}
-	wait := res.RetryAfter
+	wait := min(res.RetryAfter, MaxRetryAfter)
 	if wait <= 0 {
 		wait = notify.Backoff(l.consecutiveFailures()+1, pol.Interval, pol.MaxInterval)
 	}

@@ -24,6 +24,7 @@ type Backend interface {
 	Ready() bool
 	// Reload rebuilds the runtime from the config file.
 	Reload() error
+	Deliveries
 }
 
 // Accepted describes an accepted notification.
@@ -62,6 +63,7 @@ func New(b Backend, log *zap.Logger, maxBodyBytes int64) http.Handler {
 	r.HandleFunc("/-/healthy", s.healthy).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/-/ready", s.ready).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/-/reload", s.reload).Methods(http.MethodPost, http.MethodPut)
+	s.routeDeliveries(r)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not found")
 	})

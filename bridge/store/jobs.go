@@ -33,6 +33,9 @@ var (
 // ErrNotFound is returned for an unknown job id.
 var ErrNotFound = errors.New("no such delivery")
 
+// ErrBusy is returned when deleting a job that is being attempted.
+var ErrBusy = errors.New("delivery is being attempted right now; try again")
+
 // Job is the durable description of one delivery of one group to one
 // target. The group itself is stored apart and loaded with Payload.
 type Job struct {
@@ -266,7 +269,7 @@ func (d *DB) Delete(id uint64, busy func(uint64) bool) error {
 				continue
 			}
 			if state == StatePending && busy != nil && busy(id) {
-				return fmt.Errorf("delivery %d is being attempted right now", id)
+				return ErrBusy
 			}
 			if err := b.Delete(u64(id)); err != nil {
 				return err

@@ -36,6 +36,8 @@ type Webhook struct {
 	URL string
 
 	mu         sync.Mutex
+	attempts   []Received // every well-formed request, whatever the reply
+	rejected   int        // scripted non-2xx replies sent
 	received   []Received
 	violations []string
 	script     []Reply
@@ -84,8 +86,11 @@ func (w *Webhook) serve(rw http.ResponseWriter, r *http.Request) {
 	if len(w.script) > 0 {
 		reply, w.script = w.script[0], w.script[1:]
 	}
+	w.attempts = append(w.attempts, rec)
 	if reply.Status >= 200 && reply.Status < 300 {
 		w.received = append(w.received, rec)
+	} else {
+		w.rejected++
 	}
 	w.mu.Unlock()
 	select {
@@ -104,6 +109,25 @@ func (w *Webhook) Received() []Received {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return append([]Received(nil), w.received...)
+}
+
+// Rejected counts the scripted non-2xx replies sent so far.
+func (w *Webhook) Rejected() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.rejected
+}
+
+// AttemptIDs returns the value of header h on every well-formed request,
+// accepted or not, in arrival order.
+func (w *Webhook) AttemptIDs(h string) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]string, len(w.attempts))
+	for i, r := range w.attempts {
+		out[i] = r.Header.Get(h)
+	}
+	return out
 }
 
 // Violations returns contract violations seen so far.

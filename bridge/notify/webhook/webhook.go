@@ -1,6 +1,7 @@
 // Package webhook delivers groups to generic JSON webhooks. The body is the
 // target's template (by default the group's HertzBeat-style records as a
 // JSON array); it is checked to be valid JSON before anything is sent.
+// With a secret, requests are signed per the Standard Webhooks spec.
 package webhook
 
 import (
@@ -8,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
@@ -19,8 +21,9 @@ const DefaultBodyTemplate = "webhook.default.body"
 
 // Notifier is the generic webhook integration.
 type Notifier struct {
-	s    notify.Settings
-	body string
+	s      notify.Settings
+	body   string
+	signer *signer // nil without a secret
 }
 
 var _ notify.Notifier = (*Notifier)(nil)
@@ -39,7 +42,15 @@ func New(s notify.Settings) (*Notifier, error) {
 			return nil, fmt.Errorf("header %s: template %q is not defined", h, name)
 		}
 	}
-	return &Notifier{s: s, body: body}, nil
+	n := &Notifier{s: s, body: body}
+	if s.Secret != "" {
+		signer, err := newSigner(s.Secret)
+		if err != nil {
+			return nil, err
+		}
+		n.signer = signer
+	}
+	return n, nil
 }
 
 // Build renders the body and headers. A body that is not valid JSON is a
@@ -62,6 +73,12 @@ func (n *Notifier) Build(_ context.Context, g *alert.Group) ([]*notify.Request, 
 			return nil, fmt.Errorf("rendering header %s: %w", name, err)
 		}
 		h.Set(name, HeaderValue(v))
+	}
+	if n.signer != nil {
+		id, ts := messageID(n.s.Name, g), n.s.Clock()()
+		h.Set("webhook-id", id)
+		h.Set("webhook-timestamp", strconv.FormatInt(ts.Unix(), 10))
+		h.Set("webhook-signature", n.signer.sign(id, ts, body))
 	}
 	return []*notify.Request{{Method: http.MethodPost, URL: n.s.URL, Header: h, Body: body}}, nil
 }
