@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
+)
+
+// buildBinary compiles alertbridge into a temp folder.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "alertbridge")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// process is a running alertbridge binary.
+type process struct {
+	cmd  *exec.Cmd
+	logs *syncBuffer
+	addr string
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func startProcess(t *testing.T, bin, cfg, storage string) *process {
+	t.Helper()
+	p := &process{logs: &syncBuffer{}, addr: freeAddr(t)}
+	p.cmd = exec.Command(bin, "--config.file="+cfg, "--storage.path="+storage, "--web.listen-address="+p.addr, "--log.level=debug")
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			_ = p.cmd.Process.Kill()
+			_ = p.cmd.Wait()
+		}
+		if t.Failed() {
+			t.Logf("alertbridge output:\n%s", p.logs.String())
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get("http://" + p.addr + "/-/ready"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return p
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("alertbridge not ready:\n%s", p.logs.String())
+	return nil
+}
+
+// TestAcceptedAlertsSurviveSIGKILL: with the target down, accepted groups
+// wait on disk; the bridge is killed without warning and restarted; once
+// the target is back every accepted group arrives exactly once.
+func TestAcceptedAlertsSurviveSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the binary")
+	}
+	bin := buildBinary(t)
+	var down atomic.Bool
+	down.Store(true)
+	sink := notifytest.NewWebhook(t)
+	front := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		proxy(w, r, sink.URL)
+	})}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go front.Serve(l)
+	t.Cleanup(func() { front.Close() })
+
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "alertbridge.yml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`
+global:
+  retry: {attempts: 1000, interval: 20ms, max_interval: 100ms}
+targets:
+  - name: sink
+    type: webhook
+    url: http://%s/hook
+`, l.Addr())), 0o600)
+	storage := filepath.Join(dir, "data")
+
+	first := startProcess(t, bin, cfg, storage)
+	const groups = 50
+	for i := 0; i < groups; i++ {
+		resp, err := http.Post("http://"+first.addr+"/webhook", "application/json", bytes.NewReader(payload(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("group %d: status %d", i, resp.StatusCode)
+		}
+	}
+	if err := first.cmd.Process.Kill(); err != nil { // SIGKILL
+		t.Fatal(err)
+	}
+	_ = first.cmd.Wait()
+
+	down.Store(false)
+	startProcess(t, bin, cfg, storage)
+	got := sink.WaitFor(groups, 60*time.Second)
+	count := map[string]int{}
+	for _, r := range got {
+		count[string(bytes.SplitN(bytes.SplitN(r.Body, []byte(`"g":"`), 2)[1], []byte(`"`), 2)[0])]++
+	}
+	for i := 0; i < groups; i++ {
+		if n := count[fmt.Sprint(i)]; n != 1 {
+			t.Errorf("group %d delivered %d times, want 1", i, n)
+		}
+	}
+}
+
+func payload(n int) []byte {
+	return []byte(fmt.Sprintf(`{"version":"4","groupKey":"{}:{g=\"%d\"}","status":"firing","receiver":"r",
+	"groupLabels":{},"commonLabels":{},"commonAnnotations":{},"externalURL":"http://am",
+	"alerts":[{"status":"firing","labels":{"alertname":"A","g":"%d"},"annotations":{},
+	"startsAt":"2026-11-23T10:00:00Z","endsAt":"0001-01-01T00:00:00Z","fingerprint":"%016x"}]}`, n, n, n))
+}
+
+// proxy forwards a request to the recording fake.
+func proxy(w http.ResponseWriter, r *http.Request, to string) {
+	req, _ := http.NewRequest(r.Method, to+r.URL.Path, r.Body)
+	req.Header = r.Header.Clone()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	w.WriteHeader(resp.StatusCode)
+}
