@@ -1,10 +1,12 @@
 package notify
 
 import (
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -39,16 +41,21 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 		return 0
 	}
 	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs <= 0 {
+		// NaN and ±Inf parse as floats but are not delay-seconds; huge
+		// values would overflow time.Duration.
+		if math.IsNaN(secs) || math.IsInf(secs, 0) || secs <= 0 {
 			return 0
 		}
-		return time.Duration(secs * float64(time.Second))
+		return time.Duration(min(secs, maxRetryAfterSeconds) * float64(time.Second))
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
 		return t.Sub(now)
 	}
 	return 0
 }
+
+// maxRetryAfterSeconds bounds a parsed Retry-After (one day).
+const maxRetryAfterSeconds = 86400
 
 // snippetLimit bounds how much of a response body goes into a log line.
 const snippetLimit = 256
@@ -64,10 +71,10 @@ func Snippet(body []byte) string {
 		}
 		s = s[:cut] + "…"
 	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
 			return ' '
 		}
 		return r
-	}, strings.TrimSpace(s))
+	}, s))
 }

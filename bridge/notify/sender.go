@@ -32,10 +32,13 @@ func (s *Sender) Send(ctx context.Context, client *http.Client, req *Request) (*
 	}
 	hreq, err := http.NewRequestWithContext(ctx, method, req.URL, bytes.NewReader(req.Body))
 	if err != nil {
-		return nil, fmt.Errorf("building request: %s", RedactError(err))
+		// url.Parse errors quote pieces of the URL; say nothing of it.
+		return nil, errors.New("building request: invalid target URL")
 	}
 	for k, vs := range req.Header {
-		hreq.Header[k] = vs
+		for _, v := range vs {
+			hreq.Header.Add(k, v) // Add canonicalizes the key
+		}
 	}
 	if hreq.Header.Get("Content-Type") == "" && len(req.Body) > 0 {
 		hreq.Header.Set("Content-Type", "application/json")

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/notify"
@@ -100,10 +101,17 @@ func (n *Notifier) Classify(resp *notify.Response) notify.Result {
 	return notify.Retryable(notify.ReasonIMRejected, 0, "response failed verify (HTTP %d): %s", resp.StatusCode, notify.Snippet(resp.Body))
 }
 
-// HeaderValue folds a rendered header value onto one line: CR and LF would
-// otherwise end the header (or be rejected by the HTTP client).
+// HeaderValue makes a rendered header value sendable: CR LF pairs and
+// every other control character but tab become a space (the HTTP client
+// rejects them), and the result is trimmed.
 func HeaderValue(v string) string {
-	return strings.TrimSpace(strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(v))
+	v = strings.ReplaceAll(v, "\r\n", " ")
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		if r != '\t' && unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, v))
 }
 
 func jsonError(body []byte) string {
