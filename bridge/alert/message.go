@@ -52,8 +52,12 @@ func IsInvalid(err error) bool {
 // size limit) are returned as they are so the caller can map them.
 func Decode(r io.Reader) (*Message, error) {
 	var m Message
-	dec := json.NewDecoder(r)
+	src := &readErr{r: r}
+	dec := json.NewDecoder(src)
 	if err := dec.Decode(&m); err != nil {
+		if src.err != nil && !errors.Is(src.err, io.EOF) {
+			return nil, src.err // the body could not be read: not the payload's fault
+		}
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
 		switch {
@@ -66,18 +70,33 @@ func Decode(r io.Reader) (*Message, error) {
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return nil, invalid("malformed JSON: unexpected end of body")
 		}
-		if strings.HasPrefix(err.Error(), "json:") || strings.HasPrefix(err.Error(), "parsing time") {
-			return nil, invalid("malformed payload: %v", err)
-		}
-		return nil, err
+		return nil, invalid("malformed payload: %v", err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if src.err != nil && !errors.Is(src.err, io.EOF) {
+			return nil, src.err
+		}
 		return nil, invalid("malformed JSON: trailing data after the payload")
 	}
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
 	return &m, nil
+}
+
+// readErr remembers the first error of the underlying reader, so Decode
+// can tell a broken or oversized body from a malformed payload.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErr) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	return n, err
 }
 
 // Validate checks the fields the bridge relies on and fills fingerprints

@@ -2,6 +2,7 @@ package alert
 
 import (
 	"hash/fnv"
+	"maps"
 	"net/url"
 	"strings"
 	"time"
@@ -148,7 +149,7 @@ func (b *Builder) record(a template.Alert, id int64, seen Seen, now time.Time) R
 		Times:            seen.Times,
 		FirstTriggerTime: a.StartsAt.UnixMilli(),
 		LastTriggerTime:  now.UnixMilli(),
-		Tags:             map[string]string(a.Labels),
+		Tags:             maps.Clone(map[string]string(a.Labels)),
 		GmtCreate:        first.In(loc).Format(hertzbeatLayout),
 		GmtUpdate:        now.In(loc).Format(hertzbeatLayout),
 	}

@@ -49,7 +49,7 @@ func escapeJSONStrings(tree *parse.Tree) error {
 	if tree == nil || tree.Root == nil {
 		return nil
 	}
-	e := escaper{tree: tree}
+	e := escaper{tree: tree, loops: new([]jsonState)}
 	st, err := e.list(outsideString, tree.Root)
 	if err != nil {
 		return err
@@ -60,7 +60,12 @@ func escapeJSONStrings(tree *parse.Tree) error {
 	return nil
 }
 
-type escaper struct{ tree *parse.Tree }
+type escaper struct {
+	tree *parse.Tree
+	// loops holds the lexer state at the start of each enclosing range, so
+	// break and continue can be checked like the end of the body.
+	loops *[]jsonState
+}
 
 func (e escaper) list(st jsonState, l *parse.ListNode) (jsonState, error) {
 	if l == nil {
@@ -99,6 +104,12 @@ func (e escaper) node(st jsonState, n parse.Node) (jsonState, error) {
 		return e.branch(st, "range", &n.BranchNode, true)
 	case *parse.ListNode:
 		return e.list(st, n)
+	case *parse.BreakNode, *parse.ContinueNode:
+		if l := *e.loops; len(l) > 0 && l[len(l)-1] != st {
+			loc, _ := e.tree.ErrorContext(n)
+			return st, fmt.Errorf("%s: {{break}} or {{continue}} inside an open JSON string; close the string first", loc)
+		}
+		return st, nil
 	}
 	// Comments, {{template}}, break and continue print nothing of their own
 	// that this pass can see; the rendered body is validated afterwards.
@@ -110,7 +121,13 @@ func (e escaper) node(st jsonState, n parse.Node) (jsonState, error) {
 // html/template does; otherwise whether an action sits inside a string
 // would depend on data.
 func (e escaper) branch(st jsonState, kind string, b *parse.BranchNode, loop bool) (jsonState, error) {
+	if loop {
+		*e.loops = append(*e.loops, st)
+	}
 	after, err := e.list(st, b.List)
+	if loop {
+		*e.loops = (*e.loops)[:len(*e.loops)-1]
+	}
 	if err != nil {
 		return st, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"text/template"
 	"time"
@@ -47,13 +48,28 @@ func JSONStringContent(s string) string {
 }
 
 // jsonEscape is the escaper the JSON-context pass appends to actions that
-// sit inside a JSON string. It prints its argument the way text/template
-// would (fmt.Sprint) and escapes the result.
+// sit inside a JSON string. It prints its argument as text/template would
+// (pointers followed, a missing value as "<no value>") and escapes the
+// result.
 func jsonEscape(args ...any) string {
 	if len(args) == 1 {
-		if s, ok := args[0].(string); ok {
-			return JSONStringContent(s)
+		switch v := args[0].(type) {
+		case string:
+			return JSONStringContent(v)
+		case nil:
+			return JSONStringContent("<no value>")
 		}
+		rv := reflect.ValueOf(args[0])
+		for rv.Kind() == reflect.Pointer && !rv.IsNil() {
+			if _, ok := rv.Interface().(fmt.Stringer); ok {
+				break
+			}
+			if _, ok := rv.Interface().(error); ok {
+				break
+			}
+			rv = rv.Elem()
+		}
+		return JSONStringContent(fmt.Sprint(rv.Interface()))
 	}
 	return JSONStringContent(fmt.Sprint(args...))
 }

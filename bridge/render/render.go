@@ -80,11 +80,21 @@ func New(opts Options) (*Set, error) {
 		}
 	}
 	for _, in := range opts.Inline {
-		t, err := root.New(in.Name).Parse(in.Text)
-		if err != nil {
+		before := map[*template.Template]bool{}
+		for _, t := range root.Templates() {
+			before[t] = true
+		}
+		if _, err := root.New(in.Name).Parse(in.Text); err != nil {
 			return nil, err
 		}
-		if in.JSON {
+		if !in.JSON {
+			continue
+		}
+		// Escape the inline body and every template it {{define}}d.
+		for _, t := range root.Templates() {
+			if before[t] {
+				continue
+			}
 			if err := escapeJSONStrings(t.Tree); err != nil {
 				return nil, err
 			}
