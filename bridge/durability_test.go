@@ -248,3 +248,43 @@ func TestSignedWebhookIDStableAcrossRetries(t *testing.T) {
 		t.Errorf("webhook-id across the retry: %v, want the same id twice", ids)
 	}
 }
+
+func TestNewerNotificationSupersedesWaitingOne(t *testing.T) {
+	sink := notifytest.NewWebhook(t)
+	sink.Script(notifytest.Reply{Status: 429, Header: map[string]string{"Retry-After": "1"}})
+	b := startBridge(t, webhookConfig(`
+  - name: throttled
+    type: webhook
+    url: `+sink.URL+`
+`), "")
+	b.post(t, "/webhook", groupPayload(5, "firing"))
+	deadline := time.Now().Add(10 * time.Second)
+	for sink.Rejected() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	// The firing job now waits out the 429; the resolved state replaces it.
+	b.post(t, "/webhook", groupPayload(5, "resolved"))
+	got := sink.WaitFor(1, 10*time.Second)
+	if len(got) != 1 {
+		t.Fatalf("received %d", len(got))
+	}
+	if !bytes.Contains(got[0].Body, []byte(`"status":2`)) {
+		t.Errorf("delivered body is not the resolved state: %s", got[0].Body)
+	}
+	if n := b.app.queue.Superseded(); n != 1 {
+		t.Errorf("superseded = %d, want 1", n)
+	}
+	var hist []map[string]any
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if hist = b.list(t, "delivered"); len(hist) == 2 {
+			break
+		}
+	}
+	if len(hist) != 2 || hist[1]["superseded"] != true {
+		t.Errorf("history = %v, want the resolved delivery and the superseded firing one", hist)
+	}
+	// Nothing more arrives: the firing job is gone.
+	if more := sink.WaitFor(2, 1500*time.Millisecond); len(more) != 1 {
+		t.Errorf("superseded job delivered too: %d requests", len(more))
+	}
+}

@@ -170,7 +170,7 @@ func supersede(tx *bolt.Tx, id uint64, now time.Time, busy func(uint64) bool) (b
 		return false, nil
 	}
 	j.Superseded = true
-	j.Reason = "superseded"
+	j.Reason, j.Error, j.NextAttempt = "superseded", "replaced by a newer notification of the same group", time.Time{}
 	return true, move(tx, j, StatePending, StateDelivered, now)
 }
 
