@@ -371,3 +371,10 @@ func toStrings(v any) []string {
 	}
 	return out
 }
+
+func writeFile(t testing.TB, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
