@@ -7,8 +7,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -286,5 +289,57 @@ func TestNewerNotificationSupersedesWaitingOne(t *testing.T) {
 	// Nothing more arrives: the firing job is gone.
 	if more := sink.WaitFor(2, 1500*time.Millisecond); len(more) != 1 {
 		t.Errorf("superseded job delivered too: %d requests", len(more))
+	}
+}
+
+// TestFailedOlderStateNeverFollowsNewer: the firing notification is being
+// attempted when the resolved one arrives; the attempt fails. The resolved
+// state must be the last (and only) thing the channel gets.
+func TestFailedOlderStateNeverFollowsNewer(t *testing.T) {
+	inFlight, release := make(chan struct{}), make(chan struct{})
+	var mu sync.Mutex
+	var bodies [][]byte
+	var calls int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		calls++
+		first := calls == 1
+		mu.Unlock()
+		if first {
+			close(inFlight)
+			<-release
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		mu.Lock()
+		bodies = append(bodies, body)
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	b := startBridge(t, webhookConfig(`
+  - name: ordered
+    type: webhook
+    url: `+srv.URL+`
+`), "")
+	b.post(t, "/webhook", groupPayload(9, "firing"))
+	<-inFlight
+	b.post(t, "/webhook", groupPayload(9, "resolved"))
+	close(release)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		mu.Lock()
+		n := len(bodies)
+		mu.Unlock()
+		if n >= 1 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // room for a wrongly rescheduled firing retry (interval 10-50ms)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(bodies) != 1 || !bytes.Contains(bodies[0], []byte(`"status":2`)) {
+		t.Fatalf("channel got %d messages, want only the resolved state: %q", len(bodies), bodies)
 	}
 }

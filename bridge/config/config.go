@@ -132,8 +132,35 @@ type Target struct {
 func (t *Target) UnmarshalYAML(node *yaml.Node) error {
 	type plain Target
 	*t = Target{HTTPConfig: commoncfg.DefaultHTTPClientConfig}
-	t.HTTPConfig.FollowRedirects = false
-	return node.Decode((*plain)(t))
+	if err := node.Decode((*plain)(t)); err != nil {
+		return err
+	}
+	// HTTPClientConfig resets itself to Prometheus' defaults (redirects
+	// followed) when present, so apply ours unless the key is set.
+	if !hasKey(node, "http_config", "follow_redirects") {
+		t.HTTPConfig.FollowRedirects = false
+	}
+	return nil
+}
+
+// hasKey reports whether the mapping node has the nested key path.
+func hasKey(n *yaml.Node, path ...string) bool {
+	for _, key := range path {
+		if n.Kind != yaml.MappingNode {
+			return false
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				next = n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return false
+		}
+		n = next
+	}
+	return true
 }
 
 // IsEnabled reports whether the target takes deliveries.

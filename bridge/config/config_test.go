@@ -157,3 +157,23 @@ func TestExampleConfigIsValid(t *testing.T) {
 		t.Fatalf("examples/alertbridge.yml: %v", err)
 	}
 }
+
+func TestRedirectsOffUnlessAskedFor(t *testing.T) {
+	cfg, err := Parse([]byte(`
+targets:
+  - {name: none, type: webhook, url: 'http://x.example'}
+  - {name: given, type: webhook, url: 'http://x.example', http_config: {enable_http2: false}}
+  - {name: on, type: webhook, url: 'http://x.example', http_config: {follow_redirects: true}}
+`), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []bool{false, false, true} {
+		if got := cfg.Targets[i].HTTPConfig.FollowRedirects; got != want {
+			t.Errorf("%s: follow_redirects %v, want %v", cfg.Targets[i].Name, got, want)
+		}
+	}
+	if !cfg.Targets[0].HTTPConfig.EnableHTTP2 || cfg.Targets[1].HTTPConfig.EnableHTTP2 {
+		t.Errorf("enable_http2 defaults not applied")
+	}
+}

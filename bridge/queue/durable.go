@@ -259,8 +259,13 @@ func (q *Durable) attempt(l *lane, e entry) {
 		q.finish(sj, job, res)
 		return
 	}
-	if err := q.db.Reschedule(sj.ID, attempts, next, string(res.Reason), res.Message, time.Now()); err != nil {
+	superseded, err := q.db.Reschedule(sj.ID, attempts, next, string(res.Reason), res.Message, time.Now())
+	if err != nil {
 		// The store is gone (shutdown); the job stays pending on disk.
+		return
+	}
+	if superseded {
+		q.superseded.Add(1)
 		return
 	}
 	l.add(entry{id: e.id, groupKey: e.groupKey, due: next})

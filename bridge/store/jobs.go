@@ -210,9 +210,12 @@ func (d *DB) Get(id uint64) (*Job, error) {
 }
 
 // Reschedule records a failed attempt of a pending job and when to try
-// next.
-func (d *DB) Reschedule(id uint64, attempts int, next time.Time, reason, msg string, now time.Time) error {
-	return d.batch(func(tx *bolt.Tx) error {
+// next. If a newer job of the same group and target is waiting, the failed
+// one is superseded instead (so an older state is never sent after a newer
+// one) and superseded is true.
+func (d *DB) Reschedule(id uint64, attempts int, next time.Time, reason, msg string, now time.Time) (superseded bool, err error) {
+	err = d.batch(func(tx *bolt.Tx) error {
+		superseded = false
 		b := tx.Bucket(stateBuckets[StatePending])
 		j, err := getJob(b, id)
 		if err != nil {
@@ -221,9 +224,17 @@ func (d *DB) Reschedule(id uint64, attempts int, next time.Time, reason, msg str
 		if j == nil {
 			return ErrNotFound
 		}
-		j.Attempts, j.NextAttempt, j.Reason, j.Error, j.UpdatedAt = attempts, next, reason, msg, now
+		j.Attempts = attempts
+		if v := tx.Bucket(bucketLatest).Get([]byte(j.Target + "\x00" + j.GroupKey)); len(v) == 8 && binary.BigEndian.Uint64(v) != id {
+			superseded = true
+			j.Superseded = true
+			j.Reason, j.Error, j.NextAttempt = "superseded", "replaced by a newer notification of the same group", time.Time{}
+			return move(tx, j, StatePending, StateDelivered, now)
+		}
+		j.NextAttempt, j.Reason, j.Error, j.UpdatedAt = next, reason, msg, now
 		return putJob(b, j)
 	})
+	return superseded, err
 }
 
 // Finish moves a pending job to delivered or dead.
@@ -252,7 +263,9 @@ func (d *DB) Requeue(id uint64, now time.Time) (*Job, error) {
 		if j == nil {
 			return ErrNotFound
 		}
-		j.Attempts, j.Reason, j.Error, j.NextAttempt = 0, "", "", time.Time{}
+		// A replayed dead letter starts a new life: attempts and max_age
+		// count from now.
+		j.Attempts, j.Reason, j.Error, j.NextAttempt, j.CreatedAt = 0, "", "", time.Time{}, now
 		out = j
 		return move(tx, j, StateDead, StatePending, now)
 	})
