@@ -259,9 +259,14 @@ func (q *Durable) attempt(l *lane, e entry) {
 		q.finish(sj, job, res)
 		return
 	}
+	// No longer busy: from here a newer notification may supersede it,
+	// either in its own transaction (then Reschedule finds nothing) or in
+	// Reschedule's.
+	q.busy.Delete(e.id)
 	superseded, err := q.db.Reschedule(sj.ID, attempts, next, string(res.Reason), res.Message, time.Now())
 	if err != nil {
-		// The store is gone (shutdown); the job stays pending on disk.
+		// Superseded meanwhile (ErrNotFound; Accept counted it), or the
+		// store is gone (shutdown) and the job stays pending on disk.
 		return
 	}
 	if superseded {
