@@ -1,0 +1,157 @@
+// Command loadtest measures alertbridge under load: how fast it acknowledges
+// Alertmanager notifications, how fast and how completely it delivers them,
+// and how much memory it uses doing so.
+//
+// It runs two things at once:
+//
+//   - a sink: an HTTP server (-sink.listen, default 127.0.0.1:9098) that
+//     accepts POSTs on any path and records every group delivered to it;
+//   - a generator: it posts -groups Alertmanager webhook payloads (version 4)
+//     of -alerts alerts each to -bridge.url at -concurrency, then waits
+//     (at most -wait) until every acknowledged group has reached the sink.
+//
+// Every generated alert carries the labels loadtest_group="<n>" (the group
+// number) and loadtest_run="<run id>" (random per run), and every groupKey
+// names both, e.g. {}:{alertname="LoadTest", loadtest_group="7",
+// loadtest_run="3f9c0a12"}. The sink finds them in whatever JSON it is sent:
+// the default webhook body (a JSON array of records, read from each record's
+// tags), or any custom template body that renders a "loadtest_group" value
+// or the "groupKey" somewhere in its JSON. Deliveries of other runs (late
+// retries of an earlier run) are counted as foreign and otherwise ignored.
+//
+// # Running it
+//
+// Build the bridge and start it with the load-test configuration, whose
+// only target ("sink", type webhook) delivers to the tool's sink at
+// http://127.0.0.1:9098/sink; then run the tool. From the repository root:
+//
+//	go build -o /tmp/alertbridge .
+//	/tmp/alertbridge --config.file=examples/loadtest/alertbridge.yml \
+//	  --storage.path=$(mktemp -d) --web.listen-address=127.0.0.1:9097 2>/tmp/alertbridge.log &
+//	go run ./examples/loadtest -groups 20000 -concurrency 32 -bridge.pid $!
+//	kill %1
+//
+// Restart the bridge between runs for comparable memory numbers (-bridge.pid
+// reports the process's peak RSS, VmHWM, which never goes down). The bridge
+// logs one line per delivery at info level; send its log to a file, not a
+// terminal, or run it with --log.level=warn.
+//
+// Variations:
+//
+//	go run ./examples/loadtest -sink.delay 200ms        # a slow chat tool
+//	go run ./examples/loadtest -sink.fail-for 10s       # target down for 10s, then back
+//	go run ./examples/loadtest -json > report.json      # machine-readable report
+//	go run ./examples/loadtest -sink-only               # just the sink, for a bridge fed by a real Alertmanager
+//
+// -sink.fail-for counts from the sink's start, which is right before the
+// first POST; during it the sink answers 503 (counted as "rejected") and the
+// bridge is expected to retry. -sink.delay delays every answer; a delivery
+// whose sender hangs up before the answer (the bridge's timeout) is counted
+// as "abandoned", not as delivered.
+//
+// # The report
+//
+//   - posted, acked OK, non-200 acks by status code, transport errors;
+//   - ack latency (one POST round trip to the bridge): p50, p90, p99, max;
+//   - post phase rate: groups posted per second of the posting phase;
+//   - delivered: groups of this run that reached the sink; lost: groups the
+//     bridge acknowledged with 200 that never reached the sink before -wait
+//     ran out; duplicates: groups delivered more than once (and the number
+//     of extra deliveries);
+//   - end-to-end rate: groups delivered divided by the time from the first
+//     POST to the last first delivery; end-to-end latency (POST to the
+//     bridge to arrival at the sink) p50, p90, p99, max;
+//   - with -bridge.pid, the bridge's peak RSS (VmHWM from /proc/<pid>/status)
+//     at the end of the run, and its current RSS split into anonymous memory
+//     (heap) and file pages (a memory-mapped database counts there).
+//
+// The generator does not retry a non-200 ack (Alertmanager would); such a
+// group is counted under its status code and not waited for. Payloads are
+// built before the timed phase, and one HTTP client with a keep-alive pool
+// of at least -concurrency connections is shared by all workers.
+//
+// Exit status: 0 when nothing was lost or duplicated, 1 when a group was
+// lost or duplicated (unless -allow-loss) or no group was acknowledged at
+// all, 2 on a usage or setup error.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func realMain(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg := Config{Log: stderr}
+	fs.StringVar(&cfg.BridgeURL, "bridge.url", "http://127.0.0.1:9097/webhook", "bridge webhook URL to post to (/webhook or /webhook/<target>)")
+	fs.IntVar(&cfg.BridgePID, "bridge.pid", 0, "bridge process id; its peak RSS (VmHWM) is reported at the end (0: not reported)")
+	fs.StringVar(&cfg.SinkListen, "sink.listen", "127.0.0.1:9098", "address the sink listens on")
+	fs.DurationVar(&cfg.SinkDelay, "sink.delay", 0, "delay before the sink answers each delivery (a slow chat tool)")
+	fs.DurationVar(&cfg.SinkFailFor, "sink.fail-for", 0, "the sink answers 503 for this long after it starts (a target down, then back)")
+	fs.IntVar(&cfg.Groups, "groups", 20000, "number of alert groups (notifications) to post")
+	fs.IntVar(&cfg.Alerts, "alerts", 5, "alerts per group")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 32, "concurrent POSTs to the bridge")
+	fs.DurationVar(&cfg.Wait, "wait", 120*time.Second, "after posting, how long to wait for every acknowledged group to reach the sink")
+	fs.DurationVar(&cfg.Settle, "settle", 500*time.Millisecond, "after every group arrived, how long to keep listening for duplicates")
+	fs.DurationVar(&cfg.PostTimeout, "post.timeout", 30*time.Second, "timeout of one POST to the bridge")
+	fs.DurationVar(&cfg.Progress, "progress", 5*time.Second, "interval of progress lines on stderr (0: none)")
+	sinkOnly := fs.Bool("sink-only", false, "only run the sink, until interrupted, printing what it receives")
+	asJSON := fs.Bool("json", false, "print the report as JSON instead of text")
+	allowLoss := fs.Bool("allow-loss", false, "exit 0 even if groups were lost or duplicated")
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "loadtest: unexpected arguments: %v\n", fs.Args())
+		return 2
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if *sinkOnly {
+		if err := runSinkOnly(ctx, cfg, stdout); err != nil {
+			fmt.Fprintf(stderr, "loadtest: %v\n", err)
+			return 2
+		}
+		return 0
+	}
+
+	rep, err := run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "loadtest: %v\n", err)
+		return 2
+	}
+	failures := rep.Failures(*allowLoss)
+	if *asJSON {
+		rep.Pass = len(failures) == 0
+		rep.FailureReasons = failures
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			fmt.Fprintf(stderr, "loadtest: %v\n", err)
+			return 2
+		}
+	} else {
+		rep.WriteText(stdout, failures)
+	}
+	if len(failures) > 0 {
+		return 1
+	}
+	return 0
+}
