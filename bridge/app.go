@@ -226,7 +226,7 @@ func (a *App) Attempt(ctx context.Context, job *queue.Job) notify.Result {
 // Finished implements queue.Deliverer.
 func (a *App) Finished(job *queue.Job, res notify.Result) {
 	if res.Verdict == notify.Delivered {
-		a.log.Info("delivered", zap.String("target", job.Target), zap.String("group_key", job.GroupKey),
+		a.log.Debug("delivered", zap.String("target", job.Target), zap.String("group_key", job.GroupKey),
 			zap.Int("attempts", job.Attempts), zap.Duration("latency", a.now().Sub(job.EnqueuedAt)))
 		return
 	}

@@ -32,8 +32,14 @@ type Durable struct {
 	lanes  map[string]*lane
 	closed bool
 
-	busy       sync.Map // job id -> struct{}: being attempted
+	busy       sync.Map // job id -> struct{}: being attempted or finishing
 	superseded atomic.Int64
+
+	// Outcomes are committed in batches by one goroutine: a delivery
+	// costs no fsync of its own. A crash before the commit means the job
+	// is sent again after restart (at least once).
+	finishes      chan finishReq
+	committerDone chan struct{}
 
 	stop    chan struct{}
 	ctx     context.Context
@@ -45,7 +51,52 @@ type Durable struct {
 // jobs a previous run left pending.
 func NewDurable(db *store.DB, d Deliverer) *Durable {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Durable{db: db, d: d, lanes: map[string]*lane{}, stop: make(chan struct{}), ctx: ctx, cancel: cancel}
+	q := &Durable{db: db, d: d, lanes: map[string]*lane{}, stop: make(chan struct{}), ctx: ctx, cancel: cancel,
+		finishes: make(chan finishReq, maxFinishBatch), committerDone: make(chan struct{})}
+	go q.commitFinishes()
+	return q
+}
+
+// maxFinishBatch bounds the outcomes committed in one transaction.
+const maxFinishBatch = 1024
+
+type finishReq struct {
+	op  store.FinishOp
+	job *Job
+	res notify.Result
+}
+
+// commitFinishes writes job outcomes in batches until the channel closes.
+func (q *Durable) commitFinishes() {
+	defer close(q.committerDone)
+	batch := make([]finishReq, 0, maxFinishBatch)
+	ops := make([]store.FinishOp, 0, maxFinishBatch)
+	for first := range q.finishes {
+		batch = append(batch[:0], first)
+	drain:
+		for len(batch) < maxFinishBatch {
+			select {
+			case r, ok := <-q.finishes:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		ops = ops[:0]
+		for _, r := range batch {
+			ops = append(ops, r.op)
+		}
+		err := q.db.FinishAll(ops)
+		for _, r := range batch {
+			q.busy.Delete(r.op.ID)
+			if err == nil {
+				q.d.Finished(r.job, r.res)
+			}
+		}
+	}
 }
 
 // Resume schedules every pending job in the store.
@@ -172,15 +223,18 @@ func (q *Durable) Close(ctx context.Context) error {
 	q.mu.Unlock()
 	done := make(chan struct{})
 	go func() { q.workers.Wait(); close(done) }()
+	var err error
 	select {
 	case <-done:
-		q.cancel()
-		return nil
 	case <-ctx.Done():
 		q.cancel()
 		<-done
-		return ctx.Err()
+		err = ctx.Err()
 	}
+	q.cancel()
+	close(q.finishes) // workers are gone: nothing sends any more
+	<-q.committerDone
+	return err
 }
 
 func (q *Durable) work(l *lane) {
@@ -191,32 +245,31 @@ func (q *Durable) work(l *lane) {
 			return
 		}
 		q.busy.Store(e.id, struct{}{})
-		q.attempt(l, e)
-		q.busy.Delete(e.id)
+		if !q.attempt(l, e) {
+			q.busy.Delete(e.id)
+		}
 		l.done(e.groupKey)
 	}
 }
 
-// attempt runs one attempt of a scheduled job and records the outcome.
-func (q *Durable) attempt(l *lane, e entry) {
+// attempt runs one attempt of a scheduled job and records the outcome. It
+// returns true when the job went to the committer, which then releases it.
+func (q *Durable) attempt(l *lane, e entry) bool {
 	sj, err := q.db.Get(e.id)
 	if err != nil || sj.State != store.StatePending {
-		return // superseded, deleted or finished meanwhile
+		return false // superseded, deleted or finished meanwhile
 	}
 	pol, ok := q.d.Policy(l.target)
 	if !ok {
-		q.finish(sj, nil, notify.Failed(notify.ReasonTargetRemoved, "target removed"))
-		return
+		return q.finish(sj, nil, notify.Failed(notify.ReasonTargetRemoved, "target removed"))
 	}
 	now := time.Now()
 	if pol.MaxAge > 0 && now.Sub(sj.CreatedAt) > pol.MaxAge {
-		q.finish(sj, nil, notify.Failed(notify.ReasonAttemptsExceeded, "older than max_age %s", pol.MaxAge))
-		return
+		return q.finish(sj, nil, notify.Failed(notify.ReasonAttemptsExceeded, "older than max_age %s", pol.MaxAge))
 	}
 	g, err := q.db.Payload(e.id)
 	if err != nil {
-		q.finish(sj, nil, notify.Failed(notify.ReasonTemplateError, "loading payload: %v", err))
-		return
+		return q.finish(sj, nil, notify.Failed(notify.ReasonTemplateError, "loading payload: %v", err))
 	}
 	if pol.Rate > 0 {
 		if l.limiter.Limit() != pol.Rate || l.limiter.Burst() != pol.Burst {
@@ -225,7 +278,7 @@ func (q *Durable) attempt(l *lane, e entry) {
 		}
 		if err := l.limiter.Wait(q.ctx); err != nil {
 			l.add(e) // shutting down: keep it scheduled (it stays pending on disk)
-			return
+			return false
 		}
 	} else if l.limiter.Limit() != pol.Rate {
 		l.limiter.SetLimit(rate.Inf)
@@ -239,12 +292,10 @@ func (q *Durable) attempt(l *lane, e entry) {
 	case notify.Delivered:
 		l.succeeded()
 		sj.Attempts = attempts
-		q.finish(sj, job, res)
-		return
+		return q.finish(sj, job, res)
 	case notify.Permanent:
 		sj.Attempts = attempts
-		q.finish(sj, job, res)
-		return
+		return q.finish(sj, job, res)
 	}
 	wait := min(res.RetryAfter, MaxRetryAfter)
 	if wait <= 0 {
@@ -256,8 +307,7 @@ func (q *Durable) attempt(l *lane, e entry) {
 		sj.Attempts = attempts
 		res.Verdict = notify.Permanent
 		res.Message = "retries exhausted; last error: " + res.Message
-		q.finish(sj, job, res)
-		return
+		return q.finish(sj, job, res)
 	}
 	// No longer busy: from here a newer notification may supersede it,
 	// either in its own transaction (then Reschedule finds nothing) or in
@@ -267,26 +317,28 @@ func (q *Durable) attempt(l *lane, e entry) {
 	if err != nil {
 		// Superseded meanwhile (ErrNotFound; Accept counted it), or the
 		// store is gone (shutdown) and the job stays pending on disk.
-		return
+		return false
 	}
 	if superseded {
 		q.superseded.Add(1)
-		return
+		return false
 	}
 	l.add(entry{id: e.id, groupKey: e.groupKey, due: next})
+	return false
 }
 
-func (q *Durable) finish(sj *store.Job, job *Job, res notify.Result) {
+func (q *Durable) finish(sj *store.Job, job *Job, res notify.Result) bool {
 	state := store.StateDelivered
 	if res.Verdict != notify.Delivered {
 		state = store.StateDead
 	}
-	if err := q.db.Finish(sj.ID, state, sj.Attempts, string(res.Reason), res.Message, time.Now()); err != nil {
-		return // store closed: the job stays pending and is retried on the next start
-	}
 	if job == nil {
-		job = &Job{ID: sj.ID, Target: sj.Target, GroupKey: sj.GroupKey, EnqueuedAt: sj.CreatedAt, Attempts: sj.Attempts}
+		job = &Job{ID: sj.ID, Target: sj.Target, GroupKey: sj.GroupKey, EnqueuedAt: sj.CreatedAt}
 	}
 	job.Attempts = sj.Attempts
-	q.d.Finished(job, res)
+	q.finishes <- finishReq{
+		op:  store.FinishOp{ID: sj.ID, State: state, Attempts: sj.Attempts, Reason: string(res.Reason), Msg: res.Message, Now: time.Now()},
+		job: job, res: res,
+	}
+	return true
 }

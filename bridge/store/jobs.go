@@ -171,6 +171,9 @@ func supersede(tx *bolt.Tx, id uint64, now time.Time, busy func(uint64) bool) (b
 	}
 	j.Superseded = true
 	j.Reason, j.Error, j.NextAttempt = "superseded", "replaced by a newer notification of the same group", time.Time{}
+	if err := tx.Bucket(bucketPayloads).Delete(u64(id)); err != nil {
+		return false, err
+	}
 	return true, move(tx, j, StatePending, StateDelivered, now)
 }
 
@@ -229,6 +232,9 @@ func (d *DB) Reschedule(id uint64, attempts int, next time.Time, reason, msg str
 			superseded = true
 			j.Superseded = true
 			j.Reason, j.Error, j.NextAttempt = "superseded", "replaced by a newer notification of the same group", time.Time{}
+			if err := tx.Bucket(bucketPayloads).Delete(u64(id)); err != nil {
+				return err
+			}
 			return move(tx, j, StatePending, StateDelivered, now)
 		}
 		j.NextAttempt, j.Reason, j.Error, j.UpdatedAt = next, reason, msg, now
@@ -237,19 +243,52 @@ func (d *DB) Reschedule(id uint64, attempts int, next time.Time, reason, msg str
 	return superseded, err
 }
 
-// Finish moves a pending job to delivered or dead.
-func (d *DB) Finish(id uint64, state string, attempts int, reason, msg string, now time.Time) error {
-	return d.batch(func(tx *bolt.Tx) error {
-		j, err := getJob(tx.Bucket(stateBuckets[StatePending]), id)
-		if err != nil {
+// Job outcomes are recorded with FinishAll: delivered jobs keep their
+// metadata as history but drop the payload; dead letters keep it for
+// replay.
+
+// FinishOp is one job outcome for FinishAll.
+type FinishOp struct {
+	ID       uint64
+	State    string
+	Attempts int
+	Reason   string
+	Msg      string
+	Now      time.Time
+}
+
+// FinishAll records many outcomes in one transaction. Outcomes of jobs no
+// longer pending (deleted or superseded meanwhile) are skipped.
+func (d *DB) FinishAll(ops []FinishOp) error {
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		for _, op := range ops {
+			if err := finish(tx, op); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+		return ErrClosed
+	}
+	return err
+}
+
+func finish(tx *bolt.Tx, op FinishOp) error {
+	j, err := getJob(tx.Bucket(stateBuckets[StatePending]), op.ID)
+	if err != nil {
+		return err
+	}
+	if j == nil {
+		return ErrNotFound
+	}
+	j.Attempts, j.Reason, j.Error, j.NextAttempt = op.Attempts, op.Reason, op.Msg, time.Time{}
+	if op.State == StateDelivered {
+		if err := tx.Bucket(bucketPayloads).Delete(u64(op.ID)); err != nil {
 			return err
 		}
-		if j == nil {
-			return ErrNotFound
-		}
-		j.Attempts, j.Reason, j.Error, j.NextAttempt = attempts, reason, msg, time.Time{}
-		return move(tx, j, StatePending, state, now)
-	})
+	}
+	return move(tx, j, StatePending, op.State, op.Now)
 }
 
 // Requeue moves a dead job back to pending with its attempts reset.
