@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/store"
 )
@@ -41,6 +42,8 @@ type Durable struct {
 	finishes      chan finishReq
 	committerDone chan struct{}
 
+	hot *hotGroups
+
 	stop    chan struct{}
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -52,10 +55,14 @@ type Durable struct {
 func NewDurable(db *store.DB, d Deliverer) *Durable {
 	ctx, cancel := context.WithCancel(context.Background())
 	q := &Durable{db: db, d: d, lanes: map[string]*lane{}, stop: make(chan struct{}), ctx: ctx, cancel: cancel,
-		finishes: make(chan finishReq, maxFinishBatch), committerDone: make(chan struct{})}
+		finishes: make(chan finishReq, maxFinishBatch), committerDone: make(chan struct{}),
+		hot: newHotGroups(hotGroupsMax)}
 	go q.commitFinishes()
 	return q
 }
+
+// hotGroupsMax bounds the groups kept in memory for immediate delivery.
+const hotGroupsMax = 1024
 
 // maxFinishBatch bounds the outcomes committed in one transaction.
 const maxFinishBatch = 1024
@@ -120,9 +127,21 @@ func (q *Durable) Accept(req store.AcceptRequest) (*store.Acceptance, error) {
 		return nil, ErrClosed
 	}
 	req.Busy = q.isBusy
+	build := req.Build
+	var built []store.NewJob
+	req.Build = func(seen []alert.Seen) ([]store.NewJob, error) {
+		jobs, err := build(seen)
+		built = jobs // the last call is the one committed
+		return jobs, err
+	}
 	acc, err := q.db.Accept(req)
 	if err != nil {
 		return nil, err
+	}
+	for i, j := range acc.Jobs {
+		if i < len(built) {
+			q.hot.put(j.ID, built[i].Group)
+		}
 	}
 	for _, id := range acc.Superseded {
 		q.superseded.Add(1)
@@ -267,7 +286,10 @@ func (q *Durable) attempt(l *lane, e entry) bool {
 	if pol.MaxAge > 0 && now.Sub(sj.CreatedAt) > pol.MaxAge {
 		return q.finish(sj, nil, notify.Failed(notify.ReasonAttemptsExceeded, "older than max_age %s", pol.MaxAge))
 	}
-	g, err := q.db.Payload(e.id)
+	g, hot := q.hot.take(e.id)
+	if !hot {
+		g, err = q.db.Payload(e.id)
+	}
 	if err != nil {
 		return q.finish(sj, nil, notify.Failed(notify.ReasonTemplateError, "loading payload: %v", err))
 	}

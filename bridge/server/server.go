@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 
 	"github.com/gorilla/mux"
@@ -64,6 +65,12 @@ func New(b Backend, log *zap.Logger, maxBodyBytes int64) http.Handler {
 	r.HandleFunc("/-/ready", s.ready).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/-/reload", s.reload).Methods(http.MethodPost, http.MethodPut)
 	s.routeDeliveries(r)
+	// Profiling, as every Prometheus component offers it.
+	r.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	r.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	r.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	r.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	r.PathPrefix("/debug/pprof/").HandlerFunc(pprof.Index)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not found")
 	})
