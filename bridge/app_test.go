@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -212,6 +213,7 @@ func TestBadInputIsRejectedAndServingContinues(t *testing.T) {
 		{"wrong type", "/webhook", with("alerts", "nope"), 400, "malformed payload"},
 		{"bad alert status", "/webhook", []byte(`{"version":"4","groupKey":"k","alerts":[{"status":"burning","labels":{"a":"b"}}]}`), 400, "must be firing or resolved"},
 		{"8 MiB", "/webhook", huge, 413, "exceeds the limit of 4 MiB"},
+		{"8 MiB of garbage", "/webhook", bytes.Repeat([]byte("a"), 8<<20), 413, "exceeds the limit of 4 MiB"},
 		{"unknown target", "/webhook/nope", good, 404, `unknown target "nope"`},
 	}
 	for _, tc := range cases {
@@ -376,5 +378,20 @@ func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestChunkedBodyOverLimit: without a Content-Length the limit is enforced
+// while reading.
+func TestChunkedBodyOverLimit(t *testing.T) {
+	b := startBridge(t, webhookConfig("  - {name: a, type: webhook, url: 'http://127.0.0.1:1/'}\n"), "")
+	body := io.MultiReader(strings.NewReader(`{"version":"4","groupKey":"x","pad":"`), strings.NewReader(strings.Repeat("a", 5<<20)))
+	resp, err := http.Post(b.url+"/webhook", "application/json", struct{ io.Reader }{body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.ContentLength == 0 || resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("chunked 5 MiB body: status %d, want 413", resp.StatusCode)
 	}
 }

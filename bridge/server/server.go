@@ -82,6 +82,12 @@ func New(b Backend, log *zap.Logger, maxBodyBytes int64) http.Handler {
 
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	target := mux.Vars(r)["target"]
+	// A declared size over the limit is refused before reading a byte;
+	// MaxBytesReader catches bodies without (or lying about) a length.
+	if r.ContentLength > s.maxBodyBytes {
+		writeError(w, http.StatusRequestEntityTooLarge, "body exceeds the limit of "+byteCount(s.maxBodyBytes))
+		return
+	}
 	body := http.MaxBytesReader(w, r.Body, s.maxBodyBytes)
 	msg, err := alert.Decode(body)
 	if err != nil {
