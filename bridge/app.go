@@ -85,7 +85,7 @@ func New(opts Options) (*App, error) {
 	if a.db, err = store.Open(opts.StoragePath); err != nil {
 		return nil, err
 	}
-	rt, err := buildRuntime(cfg, a.db, a.sender.UserAgent, a.now)
+	rt, err := buildRuntime(cfg, a.sender.UserAgent, a.now)
 	if err != nil {
 		a.db.Close()
 		return nil, err
@@ -127,7 +127,7 @@ func (a *App) Reload() error {
 		a.log.Error("reload failed; keeping the current configuration", zap.Error(err))
 		return err
 	}
-	rt, err := buildRuntime(cfg, a.db, a.sender.UserAgent, a.now)
+	rt, err := buildRuntime(cfg, a.sender.UserAgent, a.now)
 	if err != nil {
 		a.log.Error("reload failed; keeping the current configuration", zap.Error(err))
 		return err

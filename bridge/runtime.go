@@ -43,7 +43,7 @@ func headerTemplateName(target, header string) string {
 // buildRuntime turns a validated config into a runtime: templates parsed,
 // notifiers and HTTP clients built. Any error leaves nothing half-built
 // behind except idle clients, which the caller closes.
-func buildRuntime(cfg *config.Config, rec alert.Recorder, userAgent string, now func() time.Time) (*runtime, error) {
+func buildRuntime(cfg *config.Config, userAgent string, now func() time.Time) (*runtime, error) {
 	var inline []render.Inline
 	for _, t := range cfg.Targets {
 		in, _, _ := registry.Lookup(t.Type)
@@ -65,7 +65,8 @@ func buildRuntime(cfg *config.Config, rec alert.Recorder, userAgent string, now 
 			Priorities:    cfg.Global.Priorities,
 			Location:      cfg.Location,
 			ExternalURL:   cfg.Global.ExternalURL,
-			Recorder:      rec,
+			// No Recorder: counters are updated inside the store's
+			// acceptance transaction (BuildSeen).
 		},
 		targets: map[string]*targetRuntime{},
 	}
