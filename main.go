@@ -5,9 +5,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -34,9 +36,16 @@ func run(args []string) int {
 	grace := app.Flag("shutdown.timeout", "How long in-flight deliveries may take to finish on shutdown.").Default("30s").Duration()
 	level := app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error")
 	format := app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json")
-	if _, err := app.Parse(args); err != nil {
+	app.Command("run", "Run the bridge (the default command).").Default()
+	checkCmd := app.Command("check-config", "Check configuration files: strict parsing, referenced files, matchers, templates, and every target rendered against sample data.")
+	checkFiles := checkCmd.Arg("config-files", "The configuration files to check.").Required().Strings()
+	cmd, err := app.Parse(args)
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "alertbridge: %v\n", err)
 		return 2
+	}
+	if cmd == checkCmd.FullCommand() {
+		return checkConfig(os.Stdout, *checkFiles)
 	}
 	log, err := newLogger(*level, *format)
 	if err != nil {
@@ -79,6 +88,28 @@ func run(args []string) int {
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// checkConfig prints a verdict per file, as promtool does, and returns the
+// exit code: 0 when every file passes, 1 otherwise.
+func checkConfig(w io.Writer, files []string) int {
+	code := 0
+	for _, f := range files {
+		fmt.Fprintf(w, "Checking %s\n", f)
+		errs := bridge.CheckConfig(f)
+		if len(errs) == 0 {
+			fmt.Fprintln(w, "  SUCCESS")
+			continue
+		}
+		code = 1
+		fmt.Fprintln(w, "  FAILED:")
+		for _, err := range errs {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				fmt.Fprintf(w, "    %s\n", line)
+			}
+		}
+	}
+	return code
 }
 
 func newLogger(level, format string) (*zap.Logger, error) {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -178,4 +179,52 @@ func proxy(w http.ResponseWriter, r *http.Request, to string) {
 	}
 	defer resp.Body.Close()
 	w.WriteHeader(resp.StatusCode)
+}
+
+func TestCheckConfig(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yml")
+	os.WriteFile(bad, []byte(`
+targets:
+  - name: broken-body
+    type: webhook
+    url: https://hooks.example.com/SECRETTOKEN
+    template: '{"status": {{ .Status }}}'
+  - name: typo
+    type: webhook
+    url: https://hooks.example.com/x
+    retyr: {attempts: 2}
+`), 0o600)
+	var out bytes.Buffer
+	if code := checkConfig(&out, []string{"examples/alertbridge.yml", "examples/loadtest/alertbridge.yml"}); code != 0 {
+		t.Fatalf("examples fail check-config (%d):\n%s", code, out.String())
+	}
+	if !strings.Contains(out.String(), "SUCCESS") {
+		t.Errorf("output: %s", out.String())
+	}
+	out.Reset()
+	if code := checkConfig(&out, []string{bad}); code != 1 {
+		t.Fatalf("bad config: exit %d\n%s", code, out.String())
+	}
+	if !strings.Contains(out.String(), "targets[1] (typo).retyr: unknown field") {
+		t.Errorf("strict error missing:\n%s", out.String())
+	}
+	os.WriteFile(bad, []byte(`
+targets:
+  - name: broken-body
+    type: webhook
+    url: https://hooks.example.com/SECRETTOKEN
+    template: '{"status": {{ .Status }}}'
+`), 0o600)
+	out.Reset()
+	if code := checkConfig(&out, []string{bad}); code != 1 || !strings.Contains(out.String(), "target broken-body: rendering sample data") {
+		t.Errorf("render error not reported (%d):\n%s", code, out.String())
+	}
+	if strings.Contains(out.String(), "SECRETTOKEN") {
+		t.Errorf("check-config output leaks the URL:\n%s", out.String())
+	}
+	out.Reset()
+	if code := checkConfig(&out, []string{filepath.Join(dir, "missing.yml")}); code != 1 {
+		t.Errorf("missing file: exit %d", code)
+	}
 }
