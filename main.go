@@ -6,9 +6,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -19,6 +21,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/alertbridge/alertbridge/bridge"
+	"github.com/alertbridge/alertbridge/bridge/notify"
 )
 
 func main() {
@@ -39,13 +42,19 @@ func run(args []string) int {
 	app.Command("run", "Run the bridge (the default command).").Default()
 	checkCmd := app.Command("check-config", "Check configuration files: strict parsing, referenced files, matchers, templates, and every target rendered against sample data.")
 	checkFiles := checkCmd.Arg("config-files", "The configuration files to check.").Required().Strings()
+	renderCmd := app.Command("render", "Print exactly the body (and headers, to stderr) a target would send, for the built-in sample alerts or a payload file.")
+	renderTarget := renderCmd.Flag("target", "Target name.").Required().String()
+	renderPayload := renderCmd.Flag("payload", "Alertmanager webhook payload file; '-' for standard input. Default: built-in sample.").String()
 	cmd, err := app.Parse(args)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "alertbridge: %v\n", err)
 		return 2
 	}
-	if cmd == checkCmd.FullCommand() {
+	switch cmd {
+	case checkCmd.FullCommand():
 		return checkConfig(os.Stdout, *checkFiles)
+	case renderCmd.FullCommand():
+		return render(os.Stdout, os.Stderr, *configFile, *renderTarget, *renderPayload)
 	}
 	log, err := newLogger(*level, *format)
 	if err != nil {
@@ -110,6 +119,41 @@ func checkConfig(w io.Writer, files []string) int {
 		}
 	}
 	return code
+}
+
+// render prints the bodies a target would send to out, one per request,
+// and each request's headers to diag. The URL is never printed.
+func render(out, diag io.Writer, configFile, target, payloadFile string) int {
+	var payload io.Reader
+	switch payloadFile {
+	case "":
+	case "-":
+		payload = os.Stdin
+	default:
+		f, err := os.Open(payloadFile)
+		if err != nil {
+			fmt.Fprintf(diag, "alertbridge: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		payload = f
+	}
+	reqs, err := bridge.Render(configFile, target, payload)
+	if err != nil {
+		fmt.Fprintf(diag, "alertbridge: %v\n", err)
+		return 1
+	}
+	for i, req := range reqs {
+		fmt.Fprintf(diag, "# request %d of %d: %s %s\n", i+1, len(reqs), req.Method, notify.RedactURL(req.URL))
+		for _, k := range slices.Sorted(maps.Keys(req.Header)) {
+			fmt.Fprintf(diag, "# %s: %s\n", k, strings.Join(req.Header[k], ", "))
+		}
+		if i > 0 {
+			fmt.Fprintln(out) // separates bodies; a single body is printed byte for byte
+		}
+		out.Write(req.Body)
+	}
+	return 0
 }
 
 func newLogger(level, format string) (*zap.Logger, error) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -226,5 +227,48 @@ targets:
 	out.Reset()
 	if code := checkConfig(&out, []string{filepath.Join(dir, "missing.yml")}); code != 1 {
 		t.Errorf("missing file: exit %d", code)
+	}
+}
+
+func TestRender(t *testing.T) {
+	var out, diag bytes.Buffer
+	if code := render(&out, &diag, "examples/alertbridge.yml", "critical-sink", ""); code != 0 {
+		t.Fatalf("render sample: exit %d: %s", code, diag.String())
+	}
+	var body struct {
+		Title  string `json:"title"`
+		Alerts []map[string]string
+	}
+	if err := json.Unmarshal(out.Bytes(), &body); err != nil {
+		t.Fatalf("rendered body is not JSON: %v\n%s", err, out.String())
+	}
+	if body.Title != "[FIRING] SampleAlert" || len(body.Alerts) != 2 {
+		t.Errorf("body = %+v", body)
+	}
+	if !strings.Contains(diag.String(), "# X-Alert-Group: SampleAlert") || strings.Contains(diag.String(), "/critical") {
+		t.Errorf("headers/URL redaction: %s", diag.String())
+	}
+
+	out.Reset()
+	diag.Reset()
+	if code := render(&out, &diag, "examples/alertbridge.yml", "example-sink", "examples/payload-resolved.json"); code != 0 {
+		t.Fatalf("render payload: exit %d: %s", code, diag.String())
+	}
+	var recs []struct {
+		Status int               `json:"status"`
+		Tags   map[string]string `json:"tags"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &recs); err != nil || len(recs) != 2 || recs[0].Status != 2 || recs[0].Tags["instance"] != "web-1:9100" {
+		t.Errorf("records from payload: %v %+v", err, recs)
+	}
+	for _, c := range []struct{ target, payload, want string }{
+		{"nope", "", `unknown target "nope"`},
+		{"example-sink", "examples/nope.json", "no such file"},
+		{"example-sink", "README.md", "payload: malformed JSON"},
+	} {
+		diag.Reset()
+		if code := render(&out, &diag, "examples/alertbridge.yml", c.target, c.payload); code != 1 || !strings.Contains(diag.String(), c.want) {
+			t.Errorf("render %s %s: exit %d, %q, want %q", c.target, c.payload, code, diag.String(), c.want)
+		}
 	}
 }

@@ -2,11 +2,14 @@ package bridge
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/config"
+	"github.com/alertbridge/alertbridge/bridge/notify"
 )
 
 // CheckConfig validates a configuration file the way the bridge would load
@@ -40,4 +43,37 @@ func CheckConfig(file string) []error {
 		}
 	}
 	return errs
+}
+
+// Render builds exactly the requests the named target would send for a
+// notification: the one in payload (an Alertmanager webhook body), or the
+// built-in sample when payload is nil. Routing is not applied (as with
+// POST /webhook/{target}), but send_resolved and max_alerts are. The
+// requests carry the real URL; callers must not print it.
+func Render(file, target string, payload io.Reader) ([]*notify.Request, error) {
+	cfg, err := config.Load(file)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	rt, err := buildRuntime(cfg, "alertbridge/render", func() time.Time { return now })
+	if err != nil {
+		return nil, err
+	}
+	defer rt.close()
+	route, ok := rt.router.Lookup(target)
+	if !ok {
+		return nil, fmt.Errorf("unknown target %q", target)
+	}
+	msg := alert.Sample(now)
+	if payload != nil {
+		if msg, err = alert.Decode(payload); err != nil {
+			return nil, fmt.Errorf("payload: %w", err)
+		}
+	}
+	g := route.View(rt.builder.BuildSeen(msg, now, nil))
+	if g == nil {
+		return nil, errors.New("nothing to send: the target drops every alert of this notification (send_resolved: false)")
+	}
+	return rt.targets[target].notifier.Build(context.Background(), g)
 }
