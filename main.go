@@ -8,11 +8,14 @@ import (
 	"io"
 	"maps"
 	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	zaplogfmt "github.com/jsternberg/zap-logfmt"
@@ -45,6 +48,9 @@ func run(args []string) int {
 	renderCmd := app.Command("render", "Print exactly the body (and headers, to stderr) a target would send, for the built-in sample alerts or a payload file.")
 	renderTarget := renderCmd.Flag("target", "Target name.").Required().String()
 	renderPayload := renderCmd.Flag("payload", "Alertmanager webhook payload file; '-' for standard input. Default: built-in sample.").String()
+	sendTestCmd := app.Command("send-test", "Ask a running bridge to deliver a sample notification to a target (POST /api/v1/targets/{name}/test).")
+	sendTestTarget := sendTestCmd.Flag("target", "Target name.").Required().String()
+	sendTestURL := sendTestCmd.Flag("bridge.url", "Base URL of the running bridge.").Default("http://127.0.0.1:9097").String()
 	cmd, err := app.Parse(args)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "alertbridge: %v\n", err)
@@ -55,6 +61,8 @@ func run(args []string) int {
 		return checkConfig(os.Stdout, *checkFiles)
 	case renderCmd.FullCommand():
 		return render(os.Stdout, os.Stderr, *configFile, *renderTarget, *renderPayload)
+	case sendTestCmd.FullCommand():
+		return sendTest(os.Stdout, *sendTestURL, *sendTestTarget)
 	}
 	log, err := newLogger(*level, *format)
 	if err != nil {
@@ -153,6 +161,25 @@ func render(out, diag io.Writer, configFile, target, payloadFile string) int {
 		}
 		out.Write(req.Body)
 	}
+	return 0
+}
+
+// sendTest asks a running bridge to queue a sample notification for
+// target and prints the bridge's answer.
+func sendTest(out io.Writer, bridgeURL, target string) int {
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Post(strings.TrimRight(bridgeURL, "/")+"/api/v1/targets/"+url.PathEscape(target)+"/test", "application/json", nil)
+	if err != nil {
+		fmt.Fprintf(out, "alertbridge: %v\n", err)
+		return 1
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode != http.StatusAccepted {
+		fmt.Fprintf(out, "alertbridge: %s: %s\n", resp.Status, strings.TrimSpace(string(body)))
+		return 1
+	}
+	fmt.Fprintf(out, "queued: %s\nFollow it with GET %s/api/v1/deliveries?target=%s\n", strings.TrimSpace(string(body)), strings.TrimRight(bridgeURL, "/"), url.QueryEscape(target))
 	return 0
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -270,5 +271,35 @@ func TestRender(t *testing.T) {
 		if code := render(&out, &diag, "examples/alertbridge.yml", c.target, c.payload); code != 1 || !strings.Contains(diag.String(), c.want) {
 			t.Errorf("render %s %s: exit %d, %q, want %q", c.target, c.payload, code, diag.String(), c.want)
 		}
+	}
+}
+
+func TestSendTestCommand(t *testing.T) {
+	var got []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		if r.URL.Path == "/api/v1/targets/ops/test" {
+			w.WriteHeader(http.StatusAccepted)
+			fmt.Fprint(w, `{"status":"success","delivery":7}`)
+			return
+		}
+		http.Error(w, `{"status":"error","error":"unknown target"}`, http.StatusNotFound)
+	}))
+	defer srv.Close()
+	var out bytes.Buffer
+	if code := sendTest(&out, srv.URL+"/", "ops"); code != 0 || !strings.Contains(out.String(), `"delivery":7`) {
+		t.Errorf("send-test ops: exit %d: %s", code, out.String())
+	}
+	out.Reset()
+	if code := sendTest(&out, srv.URL, "nope"); code != 1 || !strings.Contains(out.String(), "404") {
+		t.Errorf("send-test nope: exit %d: %s", code, out.String())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 2 || got[0] != "POST /api/v1/targets/ops/test" {
+		t.Errorf("requests: %v", got)
 	}
 }

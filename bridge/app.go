@@ -55,6 +55,8 @@ type App struct {
 
 	pruneStop sync.Once
 	pruneDone chan struct{}
+
+	health health
 }
 
 // New loads the configuration, opens the store and starts the delivery
@@ -144,6 +146,20 @@ func (a *App) Ready() bool { return !a.stopping.Load() }
 // Accept implements server.Backend: it normalizes msg, routes it, and
 // hands one job per selected target to the queue.
 func (a *App) Accept(msg *alert.Message, target string) (*server.Accepted, error) {
+	acc, err := a.accept(msg, target)
+	if err != nil {
+		return nil, err
+	}
+	return &acc.Accepted, nil
+}
+
+// accepted is an acceptance with the ids of the jobs it created.
+type accepted struct {
+	server.Accepted
+	jobs []uint64
+}
+
+func (a *App) accept(msg *alert.Message, target string) (*accepted, error) {
 	if a.stopping.Load() {
 		return nil, fmt.Errorf("%w: shutting down", server.ErrUnavailable)
 	}
@@ -161,7 +177,7 @@ func (a *App) Accept(msg *alert.Message, target string) (*server.Accepted, error
 		}
 	}
 	now := a.now()
-	acc := &server.Accepted{GroupKey: msg.GroupKey, Targets: []string{}}
+	acc := &accepted{Accepted: server.Accepted{GroupKey: msg.GroupKey, Targets: []string{}}}
 	res, err := a.queue.Accept(store.AcceptRequest{
 		DedupKey:    target + "\x00" + msg.DedupKey(),
 		DedupWindow: time.Duration(rt.cfg.Global.DedupWindow),
@@ -193,6 +209,9 @@ func (a *App) Accept(msg *alert.Message, target string) (*server.Accepted, error
 		a.log.Debug("duplicate notification ignored", zap.String("group_key", msg.GroupKey))
 		return acc, nil
 	}
+	for _, j := range res.Jobs {
+		acc.jobs = append(acc.jobs, j.ID)
+	}
 	if len(acc.Targets) == 0 {
 		a.log.Info("no target selected the notification", zap.String("group_key", msg.GroupKey), zap.String("path_target", target))
 	}
@@ -217,6 +236,7 @@ func (a *App) Attempt(ctx context.Context, job *queue.Job) notify.Result {
 		return notify.Failed(notify.ReasonTargetRemoved, "target removed")
 	}
 	res := a.sender.Deliver(ctx, t.client, t.notifier, job.Group)
+	a.health.record(job.Target, res, a.now())
 	if res.Verdict == notify.Retry {
 		a.log.Warn("delivery attempt failed", a.jobFields(job, job.Attempts+1, res)...)
 	}

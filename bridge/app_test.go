@@ -395,3 +395,71 @@ func TestChunkedBodyOverLimit(t *testing.T) {
 		t.Errorf("chunked 5 MiB body: status %d, want 413", resp.StatusCode)
 	}
 }
+
+func TestTargetsAPIAndSendTest(t *testing.T) {
+	sink := notifytest.NewWebhook(t)
+	b := startBridge(t, webhookConfig(`
+  - name: ops
+    type: webhook
+    description: on-call room
+    url: `+sink.URL+`/hook/SECRETTOKEN
+    secret: SIGNINGSECRET
+    rate_limit: {requests: 20, interval: 1m}
+  - name: off
+    type: webhook
+    enabled: false
+    url: `+sink.URL+`/off
+`), "")
+	resp, err := http.Post(b.url+"/api/v1/targets/ops/test", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("send test: %d", resp.StatusCode)
+	}
+	got := sink.WaitFor(1, 10*time.Second)
+	if len(got) != 1 || !bytes.Contains(got[0].Body, []byte("SampleAlert")) {
+		t.Fatalf("test notification not delivered: %d", len(got))
+	}
+	for path, want := range map[string]int{"/api/v1/targets/nope/test": 404, "/api/v1/targets/off/test": 503} {
+		resp, err := http.Post(b.url+path, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("POST %s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+
+	var list struct {
+		Data []map[string]any `json:"data"`
+	}
+	var raw []byte
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		resp, err = http.Get(b.url + "/api/v1/targets")
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err := json.Unmarshal(raw, &list); err != nil {
+			t.Fatal(err)
+		}
+		if list.Data[0]["lastSuccess"] != nil {
+			break
+		}
+	}
+	if bytes.Contains(raw, []byte("SECRETTOKEN")) || bytes.Contains(raw, []byte("SIGNINGSECRET")) || bytes.Contains(raw, []byte(sink.URL)) {
+		t.Errorf("targets API leaks a URL or secret: %s", raw)
+	}
+	ops := list.Data[0]
+	if ops["name"] != "ops" || ops["type"] != "webhook" || ops["enabled"] != true || ops["rateLimit"] != "20/1m" ||
+		ops["description"] != "on-call room" || ops["lastSuccess"] == nil || ops["queueDepth"] != float64(0) {
+		t.Errorf("ops status = %v", ops)
+	}
+	if list.Data[1]["enabled"] != false {
+		t.Errorf("off status = %v", list.Data[1])
+	}
+}

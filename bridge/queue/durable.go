@@ -364,3 +364,26 @@ func (q *Durable) finish(sj *store.Job, job *Job, res notify.Result) bool {
 	}
 	return true
 }
+
+// LaneState describes one target's lane for status pages.
+type LaneState struct {
+	Depth       int
+	PausedUntil time.Time
+}
+
+// Lane reports the state of a target's lane (zero if it has none yet).
+func (q *Durable) Lane(target string) LaneState {
+	q.mu.Lock()
+	l, ok := q.lanes[target]
+	q.mu.Unlock()
+	if !ok {
+		return LaneState{}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st := LaneState{Depth: len(l.items) - len(l.removed)}
+	if time.Now().Before(l.pausedUntil) {
+		st.PausedUntil = l.pausedUntil
+	}
+	return st
+}

@@ -26,6 +26,7 @@ type Backend interface {
 	// Reload rebuilds the runtime from the config file.
 	Reload() error
 	Deliveries
+	Targets
 }
 
 // Accepted describes an accepted notification.
@@ -65,6 +66,7 @@ func New(b Backend, log *zap.Logger, maxBodyBytes int64) http.Handler {
 	r.HandleFunc("/-/ready", s.ready).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/-/reload", s.reload).Methods(http.MethodPost, http.MethodPut)
 	s.routeDeliveries(r)
+	s.routeTargets(r)
 	// Profiling, as every Prometheus component offers it.
 	r.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	r.HandleFunc("/debug/pprof/profile", pprof.Profile)

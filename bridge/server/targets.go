@@ -1,0 +1,56 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gorilla/mux"
+)
+
+// TargetStatus is what the API shows of a target: configuration facts and
+// delivery health, never its URL, secret or headers.
+type TargetStatus struct {
+	Name        string `json:"name"`
+	Type        string `json:"type"`
+	Description string `json:"description,omitempty"`
+	Enabled     bool   `json:"enabled"`
+	// RateLimit is "<requests>/<interval>" or empty when unlimited.
+	RateLimit   string `json:"rateLimit,omitempty"`
+	QueueDepth  int    `json:"queueDepth"`
+	PausedUntil string `json:"pausedUntil,omitempty"`
+	LastSuccess string `json:"lastSuccess,omitempty"`
+	LastError   string `json:"lastError,omitempty"`
+	LastErrorAt string `json:"lastErrorAt,omitempty"`
+	LastReason  string `json:"lastReason,omitempty"`
+}
+
+// Targets is the target API the Backend provides.
+type Targets interface {
+	// TargetStatuses lists every configured target in config order.
+	TargetStatuses() []TargetStatus
+	// SendTest queues a sample notification to one target and returns the
+	// delivery id. ErrUnknownTarget if there is no such target.
+	SendTest(target string) (uint64, error)
+}
+
+func (s *Server) routeTargets(r *mux.Router) {
+	r.HandleFunc("/api/v1/targets", s.listTargets).Methods(http.MethodGet)
+	r.HandleFunc("/api/v1/targets/{name}/test", s.sendTest).Methods(http.MethodPost)
+}
+
+func (s *Server) listTargets(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "success", "data": s.b.TargetStatuses()})
+}
+
+func (s *Server) sendTest(w http.ResponseWriter, r *http.Request) {
+	name := mux.Vars(r)["name"]
+	id, err := s.b.SendTest(name)
+	switch {
+	case errors.Is(err, ErrUnknownTarget):
+		writeError(w, http.StatusNotFound, "unknown target "+quote(name))
+	case err != nil:
+		writeError(w, http.StatusServiceUnavailable, err.Error())
+	default:
+		writeJSON(w, http.StatusAccepted, map[string]any{"status": "success", "delivery": id})
+	}
+}
