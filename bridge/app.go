@@ -17,6 +17,7 @@ import (
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/config"
+	"github.com/alertbridge/alertbridge/bridge/metrics"
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/queue"
 	"github.com/alertbridge/alertbridge/bridge/route"
@@ -56,7 +57,8 @@ type App struct {
 	pruneStop sync.Once
 	pruneDone chan struct{}
 
-	health health
+	health  health
+	metrics *metrics.Metrics
 }
 
 // New loads the configuration, opens the store and starts the delivery
@@ -93,6 +95,9 @@ func New(opts Options) (*App, error) {
 		return nil, err
 	}
 	a.rt.Store(rt)
+	a.metrics = metrics.New(a.laneStats)
+	a.metrics.ReloadSuccess.Set(1)
+	a.metrics.ReloadTime.SetToCurrentTime()
 	a.queue = queue.NewDurable(a.db, a)
 	n, err := a.queue.Resume()
 	if err != nil {
@@ -102,7 +107,7 @@ func New(opts Options) (*App, error) {
 	if n > 0 {
 		a.log.Info("resumed queued deliveries", zap.Int("jobs", n))
 	}
-	a.handler = server.New(a, a.log, opts.MaxBodyBytes)
+	a.handler = server.New(a, a.log, opts.MaxBodyBytes, a.metrics)
 	a.pruneDone = make(chan struct{})
 	go a.pruneLoop()
 	a.log.Info("configuration loaded", zap.String("file", opts.ConfigFile), zap.Int("targets", len(cfg.Targets)))
@@ -127,13 +132,17 @@ func (a *App) Reload() error {
 	cfg, err := config.Load(a.opts.ConfigFile)
 	if err != nil {
 		a.log.Error("reload failed; keeping the current configuration", zap.Error(err))
+		a.metrics.ReloadSuccess.Set(0)
 		return err
 	}
 	rt, err := buildRuntime(cfg, a.sender.UserAgent, a.now)
 	if err != nil {
 		a.log.Error("reload failed; keeping the current configuration", zap.Error(err))
+		a.metrics.ReloadSuccess.Set(0)
 		return err
 	}
+	a.metrics.ReloadSuccess.Set(1)
+	a.metrics.ReloadTime.SetToCurrentTime()
 	old := a.rt.Swap(rt)
 	old.close()
 	a.log.Info("configuration reloaded", zap.Int("targets", len(cfg.Targets)))
@@ -235,7 +244,12 @@ func (a *App) Attempt(ctx context.Context, job *queue.Job) notify.Result {
 	if !ok {
 		return notify.Failed(notify.ReasonTargetRemoved, "target removed")
 	}
+	start := time.Now()
 	res := a.sender.Deliver(ctx, t.client, t.notifier, job.Group)
+	a.metrics.AttemptDuration.WithLabelValues(t.name, t.typ).Observe(time.Since(start).Seconds())
+	if res.Verdict != notify.Delivered {
+		a.metrics.AttemptFailures.WithLabelValues(t.name, t.typ, string(res.Reason)).Inc()
+	}
 	a.health.record(job.Target, res, a.now())
 	if res.Verdict == notify.Retry {
 		a.log.Warn("delivery attempt failed", a.jobFields(job, job.Attempts+1, res)...)
@@ -243,8 +257,38 @@ func (a *App) Attempt(ctx context.Context, job *queue.Job) notify.Result {
 	return res
 }
 
+// Superseded implements queue.Deliverer.
+func (a *App) Superseded(target string) {
+	a.metrics.Superseded.WithLabelValues(target).Inc()
+}
+
+// laneStats feeds the queue metrics at scrape time.
+func (a *App) laneStats() []metrics.LaneStats {
+	rt := a.rt.Load()
+	now := a.now()
+	out := make([]metrics.LaneStats, 0, len(rt.cfg.Targets))
+	for _, t := range rt.cfg.Targets {
+		l := a.queue.Lane(t.Name)
+		st := metrics.LaneStats{Target: t.Name, Depth: l.Depth}
+		if !l.Oldest.IsZero() {
+			st.OldestAge = now.Sub(l.Oldest)
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
 // Finished implements queue.Deliverer.
 func (a *App) Finished(job *queue.Job, res notify.Result) {
+	typ := "unknown"
+	if t, ok := a.rt.Load().targets[job.Target]; ok {
+		typ = t.typ
+	}
+	result := "dead"
+	if res.Verdict == notify.Delivered {
+		result = "delivered"
+	}
+	a.metrics.Deliveries.WithLabelValues(job.Target, typ, result).Inc()
 	if res.Verdict == notify.Delivered {
 		a.log.Debug("delivered", zap.String("target", job.Target), zap.String("group_key", job.GroupKey),
 			zap.Int("attempts", job.Attempts), zap.Duration("latency", a.now().Sub(job.EnqueuedAt)))

@@ -463,3 +463,63 @@ func TestTargetsAPIAndSendTest(t *testing.T) {
 		t.Errorf("off status = %v", list.Data[1])
 	}
 }
+
+func TestMetrics(t *testing.T) {
+	sink := notifytest.NewWebhook(t)
+	sink.Script(notifytest.Reply{Status: 500})
+	b := startBridge(t, webhookConfig(`
+  - name: ops
+    type: webhook
+    url: `+sink.URL+`/SECRETTOKEN
+`), "")
+	firing := readFile(t, "../examples/payload-firing.json")
+	b.post(t, "/webhook", firing)
+	b.post(t, "/webhook", firing)      // duplicate
+	b.post(t, "/webhook", []byte("{")) // invalid
+	b.post(t, "/webhook/nope", firing) // unknown target
+	sink.WaitFor(1, 10*time.Second)
+	want := []string{
+		`alertbridge_notifications_received_total{result="accepted"} 1`,
+		`alertbridge_notifications_received_total{result="duplicate"} 1`,
+		`alertbridge_notifications_received_total{result="invalid"} 1`,
+		`alertbridge_notifications_received_total{result="unknown_target"} 1`,
+		`alertbridge_alerts_received_total{result="accepted"} 2`,
+		`alertbridge_deliveries_total{result="delivered",target="ops",type="webhook"} 1`,
+		`alertbridge_delivery_attempt_failures_total{reason="serverError",target="ops",type="webhook"} 1`,
+		`alertbridge_delivery_attempt_duration_seconds_count{target="ops",type="webhook"} 2`,
+		`alertbridge_queue_depth{target="ops"} 0`,
+		`alertbridge_queue_oldest_job_age_seconds{target="ops"} 0`,
+		`alertbridge_config_last_reload_successful 1`,
+		`alertbridge_build_info{`,
+		`process_resident_memory_bytes`,
+	}
+	var text string
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		resp, err := http.Get(b.url + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		text = string(raw)
+		if strings.Contains(text, want[5]) {
+			break
+		}
+	}
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("metrics lack %q", w)
+		}
+	}
+	if strings.Contains(text, "SECRETTOKEN") || strings.Contains(text, sink.URL) {
+		t.Error("metrics expose the target URL")
+	}
+	writeFile(t, b.app.opts.ConfigFile, "targets: [{name: x, type: nope, url: 'http://x'}]")
+	_ = b.app.Reload()
+	resp, _ := http.Get(b.url + "/metrics")
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(raw), "alertbridge_config_last_reload_successful 0") {
+		t.Error("failed reload not recorded")
+	}
+}

@@ -148,6 +148,11 @@ func (q *Durable) Accept(req store.AcceptRequest) (*store.Acceptance, error) {
 		q.unschedule(id)
 	}
 	for _, j := range acc.Jobs {
+		for range acc.SupersededBy[j.ID] {
+			q.d.Superseded(j.Target)
+		}
+	}
+	for _, j := range acc.Jobs {
 		q.schedule(j)
 	}
 	return acc, nil
@@ -219,7 +224,7 @@ func (q *Durable) schedule(j *store.Job) {
 	if due.IsZero() {
 		due = j.CreatedAt
 	}
-	q.lane(j.Target).add(entry{id: j.ID, groupKey: j.GroupKey, due: due})
+	q.lane(j.Target).add(entry{id: j.ID, groupKey: j.GroupKey, due: due, created: j.CreatedAt})
 }
 
 func (q *Durable) unschedule(id uint64) {
@@ -343,9 +348,10 @@ func (q *Durable) attempt(l *lane, e entry) bool {
 	}
 	if superseded {
 		q.superseded.Add(1)
+		q.d.Superseded(l.target)
 		return false
 	}
-	l.add(entry{id: e.id, groupKey: e.groupKey, due: next})
+	l.add(entry{id: e.id, groupKey: e.groupKey, due: next, created: e.created})
 	return false
 }
 
@@ -365,10 +371,12 @@ func (q *Durable) finish(sj *store.Job, job *Job, res notify.Result) bool {
 	return true
 }
 
-// LaneState describes one target's lane for status pages.
+// LaneState describes one target's lane for status pages and metrics.
 type LaneState struct {
 	Depth       int
 	PausedUntil time.Time
+	// Oldest is when the oldest waiting job was accepted (zero if none).
+	Oldest time.Time
 }
 
 // Lane reports the state of a target's lane (zero if it has none yet).
@@ -382,6 +390,11 @@ func (q *Durable) Lane(target string) LaneState {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	st := LaneState{Depth: len(l.items) - len(l.removed)}
+	for _, e := range l.items {
+		if !l.removed[e.id] && (st.Oldest.IsZero() || e.created.Before(st.Oldest)) {
+			st.Oldest = e.created
+		}
+	}
 	if time.Now().Before(l.pausedUntil) {
 		st.PausedUntil = l.pausedUntil
 	}

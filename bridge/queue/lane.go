@@ -14,6 +14,7 @@ type entry struct {
 	id       uint64
 	groupKey string
 	due      time.Time
+	created  time.Time
 }
 
 // entries is a min-heap by due time, then id (acceptance order).

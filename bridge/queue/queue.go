@@ -53,4 +53,7 @@ type Deliverer interface {
 	Attempt(ctx context.Context, job *Job) notify.Result
 	// Finished reports a job's final outcome (delivered or dead).
 	Finished(job *Job, r notify.Result)
+	// Superseded reports that a waiting job of target was replaced by a
+	// newer notification of the same group.
+	Superseded(target string)
 }

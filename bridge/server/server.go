@@ -11,9 +11,11 @@ import (
 	"strconv"
 
 	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
+	"github.com/alertbridge/alertbridge/bridge/metrics"
 )
 
 // Backend is what the handlers need from the application.
@@ -51,14 +53,15 @@ type Server struct {
 	b            Backend
 	log          *zap.Logger
 	maxBodyBytes int64
+	m            *metrics.Metrics
 }
 
 // New builds the HTTP handler.
-func New(b Backend, log *zap.Logger, maxBodyBytes int64) http.Handler {
+func New(b Backend, log *zap.Logger, maxBodyBytes int64, m *metrics.Metrics) http.Handler {
 	if maxBodyBytes <= 0 {
 		maxBodyBytes = DefaultMaxBodyBytes
 	}
-	s := &Server{b: b, log: log, maxBodyBytes: maxBodyBytes}
+	s := &Server{b: b, log: log, maxBodyBytes: maxBodyBytes, m: m}
 	r := mux.NewRouter()
 	r.HandleFunc("/webhook", s.webhook).Methods(http.MethodPost)
 	r.HandleFunc("/webhook/{target}", s.webhook).Methods(http.MethodPost)
@@ -67,6 +70,7 @@ func New(b Backend, log *zap.Logger, maxBodyBytes int64) http.Handler {
 	r.HandleFunc("/-/reload", s.reload).Methods(http.MethodPost, http.MethodPut)
 	s.routeDeliveries(r)
 	s.routeTargets(r)
+	r.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})).Methods(http.MethodGet)
 	// Profiling, as every Prometheus component offers it.
 	r.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	r.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -87,6 +91,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	// A declared size over the limit is refused before reading a byte;
 	// MaxBytesReader catches bodies without (or lying about) a length.
 	if r.ContentLength > s.maxBodyBytes {
+		s.observe(metrics.ResultTooLarge, 0)
 		writeError(w, http.StatusRequestEntityTooLarge, "body exceeds the limit of "+byteCount(s.maxBodyBytes))
 		return
 	}
@@ -96,11 +101,14 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		var tooBig *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooBig):
+			s.observe(metrics.ResultTooLarge, 0)
 			writeError(w, http.StatusRequestEntityTooLarge, "body exceeds the limit of "+byteCount(tooBig.Limit))
 		case alert.IsInvalid(err):
+			s.observe(metrics.ResultInvalid, 0)
 			writeError(w, http.StatusBadRequest, err.Error())
 		default:
 			// The connection broke while reading: a retry can fix it.
+			s.observe(metrics.ResultUnavailable, 0)
 			s.log.Warn("reading webhook body", zap.Error(err))
 			writeError(w, http.StatusServiceUnavailable, "reading body: "+err.Error())
 		}
@@ -109,12 +117,27 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	acc, err := s.b.Accept(msg, target)
 	switch {
 	case errors.Is(err, ErrUnknownTarget):
+		s.observe(metrics.ResultUnknownTarget, len(msg.Alerts))
 		writeError(w, http.StatusNotFound, "unknown target "+quote(target))
 	case err != nil:
+		s.observe(metrics.ResultUnavailable, len(msg.Alerts))
 		s.log.Error("cannot accept notification", zap.String("group_key", msg.GroupKey), zap.Error(err))
 		writeError(w, http.StatusServiceUnavailable, err.Error())
 	default:
+		result := metrics.ResultAccepted
+		if acc.Duplicate {
+			result = metrics.ResultDuplicate
+		}
+		s.observe(result, len(msg.Alerts))
 		writeJSON(w, http.StatusOK, map[string]any{"status": "success", "groupKey": acc.GroupKey, "targets": acc.Targets, "duplicate": acc.Duplicate})
+	}
+}
+
+// observe counts one webhook request and the alerts it carried.
+func (s *Server) observe(result string, alerts int) {
+	s.m.NotificationsReceived.WithLabelValues(result).Inc()
+	if alerts > 0 {
+		s.m.AlertsReceived.WithLabelValues(result).Add(float64(alerts))
 	}
 }
 

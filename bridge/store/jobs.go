@@ -70,6 +70,8 @@ type Acceptance struct {
 	Jobs      []*Job
 	// Superseded lists pending jobs replaced by the new ones.
 	Superseded []uint64
+	// SupersededBy maps a new job id to the ids it replaced.
+	SupersededBy map[uint64][]uint64
 }
 
 // AcceptRequest is one notification to persist.
@@ -143,6 +145,10 @@ func (d *DB) Accept(req AcceptRequest) (*Acceptance, error) {
 					return err
 				} else if ok {
 					out.Superseded = append(out.Superseded, oldID)
+					if out.SupersededBy == nil {
+						out.SupersededBy = map[uint64][]uint64{}
+					}
+					out.SupersededBy[id] = append(out.SupersededBy[id], oldID)
 				}
 			}
 			if err := latest.Put(lk, u64(id)); err != nil {

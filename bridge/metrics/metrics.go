@@ -1,0 +1,111 @@
+// Package metrics defines the bridge's Prometheus metrics. Label values
+// are bounded: target names come from the config, results and reasons
+// from fixed sets.
+package metrics
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+)
+
+const namespace = "alertbridge"
+
+// Results of an incoming notification.
+const (
+	ResultAccepted      = "accepted"
+	ResultDuplicate     = "duplicate"
+	ResultInvalid       = "invalid"
+	ResultTooLarge      = "too_large"
+	ResultUnknownTarget = "unknown_target"
+	ResultUnavailable   = "unavailable"
+)
+
+// LaneStats is what the queue reports per target at scrape time.
+type LaneStats struct {
+	Target    string
+	Depth     int
+	OldestAge time.Duration
+}
+
+// Metrics holds every collector of one bridge process.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	NotificationsReceived *prometheus.CounterVec // result
+	AlertsReceived        *prometheus.CounterVec // result
+	Deliveries            *prometheus.CounterVec // target, type, result
+	AttemptFailures       *prometheus.CounterVec // target, type, reason
+	AttemptDuration       *prometheus.HistogramVec
+	Superseded            *prometheus.CounterVec // target
+	ReloadSuccess         prometheus.Gauge
+	ReloadTime            prometheus.Gauge
+}
+
+// New builds and registers the metrics. lanes is called at scrape time.
+func New(lanes func() []LaneStats) *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		NotificationsReceived: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "notifications_received_total",
+			Help: "Alertmanager notifications received, by result.",
+		}, []string{"result"}),
+		AlertsReceived: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "alerts_received_total",
+			Help: "Alerts carried by received notifications, by result.",
+		}, []string{"result"}),
+		Deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "deliveries_total",
+			Help: "Delivery jobs finished, by target, type and result (delivered or dead).",
+		}, []string{"target", "type", "result"}),
+		AttemptFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "delivery_attempt_failures_total",
+			Help: "Failed delivery attempts, by target, type and reason.",
+		}, []string{"target", "type", "reason"}),
+		AttemptDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "delivery_attempt_duration_seconds",
+			Help:    "Duration of delivery attempts (render, send, classify), by target and type.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"target", "type"}),
+		Superseded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "notifications_superseded_total",
+			Help: "Waiting deliveries replaced by a newer notification of the same group, by target.",
+		}, []string{"target"}),
+		ReloadSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "config_last_reload_successful",
+			Help: "Whether the last configuration reload attempt was successful.",
+		}),
+		ReloadTime: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "config_last_reload_success_timestamp_seconds",
+			Help: "Timestamp of the last successful configuration reload.",
+		}),
+	}
+	m.Registry.MustRegister(
+		m.NotificationsReceived, m.AlertsReceived, m.Deliveries, m.AttemptFailures,
+		m.AttemptDuration, m.Superseded, m.ReloadSuccess, m.ReloadTime,
+		&laneCollector{lanes: lanes},
+		versioncollector.NewCollector(namespace),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return m
+}
+
+var (
+	depthDesc = prometheus.NewDesc(namespace+"_queue_depth", "Delivery jobs waiting, by target.", []string{"target"}, nil)
+	ageDesc   = prometheus.NewDesc(namespace+"_queue_oldest_job_age_seconds", "Age of the oldest waiting delivery job, by target (0 when none waits).", []string{"target"}, nil)
+)
+
+// laneCollector reads queue state at scrape time.
+type laneCollector struct{ lanes func() []LaneStats }
+
+func (c *laneCollector) Describe(ch chan<- *prometheus.Desc) { ch <- depthDesc; ch <- ageDesc }
+
+func (c *laneCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, l := range c.lanes() {
+		ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(l.Depth), l.Target)
+		ch <- prometheus.MustNewConstMetric(ageDesc, prometheus.GaugeValue, l.OldestAge.Seconds(), l.Target)
+	}
+}
