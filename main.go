@@ -37,6 +37,7 @@ func run(args []string) int {
 	app.Version(version.Print("alertbridge"))
 	configFile := app.Flag("config.file", "Configuration file path.").Default("alertbridge.yml").String()
 	listen := app.Flag("web.listen-address", "Address to listen on for the webhook, API and health endpoints.").Default(":9097").String()
+	webConfig := app.Flag("web.config.file", "Path to a web configuration file (exporter-toolkit format) that enables TLS or basic authentication.").Default("").String()
 	maxBody := app.Flag("web.max-request-bytes", "Largest webhook body accepted; larger ones get 413.").Default("4MiB").Bytes()
 	storage := app.Flag("storage.path", "Folder for the embedded database.").Default("data/").String()
 	grace := app.Flag("shutdown.timeout", "How long in-flight deliveries may take to finish on shutdown.").Default("30s").Duration()
@@ -73,11 +74,12 @@ func run(args []string) int {
 
 	log.Info("starting alertbridge", zap.String("version", version.Version), zap.String("build", version.BuildContext()))
 	b, err := bridge.New(bridge.Options{
-		ConfigFile:   *configFile,
-		StoragePath:  *storage,
-		MaxBodyBytes: int64(*maxBody),
-		Logger:       log,
-		Version:      version.Version,
+		ConfigFile:    *configFile,
+		StoragePath:   *storage,
+		MaxBodyBytes:  int64(*maxBody),
+		WebConfigFile: *webConfig,
+		Logger:        log,
+		Version:       version.Version,
 	})
 	if err != nil {
 		log.Error("cannot start", zap.Error(err))

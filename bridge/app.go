@@ -7,13 +7,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/exporter-toolkit/web"
 	"go.uber.org/zap"
+	"go.uber.org/zap/exp/zapslog"
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/config"
@@ -35,6 +38,9 @@ type Options struct {
 	Version string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// WebConfigFile is an exporter-toolkit web configuration (TLS, basic
+	// auth); empty means plain HTTP.
+	WebConfigFile string
 	// DeliveredRetention and DeliveredMax bound the delivered history.
 	DeliveredRetention time.Duration
 	DeliveredMax       int
@@ -148,6 +154,9 @@ func (a *App) Reload() error {
 	a.log.Info("configuration reloaded", zap.Int("targets", len(cfg.Targets)))
 	return nil
 }
+
+// BearerToken implements server.Backend.
+func (a *App) BearerToken() string { return string(a.rt.Load().cfg.Inbound.BearerToken) }
 
 // Ready implements server.Backend.
 func (a *App) Ready() bool { return !a.stopping.Load() }
@@ -311,11 +320,16 @@ func (a *App) jobFields(job *queue.Job, attempt int, res notify.Result) []zap.Fi
 func (a *App) Serve(ctx context.Context, l net.Listener, grace time.Duration) error {
 	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
-	a.log.Info("listening", zap.String("address", l.Addr().String()))
+	webCfg := a.opts.WebConfigFile
+	go func() {
+		errc <- web.Serve(l, srv, &web.FlagConfig{WebConfigFile: &webCfg}, slog.New(zapslog.NewHandler(a.log.Core())))
+	}()
 	select {
 	case err := <-errc:
 		a.shutdown(context.Background())
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
 		return err
 	case <-ctx.Done():
 	}

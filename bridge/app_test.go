@@ -523,3 +523,58 @@ func TestMetrics(t *testing.T) {
 		t.Error("failed reload not recorded")
 	}
 }
+
+func TestBearerToken(t *testing.T) {
+	sink := notifytest.NewWebhook(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "token"), "s3cr3t-token\n")
+	b := startBridge(t, `
+inbound:
+  bearer_token_file: `+filepath.Join(dir, "token")+`
+targets:
+  - {name: a, type: webhook, url: '`+sink.URL+`'}
+`, "")
+	payload := readFile(t, "../examples/payload-firing.json")
+	do := func(method, path, auth string, body []byte) (int, string) {
+		req, _ := http.NewRequest(method, b.url+path, bytes.NewReader(body))
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(raw)
+	}
+	for _, c := range []struct {
+		method, path, auth string
+		want               int
+	}{
+		{"POST", "/webhook", "", 401},
+		{"POST", "/webhook", "Bearer wrong", 401},
+		{"POST", "/webhook", "Basic czNjcjN0LXRva2Vu", 401},
+		{"POST", "/webhook/a", "bearer s3cr3t-token", 200}, // the scheme is case-insensitive
+		{"GET", "/api/v1/targets", "", 401},
+		{"GET", "/api/v1/deliveries", "", 401},
+		{"POST", "/-/reload", "", 401},
+		{"GET", "/debug/pprof/", "", 401},
+		{"GET", "/-/healthy", "", 200},
+		{"GET", "/-/ready", "", 200},
+		{"GET", "/metrics", "", 200},
+		{"GET", "/api/v1/targets", "Bearer s3cr3t-token", 200},
+		{"POST", "/webhook", "Bearer s3cr3t-token", 200},
+	} {
+		code, body := do(c.method, c.path, c.auth, payload)
+		if code != c.want {
+			t.Errorf("%s %s with %q: %d, want %d", c.method, c.path, c.auth, code, c.want)
+		}
+		if strings.Contains(body, "s3cr3t") {
+			t.Errorf("%s %s answer mentions the token: %s", c.method, c.path, body)
+		}
+	}
+	if got := sink.WaitFor(1, 10*time.Second); len(got) != 1 {
+		t.Errorf("authorized notification not delivered")
+	}
+}

@@ -28,6 +28,7 @@ import (
 // Config is the whole configuration file.
 type Config struct {
 	Global    Global    `yaml:"global"`
+	Inbound   Inbound   `yaml:"inbound"`
 	Templates []string  `yaml:"templates"`
 	Targets   []*Target `yaml:"targets"`
 
@@ -55,6 +56,17 @@ type Global struct {
 	// retry, or the same group from an HA peer) is recognised and
 	// delivered only once. Keep it below your shortest repeat_interval.
 	DedupWindow model.Duration `yaml:"dedup_window"`
+}
+
+// Inbound secures the bridge's own endpoints. TLS and basic auth come from
+// --web.config.file (exporter-toolkit); a bearer token here matches
+// Alertmanager's http_config.authorization.
+type Inbound struct {
+	// BearerToken, or BearerTokenFile, when set, is required as
+	// "Authorization: Bearer <token>" on every endpoint but health,
+	// readiness and metrics.
+	BearerToken     commoncfg.Secret `yaml:"bearer_token"`
+	BearerTokenFile string           `yaml:"bearer_token_file"`
 }
 
 // Retry is the retry schedule: exponential backoff from Interval, doubling,
@@ -235,6 +247,11 @@ func (c *Config) validate(nodes []*yaml.Node) error {
 	if err := c.Global.validate(); err != nil {
 		errs = append(errs, err)
 	}
+	token, err := secretOrFile(string(c.Inbound.BearerToken), c.Inbound.BearerTokenFile, c.Dir)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("inbound.bearer_token: %w", err))
+	}
+	c.Inbound.BearerToken = commoncfg.Secret(token)
 	loc, err := time.LoadLocation(c.Global.Timezone)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("global.timezone: %w", err))

@@ -4,11 +4,13 @@
 package server
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/pprof"
 	"strconv"
+	"strings"
 
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -27,6 +29,8 @@ type Backend interface {
 	Ready() bool
 	// Reload rebuilds the runtime from the config file.
 	Reload() error
+	// BearerToken is the token callers must present; empty means none.
+	BearerToken() string
 	Deliveries
 	Targets
 }
@@ -83,7 +87,30 @@ func New(b Backend, log *zap.Logger, maxBodyBytes int64, m *metrics.Metrics) htt
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, "method not allowed")
 	})
-	return r
+	return s.authenticate(r)
+}
+
+// open paths need no token: probes and Prometheus scrapes.
+var open = map[string]bool{"/-/healthy": true, "/-/ready": true, "/metrics": true}
+
+// authenticate requires the configured bearer token (read per request, so
+// a reload applies at once) on every path but the open ones. The answer to
+// a missing or wrong token is a bare 401: it says nothing of why.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		want := s.b.BearerToken()
+		if want == "" || open[r.URL.Path] {
+			next.ServeHTTP(w, r)
+			return
+		}
+		scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="alertbridge"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
