@@ -535,12 +535,37 @@ func (t *Target) decodeOptions(path string, in registry.Integration, node *yaml.
 	return nil
 }
 
+// envRef matches ${NAME} references in secret values.
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expandEnv replaces ${NAME} with the environment variable's value. An
+// unset variable is an error (an empty URL or token is never what was
+// meant); the message names the variable, never the value.
+func expandEnv(s string) (string, error) {
+	var missing []string
+	out := envRef.ReplaceAllStringFunc(s, func(ref string) string {
+		name := envRef.FindStringSubmatch(ref)[1]
+		v, ok := os.LookupEnv(name)
+		if !ok {
+			missing = append(missing, name)
+		}
+		return v
+	})
+	if len(missing) > 0 {
+		return "", fmt.Errorf("environment variable %s is not set", strings.Join(missing, ", "))
+	}
+	return out, nil
+}
+
+// secretOrFile resolves a secret given inline (with ${ENV} references
+// expanded) or in a file (used as is).
 func secretOrFile(inline, file, dir string) (string, error) {
 	if inline != "" && file != "" {
 		return "", errors.New("set the value or the _file variant, not both")
 	}
 	if file == "" {
-		return strings.TrimSpace(inline), nil
+		v, err := expandEnv(inline)
+		return strings.TrimSpace(v), err
 	}
 	b, err := os.ReadFile(resolve(dir, file))
 	if err != nil {

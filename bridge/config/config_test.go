@@ -177,3 +177,31 @@ targets:
 		t.Errorf("enable_http2 defaults not applied")
 	}
 }
+
+func TestEnvExpansionInSecrets(t *testing.T) {
+	t.Setenv("AB_TEST_TOKEN", "tok123")
+	t.Setenv("AB_TEST_HOST", "hooks.example.com")
+	cfg, err := Parse([]byte(`
+inbound: {bearer_token: '${AB_TEST_TOKEN}'}
+targets:
+  - name: a
+    type: webhook
+    url: 'https://${AB_TEST_HOST}/x?key=${AB_TEST_TOKEN}'
+    secret: 'whsec_${AB_TEST_TOKEN}'
+    template: '{"literal": "${not_expanded_in_templates}"}'
+`), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(cfg.Targets[0].URL) != "https://hooks.example.com/x?key=tok123" || string(cfg.Targets[0].Secret) != "whsec_tok123" ||
+		string(cfg.Inbound.BearerToken) != "tok123" {
+		t.Errorf("not expanded: %q %q %q", cfg.Targets[0].URL, cfg.Targets[0].Secret, cfg.Inbound.BearerToken)
+	}
+	if !strings.Contains(cfg.Targets[0].BodyText, "${not_expanded_in_templates}") {
+		t.Errorf("template text must stay literal: %q", cfg.Targets[0].BodyText)
+	}
+	_, err = Parse([]byte("targets: [{name: a, type: webhook, url: 'https://${AB_TEST_UNSET_VAR}/x'}]"), t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "targets[0] (a).url: environment variable AB_TEST_UNSET_VAR is not set") {
+		t.Errorf("unset variable: %v", err)
+	}
+}
