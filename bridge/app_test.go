@@ -580,3 +580,50 @@ targets:
 		t.Errorf("authorized notifications delivered: %d, want 2", len(got))
 	}
 }
+
+func TestRenderAPI(t *testing.T) {
+	b := startBridge(t, webhookConfig(`
+  - name: custom
+    type: webhook
+    url: https://hooks.example.com/SECRETTOKEN
+    headers: {X-Group: '{{ .GroupLabels.alertname }}'}
+    template: '{"text": "{{ (index .Alerts 0).Annotations.description }}"}'
+`), "")
+	post := func(query string, body []byte) (int, map[string]any) {
+		resp, err := http.Post(b.url+"/api/v1/render"+query, "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		if bytes.Contains(raw, []byte("SECRETTOKEN")) {
+			t.Errorf("render answer leaks the URL: %s", raw)
+		}
+		var out map[string]any
+		_ = json.Unmarshal(raw, &out)
+		return resp.StatusCode, out
+	}
+	code, out := post("?target=custom", readFile(t, "../examples/payload-firing.json"))
+	if code != 200 {
+		t.Fatalf("render: %d %v", code, out)
+	}
+	req := out["data"].([]any)[0].(map[string]any)
+	var body struct{ Text string }
+	if err := json.Unmarshal([]byte(req["body"].(string)), &body); err != nil || !strings.Contains(body.Text, "Load is \"high\" on C:\\data\nsecond line {{ not a template }} 告警 🔥") {
+		t.Errorf("rendered body %q (%v)", req["body"], err)
+	}
+	if req["url"] != "https://hooks.example.com/<redacted>" || req["method"] != "POST" {
+		t.Errorf("request = %v", req)
+	}
+	if code, out := post("?target=custom", nil); code != 200 || !strings.Contains(fmt.Sprint(out["data"]), "another") {
+		t.Errorf("render sample: %d %v", code, out)
+	}
+	for q, want := range map[string]int{"": 400, "?target=nope": 404} {
+		if code, _ := post(q, nil); code != want {
+			t.Errorf("render %q: %d, want %d", q, code, want)
+		}
+	}
+	if code, _ := post("?target=custom", []byte("{bad")); code != 400 {
+		t.Errorf("bad payload: %d", code)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/config"
 	"github.com/alertbridge/alertbridge/bridge/notify"
+	"github.com/alertbridge/alertbridge/bridge/server"
 )
 
 // CheckConfig validates a configuration file the way the bridge would load
@@ -61,19 +62,35 @@ func Render(file, target string, payload io.Reader) ([]*notify.Request, error) {
 		return nil, err
 	}
 	defer rt.close()
-	route, ok := rt.router.Lookup(target)
-	if !ok {
-		return nil, fmt.Errorf("unknown target %q", target)
-	}
 	msg := alert.Sample(now)
 	if payload != nil {
 		if msg, err = alert.Decode(payload); err != nil {
 			return nil, fmt.Errorf("payload: %w", err)
 		}
 	}
+	return rt.render(target, msg, now)
+}
+
+// render builds the requests target would send for msg. Errors:
+// server.ErrUnknownTarget, or a description of why nothing would be sent.
+func (rt *runtime) render(target string, msg *alert.Message, now time.Time) ([]*notify.Request, error) {
+	route, ok := rt.router.Lookup(target)
+	if !ok {
+		return nil, fmt.Errorf("%w %q", server.ErrUnknownTarget, target)
+	}
 	g := route.View(rt.builder.BuildSeen(msg, now, nil))
 	if g == nil {
 		return nil, errors.New("nothing to send: the target drops every alert of this notification (send_resolved: false)")
 	}
 	return rt.targets[target].notifier.Build(context.Background(), g)
+}
+
+// Render implements server.Renderer with the running configuration: msg
+// nil means the built-in sample.
+func (a *App) Render(target string, msg *alert.Message) ([]*notify.Request, error) {
+	now := a.now()
+	if msg == nil {
+		msg = alert.Sample(now)
+	}
+	return a.rt.Load().render(target, msg, now)
 }

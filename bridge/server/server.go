@@ -33,6 +33,7 @@ type Backend interface {
 	BearerToken() string
 	Deliveries
 	Targets
+	Renderer
 }
 
 // Accepted describes an accepted notification.
@@ -74,6 +75,7 @@ func New(b Backend, log *zap.Logger, maxBodyBytes int64, m *metrics.Metrics) htt
 	r.HandleFunc("/-/reload", s.reload).Methods(http.MethodPost, http.MethodPut)
 	s.routeDeliveries(r)
 	s.routeTargets(r)
+	r.HandleFunc("/api/v1/render", s.render).Methods(http.MethodPost)
 	r.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})).Methods(http.MethodGet)
 	// Profiling, as every Prometheus component offers it.
 	r.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
