@@ -1,0 +1,130 @@
+package bridge
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
+)
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestSecretsNeverLeak runs deliveries that succeed, fail with 5xx and
+// fail to connect, a failed reload and every API, with debug logging, and
+// searches the logs and all answers for the configured secrets.
+func TestSecretsNeverLeak(t *testing.T) {
+	secrets := []string{"URLTOKEN1", "URLTOKEN2", "PATHTOKEN3", "SIGNSECRET4", "INBOUNDTOKEN5", "BASICPASS6"}
+	sink := notifytest.NewWebhook(t)
+	sink.Script(notifytest.Reply{Status: 500, Body: "busy"})
+	dead, _ := net.Listen("tcp", "127.0.0.1:0")
+	deadAddr := dead.Addr().String()
+	dead.Close() // nothing listens here: connection refused
+
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "alertbridge.yml")
+	cfg := `
+inbound: {bearer_token: INBOUNDTOKEN5}
+global:
+  retry: {attempts: 2, interval: 10ms, max_interval: 20ms}
+targets:
+  - name: ok
+    type: webhook
+    url: '` + sink.URL + `/hook/PATHTOKEN3?access_token=URLTOKEN1'
+    secret: SIGNSECRET4
+    http_config: {basic_auth: {username: u, password: BASICPASS6}}
+  - name: refused
+    type: webhook
+    url: 'http://user:URLTOKEN2@` + deadAddr + `/x?key=URLTOKEN1'
+`
+	writeFile(t, cfgFile, cfg)
+	var logs lockedBuffer
+	enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
+	log := zap.New(zapcore.NewCore(enc, zapcore.AddSync(&logs), zapcore.DebugLevel))
+	app, err := New(Options{ConfigFile: cfgFile, StoragePath: filepath.Join(dir, "data"), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- app.Serve(ctx, l, 5*time.Second) }()
+	base := "http://" + l.Addr().String()
+
+	var answers strings.Builder
+	call := func(method, path string, body []byte) int {
+		req, _ := http.NewRequest(method, base+path, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer INBOUNDTOKEN5")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		answers.Write(raw)
+		return resp.StatusCode
+	}
+	call("POST", "/webhook", readFile(t, "../examples/payload-firing.json"))
+	call("POST", "/webhook", []byte("{broken"))
+	sink.WaitFor(1, 10*time.Second)
+	// Wait for the refused target to become a dead letter.
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if call("GET", "/api/v1/deliveries?state=dead", nil) == 200 && strings.Contains(answers.String(), `"target":"refused"`) {
+			break
+		}
+	}
+	for _, p := range []string{"/api/v1/targets", "/api/v1/deliveries?state=delivered", "/api/v1/deliveries?state=pending", "/metrics"} {
+		call("GET", p, nil)
+	}
+	call("POST", "/api/v1/render?target=ok", nil)
+	call("POST", "/api/v1/render?target=refused", nil)
+	call("POST", "/api/v1/targets/refused/test", nil)
+	writeFile(t, cfgFile, strings.Replace(cfg, "type: webhook", "type: webhook\n    bogus: URLTOKEN1", 1))
+	call("POST", "/-/reload", nil)
+	errs := CheckConfig(cfgFile)
+	cancel()
+	<-done
+
+	logText := logs.String()
+	if !strings.Contains(logText, "delivery failed") || !strings.Contains(logText, "connection refused") {
+		t.Fatalf("the run did not exercise failures; logs:\n%s", logText)
+	}
+	for _, s := range secrets {
+		if strings.Contains(logText, s) {
+			t.Errorf("logs contain %s", s)
+		}
+		if strings.Contains(answers.String(), s) {
+			t.Errorf("API answers contain %s", s)
+		}
+		for _, err := range errs {
+			if strings.Contains(err.Error(), s) {
+				t.Errorf("check-config error contains %s: %v", s, err)
+			}
+		}
+	}
+}
