@@ -151,6 +151,11 @@ func (a *App) Reload() error {
 	a.metrics.ReloadTime.SetToCurrentTime()
 	old := a.rt.Swap(rt)
 	old.close()
+	for name := range old.targets {
+		if _, kept := rt.targets[name]; !kept {
+			a.queue.Removed(name)
+		}
+	}
 	a.log.Info("configuration reloaded", zap.Int("targets", len(cfg.Targets)))
 	return nil
 }

@@ -343,3 +343,40 @@ func TestFailedOlderStateNeverFollowsNewer(t *testing.T) {
 		t.Fatalf("channel got %d messages, want only the resolved state: %q", len(bodies), bodies)
 	}
 }
+
+func TestRemovedTargetJobsBecomeDeadLetters(t *testing.T) {
+	sink := notifytest.NewWebhook(t)
+	sink.Script(notifytest.Reply{Status: 503, Header: map[string]string{"Retry-After": "3600"}})
+	cfg := webhookConfig(`
+  - name: keep
+    type: webhook
+    url: ` + sink.URL + `/keep
+  - name: gone
+    type: webhook
+    url: ` + sink.URL + `/gone
+    match: ['g="1"']
+`)
+	b := startBridge(t, cfg, "")
+	b.post(t, "/webhook/gone", groupPayload(1, "firing"))
+	for end := time.Now().Add(10 * time.Second); sink.Rejected() == 0 && time.Now().Before(end); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	// The job now waits an hour; removing the target must not leave it there.
+	writeFile(t, b.app.opts.ConfigFile, webhookConfig(`
+  - name: keep
+    type: webhook
+    url: `+sink.URL+`/keep
+`))
+	if err := b.app.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	var dead []map[string]any
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if dead = b.list(t, "dead"); len(dead) == 1 {
+			break
+		}
+	}
+	if len(dead) != 1 || dead[0]["reason"] != "targetRemoved" || dead[0]["target"] != "gone" {
+		t.Fatalf("dead letters after removing the target: %v", dead)
+	}
+}

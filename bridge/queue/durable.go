@@ -371,6 +371,18 @@ func (q *Durable) finish(sj *store.Job, job *Job, res notify.Result) bool {
 	return true
 }
 
+// Removed tells the queue that target no longer exists: its waiting jobs
+// are looked at now and become dead letters (reason targetRemoved) instead
+// of waiting out their backoff.
+func (q *Durable) Removed(target string) {
+	q.mu.Lock()
+	l, ok := q.lanes[target]
+	q.mu.Unlock()
+	if ok {
+		l.hurry()
+	}
+}
+
 // LaneState describes one target's lane for status pages and metrics.
 type LaneState struct {
 	Depth       int

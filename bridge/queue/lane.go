@@ -176,3 +176,17 @@ func (l *lane) consecutiveFailures() int {
 	defer l.mu.Unlock()
 	return l.failures
 }
+
+// hurry makes every waiting job due now and lifts a pause, so the lane's
+// workers look at them at once (used when the target was removed).
+func (l *lane) hurry() {
+	l.mu.Lock()
+	now := time.Now()
+	for i := range l.items {
+		l.items[i].due = now
+	}
+	heap.Init(&l.items)
+	l.pausedUntil = time.Time{}
+	l.mu.Unlock()
+	l.signal()
+}
