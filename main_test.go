@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -302,4 +303,56 @@ func TestSendTestCommand(t *testing.T) {
 	if len(got) != 2 || got[0] != "POST /api/v1/targets/ops/test" {
 		t.Errorf("requests: %v", got)
 	}
+}
+
+// TestSIGHUPReloads: the binary picks up a changed configuration on SIGHUP
+// and keeps the old one when the new one is broken.
+func TestSIGHUPReloads(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "alertbridge.yml")
+	os.WriteFile(cfg, []byte("targets: [{name: first, type: webhook, url: 'http://127.0.0.1:1/'}]\n"), 0o600)
+	p := startProcess(t, bin, cfg, filepath.Join(dir, "data"))
+	targets := func() string {
+		resp, err := http.Get("http://" + p.addr + "/api/v1/targets")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out struct {
+			Data []struct{ Name string } `json:"data"`
+		}
+		json.NewDecoder(resp.Body).Decode(&out)
+		var names []string
+		for _, d := range out.Data {
+			names = append(names, d.Name)
+		}
+		return strings.Join(names, ",")
+	}
+	waitFor := func(want string) {
+		t.Helper()
+		for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			if targets() == want {
+				return
+			}
+		}
+		t.Fatalf("targets = %q, want %q", targets(), want)
+	}
+	os.WriteFile(cfg, []byte("targets: [{name: second, type: webhook, url: 'http://127.0.0.1:1/'}]\n"), 0o600)
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("second")
+	os.WriteFile(cfg, []byte("targets: [{name: third, type: webhook, url: 'http://127.0.0.1:1/', typo: 1}]\n"), 0o600)
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end) && !strings.Contains(p.logs.String(), "reload failed"); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(p.logs.String(), "reload failed") {
+		t.Fatal("broken config: no reload failure logged")
+	}
+	waitFor("second")
 }
