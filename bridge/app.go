@@ -161,7 +161,12 @@ func (a *App) Reload() error {
 }
 
 // BearerToken implements server.Backend.
-func (a *App) BearerToken() string { return string(a.rt.Load().cfg.Inbound.BearerToken) }
+func (a *App) BearerToken() string {
+	if tok := a.rt.Load().token; tok != nil {
+		return tok()
+	}
+	return ""
+}
 
 // Ready implements server.Backend.
 func (a *App) Ready() bool { return !a.stopping.Load() }

@@ -574,6 +574,16 @@ targets:
 			t.Errorf("%s %s answer mentions the token: %s", c.method, c.path, body)
 		}
 	}
+	// A rotated token file applies without a reload.
+	writeFile(t, filepath.Join(dir, "token"), "rotated-token\n")
+	future := time.Now().Add(2 * time.Second)
+	_ = os.Chtimes(filepath.Join(dir, "token"), future, future)
+	if code, _ := do("GET", "/api/v1/targets", "Bearer rotated-token", nil); code != 200 {
+		t.Errorf("rotated token refused: %d", code)
+	}
+	if code, _ := do("GET", "/api/v1/targets", "Bearer s3cr3t-token", nil); code != 401 {
+		t.Errorf("old token still accepted after rotation: %d", code)
+	}
 	// Two authorized posts: /webhook/a and /webhook (a path target is
 	// part of the dedup key, so they are distinct).
 	if got := sink.WaitFor(2, 10*time.Second); len(got) != 2 {

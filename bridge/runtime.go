@@ -24,6 +24,8 @@ type runtime struct {
 	router  *route.Router
 	builder *alert.Builder
 	targets map[string]*targetRuntime
+	// token is the inbound bearer token source; nil means no token.
+	token func() string
 }
 
 type targetRuntime struct {
@@ -69,6 +71,12 @@ func buildRuntime(cfg *config.Config, userAgent string, now func() time.Time) (*
 			// acceptance transaction (BuildSeen).
 		},
 		targets: map[string]*targetRuntime{},
+	}
+	if tok := string(cfg.Inbound.BearerToken); tok != "" {
+		rt.token = func() string { return tok }
+		if f := cfg.Inbound.BearerTokenFile; f != "" {
+			rt.token = newTokenFile(f, tok).get
+		}
 	}
 	var routes []*route.Target
 	for _, t := range cfg.Targets {

@@ -252,6 +252,7 @@ func (c *Config) validate(nodes []*yaml.Node) error {
 		errs = append(errs, fmt.Errorf("inbound.bearer_token: %w", err))
 	}
 	c.Inbound.BearerToken = commoncfg.Secret(token)
+	c.Inbound.BearerTokenFile = resolve(c.Dir, c.Inbound.BearerTokenFile)
 	loc, err := time.LoadLocation(c.Global.Timezone)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("global.timezone: %w", err))
