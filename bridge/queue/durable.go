@@ -352,6 +352,12 @@ func (q *Durable) attempt(l *lane, e entry) bool {
 		return false
 	}
 	l.add(entry{id: e.id, groupKey: e.groupKey, due: next, created: e.created})
+	// A reload may have removed the target during this attempt. Checking
+	// after the add covers both orders: if the removal came first we see
+	// it here; if it comes later, its hurry finds the entry in the lane.
+	if _, ok := q.d.Policy(l.target); !ok {
+		l.hurry()
+	}
 	return false
 }
 
