@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -355,4 +356,24 @@ func TestSIGHUPReloads(t *testing.T) {
 		t.Fatal("broken config: no reload failure logged")
 	}
 	waitFor("second")
+}
+
+func TestVersionAndUsage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildBinary(t)
+	out, err := exec.Command(bin, "--version").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "alertbridge, version") {
+		t.Errorf("--version: %v\n%s", err, out)
+	}
+	out, err = exec.Command(bin, "--no-such-flag").CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "unknown long flag") {
+		t.Errorf("bad flag: %v\n%s", err, out)
+	}
+	out, err = exec.Command(bin, "--config.file=/nonexistent/alertbridge.yml", "--storage.path="+t.TempDir()).CombinedOutput()
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), "cannot start") {
+		t.Errorf("missing config: %v\n%s", err, out)
+	}
 }
