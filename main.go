@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -32,6 +33,13 @@ func main() {
 }
 
 func run(args []string) int {
+	// Release builds set the version with -ldflags; a plain `go build`
+	// still reports what the module knows.
+	if version.Version == "" {
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+			version.Version = bi.Main.Version
+		}
+	}
 	app := kingpin.New("alertbridge", "Delivers Prometheus Alertmanager notifications to chat tools and webhooks.")
 	app.HelpFlag.Short('h')
 	app.Version(version.Print("alertbridge"))
