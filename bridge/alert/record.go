@@ -70,10 +70,12 @@ type Seen struct {
 	FirstSeen time.Time
 }
 
-// Recorder persists the per-alert counters behind Record.Times and
-// GmtCreate. Touch counts one more notification for every id (ids may
-// repeat only if the caller passes them twice) and returns the updated
-// state in the same order. It must be durable before it returns.
+// Recorder supplies the per-alert counters behind Record.Times and
+// GmtCreate for Build. Touch counts one more notification for every id and
+// returns the updated state in the same order. The bridge itself does not
+// use a Recorder: it counts inside the store's acceptance transaction and
+// calls BuildSeen. Recorder serves tools and tests that build groups
+// without a store.
 type Recorder interface {
 	Touch(ids []int64, now time.Time) ([]Seen, error)
 }
@@ -90,7 +92,8 @@ type Builder struct {
 }
 
 // Build normalizes m received at now, counting the notification with the
-// Recorder. It fails only if the Recorder fails.
+// Recorder (counters stay zero without one). It fails only if the
+// Recorder fails.
 func (b *Builder) Build(m *Message, now time.Time) (*Group, error) {
 	ids := RecordIDs(m)
 	seen := make([]Seen, len(ids))

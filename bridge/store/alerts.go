@@ -10,26 +10,11 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/alert"
 )
 
-var _ alert.Recorder = (*DB)(nil)
-
 // seenValue layout: times (8 bytes) | first seen unix ms (8) | last seen unix ms (8).
 const seenSize = 24
 
-// Touch counts one more notification for each alert id and returns the
-// updated counters, durably committed.
-func (d *DB) Touch(ids []int64, now time.Time) ([]alert.Seen, error) {
-	var out []alert.Seen
-	err := d.batch(func(tx *bolt.Tx) error {
-		var err error
-		out, err = touch(tx, ids, now)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
+// touch counts one more notification for each alert id inside an
+// acceptance transaction and returns the updated counters.
 func touch(tx *bolt.Tx, ids []int64, now time.Time) ([]alert.Seen, error) {
 	out := make([]alert.Seen, len(ids))
 	b := tx.Bucket(bucketAlerts)

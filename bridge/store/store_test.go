@@ -54,10 +54,13 @@ func TestAcceptDedupAndCounters(t *testing.T) {
 	if d := accept(t, db, "k1", "g", t0.Add(2*time.Minute), "x"); d.Duplicate {
 		t.Errorf("after the window: duplicate, want accepted")
 	}
-	// The duplicate did not count: 2 notifications carried alert 42.
-	seen, err := db.Touch([]int64{42}, t0.Add(3*time.Minute))
+	// The duplicate did not count: 2 notifications carried alert 42, so a
+	// third one sees it for the third time, first seen at t0.
+	var seen []alert.Seen
+	_, err := db.Accept(AcceptRequest{DedupKey: "k3", DedupWindow: time.Minute, AlertIDs: []int64{42}, Now: t0.Add(3 * time.Minute),
+		Build: func(s []alert.Seen) ([]NewJob, error) { seen = s; return nil, nil }})
 	if err != nil || seen[0].Times != 3 || !seen[0].FirstSeen.Equal(t0) {
-		t.Errorf("counters after two accepted notifications and a touch: %+v %v", seen, err)
+		t.Errorf("counters after two accepted notifications and a third: %+v %v", seen, err)
 	}
 }
 
