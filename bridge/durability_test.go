@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 )
 
@@ -274,8 +276,8 @@ func TestNewerNotificationSupersedesWaitingOne(t *testing.T) {
 	if !bytes.Contains(got[0].Body, []byte(`"status":2`)) {
 		t.Errorf("delivered body is not the resolved state: %s", got[0].Body)
 	}
-	if n := b.app.queue.Superseded(); n != 1 {
-		t.Errorf("superseded = %d, want 1", n)
+	if n := testutil.ToFloat64(b.app.metrics.Superseded.WithLabelValues("throttled")); n != 1 {
+		t.Errorf("superseded = %v, want 1", n)
 	}
 	var hist []map[string]any
 	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -33,8 +32,7 @@ type Durable struct {
 	lanes  map[string]*lane
 	closed bool
 
-	busy       sync.Map // job id -> struct{}: being attempted or finishing
-	superseded atomic.Int64
+	busy sync.Map // job id -> struct{}: being attempted or finishing
 
 	// Outcomes are committed in batches by one goroutine: a delivery
 	// costs no fsync of its own. A crash before the commit means the job
@@ -143,23 +141,15 @@ func (q *Durable) Accept(req store.AcceptRequest) (*store.Acceptance, error) {
 			q.hot.put(j.ID, built[i].Group)
 		}
 	}
-	for _, id := range acc.Superseded {
-		q.superseded.Add(1)
-		q.unschedule(id)
-	}
-	for _, j := range acc.Jobs {
-		for range acc.SupersededBy[j.ID] {
-			q.d.Superseded(j.Target)
-		}
+	for _, old := range acc.Superseded {
+		q.unschedule(old)
+		q.d.Superseded(old.Target)
 	}
 	for _, j := range acc.Jobs {
 		q.schedule(j)
 	}
 	return acc, nil
 }
-
-// Superseded counts notifications replaced before they were attempted.
-func (q *Durable) Superseded() int64 { return q.superseded.Load() }
 
 // Depth returns the number of scheduled jobs per target.
 func (q *Durable) Depth() map[string]int {
@@ -192,7 +182,7 @@ func (q *Durable) Delete(id uint64) error {
 		return err
 	}
 	if j.State == store.StatePending {
-		q.unschedule(id)
+		q.unschedule(j)
 	}
 	return nil
 }
@@ -227,11 +217,13 @@ func (q *Durable) schedule(j *store.Job) {
 	q.lane(j.Target).add(entry{id: j.ID, groupKey: j.GroupKey, due: due, created: j.CreatedAt})
 }
 
-func (q *Durable) unschedule(id uint64) {
+// unschedule drops a pending job from its target's lane.
+func (q *Durable) unschedule(j *store.Job) {
 	q.mu.Lock()
-	defer q.mu.Unlock()
-	for _, l := range q.lanes {
-		l.remove(id)
+	l, ok := q.lanes[j.Target]
+	q.mu.Unlock()
+	if ok {
+		l.remove(j.ID)
 	}
 }
 
@@ -347,7 +339,6 @@ func (q *Durable) attempt(l *lane, e entry) bool {
 		return false
 	}
 	if superseded {
-		q.superseded.Add(1)
 		q.d.Superseded(l.target)
 		return false
 	}

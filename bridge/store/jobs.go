@@ -68,10 +68,9 @@ type Acceptance struct {
 	// window; nothing was written.
 	Duplicate bool
 	Jobs      []*Job
-	// Superseded lists pending jobs replaced by the new ones.
-	Superseded []uint64
-	// SupersededBy maps a new job id to the ids it replaced.
-	SupersededBy map[uint64][]uint64
+	// Superseded lists the pending jobs replaced by the new ones, as they
+	// now stand in the delivered history.
+	Superseded []*Job
 }
 
 // AcceptRequest is one notification to persist.
@@ -141,14 +140,10 @@ func (d *DB) Accept(req AcceptRequest) (*Acceptance, error) {
 			lk := []byte(j.Target + "\x00" + j.GroupKey)
 			if old := latest.Get(lk); len(old) == 8 {
 				oldID := binary.BigEndian.Uint64(old)
-				if ok, err := supersede(tx, oldID, req.Now, req.Busy); err != nil {
+				if old, err := supersede(tx, oldID, req.Now, req.Busy); err != nil {
 					return err
-				} else if ok {
-					out.Superseded = append(out.Superseded, oldID)
-					if out.SupersededBy == nil {
-						out.SupersededBy = map[uint64][]uint64{}
-					}
-					out.SupersededBy[id] = append(out.SupersededBy[id], oldID)
+				} else if old != nil {
+					out.Superseded = append(out.Superseded, old)
 				}
 			}
 			if err := latest.Put(lk, u64(id)); err != nil {
@@ -165,22 +160,25 @@ func (d *DB) Accept(req AcceptRequest) (*Acceptance, error) {
 }
 
 // supersede moves a still-waiting job to delivered history, marked
-// superseded, unless it is being attempted.
-func supersede(tx *bolt.Tx, id uint64, now time.Time, busy func(uint64) bool) (bool, error) {
-	pending := tx.Bucket(stateBuckets[StatePending])
-	j, err := getJob(pending, id)
-	if err != nil || j == nil {
-		return false, err
+// superseded, unless it is being attempted. It returns the moved job, or
+// nil when nothing was superseded.
+func supersede(tx *bolt.Tx, id uint64, now time.Time, busy func(uint64) bool) (*Job, error) {
+	j, err := getJob(tx.Bucket(stateBuckets[StatePending]), id)
+	if err != nil || j == nil || (busy != nil && busy(id)) {
+		return nil, err
 	}
-	if busy != nil && busy(id) {
-		return false, nil
-	}
+	return j, markSuperseded(tx, j, now)
+}
+
+// markSuperseded moves a pending job to the delivered history as replaced,
+// dropping its payload.
+func markSuperseded(tx *bolt.Tx, j *Job, now time.Time) error {
 	j.Superseded = true
 	j.Reason, j.Error, j.NextAttempt = "superseded", "replaced by a newer notification of the same group", time.Time{}
-	if err := tx.Bucket(bucketPayloads).Delete(u64(id)); err != nil {
-		return false, err
+	if err := tx.Bucket(bucketPayloads).Delete(u64(j.ID)); err != nil {
+		return err
 	}
-	return true, move(tx, j, StatePending, StateDelivered, now)
+	return move(tx, j, StatePending, StateDelivered, now)
 }
 
 // Payload loads the group a job delivers.
@@ -236,12 +234,7 @@ func (d *DB) Reschedule(id uint64, attempts int, next time.Time, reason, msg str
 		j.Attempts = attempts
 		if v := tx.Bucket(bucketLatest).Get([]byte(j.Target + "\x00" + j.GroupKey)); len(v) == 8 && binary.BigEndian.Uint64(v) != id {
 			superseded = true
-			j.Superseded = true
-			j.Reason, j.Error, j.NextAttempt = "superseded", "replaced by a newer notification of the same group", time.Time{}
-			if err := tx.Bucket(bucketPayloads).Delete(u64(id)); err != nil {
-				return err
-			}
-			return move(tx, j, StatePending, StateDelivered, now)
+			return markSuperseded(tx, j, now)
 		}
 		j.NextAttempt, j.Reason, j.Error, j.UpdatedAt = next, reason, msg, now
 		return putJob(b, j)

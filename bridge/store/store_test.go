@@ -90,8 +90,8 @@ func TestSupersedeSkipsBusy(t *testing.T) {
 	}
 	// A third notification supersedes the idle second one at once.
 	third := accept(t, db, "c", "g", t0, "x")
-	if len(third.Superseded) != 1 || third.Superseded[0] != second.ID {
-		t.Errorf("third accept superseded %v, want [%d]", third.Superseded, second.ID)
+	if len(third.Superseded) != 1 || third.Superseded[0].ID != second.ID || !third.Superseded[0].Superseded || third.Superseded[0].Target != "x" {
+		t.Errorf("third accept superseded %+v, want job %d", third.Superseded, second.ID)
 	}
 	// Other targets and groups are untouched.
 	other := accept(t, db, "d", "g", t0, "y")
