@@ -374,6 +374,20 @@ func toStrings(v any) []string {
 	return out
 }
 
+// eventually polls cond every 10 ms until it holds or timeout passes and
+// reports whether it held. Tests use it to wait for asynchronous
+// deliveries, then assert on the state they find.
+func eventually(timeout time.Duration, cond func() bool) bool {
+	for end := time.Now().Add(timeout); ; time.Sleep(10 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+		if time.Now().After(end) {
+			return false
+		}
+	}
+}
+
 func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
@@ -437,7 +451,7 @@ func TestTargetsAPIAndSendTest(t *testing.T) {
 		Data []map[string]any `json:"data"`
 	}
 	var raw []byte
-	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+	eventually(5*time.Second, func() bool {
 		resp, err = http.Get(b.url + "/api/v1/targets")
 		if err != nil {
 			t.Fatal(err)
@@ -447,10 +461,8 @@ func TestTargetsAPIAndSendTest(t *testing.T) {
 		if err := json.Unmarshal(raw, &list); err != nil {
 			t.Fatal(err)
 		}
-		if list.Data[0]["lastSuccess"] != nil {
-			break
-		}
-	}
+		return list.Data[0]["lastSuccess"] != nil
+	})
 	if bytes.Contains(raw, []byte("SECRETTOKEN")) || bytes.Contains(raw, []byte("SIGNINGSECRET")) || bytes.Contains(raw, []byte(sink.URL)) {
 		t.Errorf("targets API leaks a URL or secret: %s", raw)
 	}
@@ -494,7 +506,7 @@ func TestMetrics(t *testing.T) {
 		`process_resident_memory_bytes`,
 	}
 	var text string
-	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+	eventually(5*time.Second, func() bool {
 		resp, err := http.Get(b.url + "/metrics")
 		if err != nil {
 			t.Fatal(err)
@@ -502,10 +514,8 @@ func TestMetrics(t *testing.T) {
 		raw, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		text = string(raw)
-		if strings.Contains(text, want[5]) {
-			break
-		}
-	}
+		return strings.Contains(text, want[5])
+	})
 	for _, w := range want {
 		if !strings.Contains(text, w) {
 			t.Errorf("metrics lack %q", w)

@@ -154,14 +154,7 @@ func TestDeadLettersListRetryDelete(t *testing.T) {
 	b.post(t, "/webhook", groupPayload(1, "firing"))
 	b.post(t, "/webhook", groupPayload(2, "firing"))
 	var dead []map[string]any
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		dead = b.list(t, "dead")
-		if len(dead) == 2 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	eventually(10*time.Second, func() bool { dead = b.list(t, "dead"); return len(dead) == 2 })
 	if len(dead) != 2 {
 		t.Fatalf("dead letters: %v", dead)
 	}
@@ -263,10 +256,7 @@ func TestNewerNotificationSupersedesWaitingOne(t *testing.T) {
     url: `+sink.URL+`
 `), "")
 	b.post(t, "/webhook", groupPayload(5, "firing"))
-	deadline := time.Now().Add(10 * time.Second)
-	for sink.Rejected() == 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	eventually(10*time.Second, func() bool { return sink.Rejected() > 0 })
 	// The firing job now waits out the 429; the resolved state replaces it.
 	b.post(t, "/webhook", groupPayload(5, "resolved"))
 	got := sink.WaitFor(1, 10*time.Second)
@@ -280,11 +270,7 @@ func TestNewerNotificationSupersedesWaitingOne(t *testing.T) {
 		t.Errorf("superseded = %v, want 1", n)
 	}
 	var hist []map[string]any
-	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
-		if hist = b.list(t, "delivered"); len(hist) == 2 {
-			break
-		}
-	}
+	eventually(5*time.Second, func() bool { hist = b.list(t, "delivered"); return len(hist) == 2 })
 	if len(hist) != 2 || hist[1]["superseded"] != true {
 		t.Errorf("history = %v, want the resolved delivery and the superseded firing one", hist)
 	}
@@ -328,16 +314,11 @@ func TestFailedOlderStateNeverFollowsNewer(t *testing.T) {
 	<-inFlight
 	b.post(t, "/webhook", groupPayload(9, "resolved"))
 	close(release)
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	eventually(10*time.Second, func() bool {
 		mu.Lock()
-		n := len(bodies)
-		mu.Unlock()
-		if n >= 1 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		defer mu.Unlock()
+		return len(bodies) >= 1
+	})
 	time.Sleep(300 * time.Millisecond) // room for a wrongly rescheduled firing retry (interval 10-50ms)
 	mu.Lock()
 	defer mu.Unlock()
@@ -360,9 +341,7 @@ func TestRemovedTargetJobsBecomeDeadLetters(t *testing.T) {
 `)
 	b := startBridge(t, cfg, "")
 	b.post(t, "/webhook/gone", groupPayload(1, "firing"))
-	for end := time.Now().Add(10 * time.Second); sink.Rejected() == 0 && time.Now().Before(end); {
-		time.Sleep(5 * time.Millisecond)
-	}
+	eventually(10*time.Second, func() bool { return sink.Rejected() > 0 })
 	// The job now waits an hour; removing the target must not leave it there.
 	writeFile(t, b.app.opts.ConfigFile, webhookConfig(`
   - name: keep
@@ -373,11 +352,7 @@ func TestRemovedTargetJobsBecomeDeadLetters(t *testing.T) {
 		t.Fatal(err)
 	}
 	var dead []map[string]any
-	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
-		if dead = b.list(t, "dead"); len(dead) == 1 {
-			break
-		}
-	}
+	eventually(10*time.Second, func() bool { dead = b.list(t, "dead"); return len(dead) == 1 })
 	if len(dead) != 1 || dead[0]["reason"] != "targetRemoved" || dead[0]["target"] != "gone" {
 		t.Fatalf("dead letters after removing the target: %v", dead)
 	}

@@ -93,11 +93,9 @@ targets:
 	call("POST", "/webhook", []byte("{broken"))
 	sink.WaitFor(1, 10*time.Second)
 	// Wait for the refused target to become a dead letter.
-	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-		if call("GET", "/api/v1/deliveries?state=dead", nil) == 200 && strings.Contains(answers.String(), `"target":"refused"`) {
-			break
-		}
-	}
+	eventually(10*time.Second, func() bool {
+		return call("GET", "/api/v1/deliveries?state=dead", nil) == 200 && strings.Contains(answers.String(), `"target":"refused"`)
+	})
 	for _, p := range []string{"/api/v1/targets", "/api/v1/deliveries?state=delivered", "/api/v1/deliveries?state=pending", "/metrics"} {
 		call("GET", p, nil)
 	}
