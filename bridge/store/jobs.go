@@ -425,18 +425,6 @@ func (d *DB) Prune(now time.Time, maxAge time.Duration, maxCount int, dedupWindo
 	return removed, err
 }
 
-// Counts returns the number of jobs per state.
-func (d *DB) Counts() (map[string]int, error) {
-	out := map[string]int{}
-	err := d.db.View(func(tx *bolt.Tx) error {
-		for state, name := range stateBuckets {
-			out[state] = tx.Bucket(name).Stats().KeyN
-		}
-		return nil
-	})
-	return out, err
-}
-
 func move(tx *bolt.Tx, j *Job, from, to string, now time.Time) error {
 	if err := tx.Bucket(stateBuckets[from]).Delete(u64(j.ID)); err != nil {
 		return err
