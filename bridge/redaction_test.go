@@ -3,6 +3,7 @@ package bridge
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 )
 
@@ -96,8 +98,16 @@ targets:
 	eventually(10*time.Second, func() bool {
 		return call("GET", "/api/v1/deliveries?state=dead", nil) == 200 && strings.Contains(answers.String(), `"target":"refused"`)
 	})
-	for _, p := range []string{"/api/v1/targets", "/api/v1/deliveries?state=delivered", "/api/v1/deliveries?state=pending", "/metrics"} {
+	for _, p := range []string{"/api/v1/targets", "/api/v1/deliveries?state=delivered", "/api/v1/deliveries?state=pending", "/api/v1/alerts", "/metrics"} {
 		call("GET", p, nil)
+	}
+	// An alert's deliveries carry the dead letter's error.
+	msg, err := alert.Decode(bytes.NewReader(readFile(t, "../examples/payload-firing.json")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := call("GET", fmt.Sprint("/api/v1/alerts/", alert.RecordIDs(msg)[0]), nil); code != http.StatusOK {
+		t.Errorf("alert detail: %d", code)
 	}
 	call("POST", "/api/v1/render?target=ok", nil)
 	call("POST", "/api/v1/render?target=refused", nil)

@@ -127,10 +127,10 @@ func (q *Durable) Accept(req store.AcceptRequest) (*store.Acceptance, error) {
 	req.Busy = q.isBusy
 	build := req.Build
 	var built []store.NewJob
-	req.Build = func(seen []alert.Seen) ([]store.NewJob, error) {
-		jobs, err := build(seen)
+	req.Build = func(seen []alert.Seen) (*alert.Group, []store.NewJob, error) {
+		g, jobs, err := build(seen)
 		built = jobs // the last call is the one committed
-		return jobs, err
+		return g, jobs, err
 	}
 	acc, err := q.db.Accept(req)
 	if err != nil {
@@ -290,6 +290,7 @@ func (q *Durable) attempt(l *lane, e entry) bool {
 	if err != nil {
 		return q.finish(sj, nil, notify.Failed(notify.ReasonTemplateError, "loading payload: %v", err))
 	}
+	var pace func(context.Context) error
 	if pol.Rate > 0 {
 		if l.limiter.Limit() != pol.Rate || l.limiter.Burst() != pol.Burst {
 			l.limiter.SetLimit(pol.Rate)
@@ -299,13 +300,15 @@ func (q *Durable) attempt(l *lane, e entry) bool {
 			l.add(e) // shutting down: keep it scheduled (it stays pending on disk)
 			return false
 		}
+		pace = l.limiter.Wait
 	} else if l.limiter.Limit() != pol.Rate {
 		l.limiter.SetLimit(rate.Inf)
 	}
-	job := &Job{ID: sj.ID, Target: sj.Target, GroupKey: sj.GroupKey, Group: g, EnqueuedAt: sj.CreatedAt, Attempts: sj.Attempts}
-	ctx, cancel := context.WithTimeout(q.ctx, pol.Timeout)
-	res := q.d.Attempt(ctx, job)
-	cancel()
+	job := &Job{
+		ID: sj.ID, Target: sj.Target, GroupKey: sj.GroupKey, Group: g, EnqueuedAt: sj.CreatedAt, Attempts: sj.Attempts,
+		Sent: e.sent, Pace: pace, Timeout: pol.Timeout,
+	}
+	res := q.d.Attempt(q.ctx, job)
 	attempts := sj.Attempts + 1
 	switch res.Verdict {
 	case notify.Delivered:
@@ -342,7 +345,7 @@ func (q *Durable) attempt(l *lane, e entry) bool {
 		q.d.Superseded(l.target)
 		return false
 	}
-	l.add(entry{id: e.id, groupKey: e.groupKey, due: next, created: e.created})
+	l.add(entry{id: e.id, groupKey: e.groupKey, due: next, created: e.created, sent: res.Sent})
 	// A reload may have removed the target during this attempt. Checking
 	// after the add covers both orders: if the removal came first we see
 	// it here; if it comes later, its hurry finds the entry in the lane.

@@ -15,6 +15,10 @@ type entry struct {
 	groupKey string
 	due      time.Time
 	created  time.Time
+	// sent counts the job's messages delivered by earlier attempts of this
+	// process (a group split over several messages resumes after them; a
+	// restart starts over, which may repeat a part: at least once).
+	sent int
 }
 
 // entries is a min-heap by due time, then id (acceptance order).

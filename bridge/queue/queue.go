@@ -26,6 +26,14 @@ type Job struct {
 	EnqueuedAt time.Time
 	// Attempts made before this one.
 	Attempts int
+	// Sent counts the messages of this job earlier attempts delivered.
+	Sent int
+	// Pace waits for the target's rate limit before each further message of
+	// a multi-message notification (nil: unlimited). The queue already
+	// waited for the first.
+	Pace func(context.Context) error
+	// Timeout bounds each request.
+	Timeout time.Duration
 }
 
 // Policy is a target's delivery schedule.
@@ -36,7 +44,7 @@ type Policy struct {
 	// MaxAge is how long a job may wait in all; older ones become dead
 	// letters.
 	MaxAge time.Duration
-	// Timeout bounds one attempt.
+	// Timeout bounds each request of an attempt.
 	Timeout time.Duration
 	// Rate and Burst are the token bucket; Rate 0 means unlimited.
 	Rate  rate.Limit

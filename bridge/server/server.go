@@ -1,6 +1,7 @@
 // Package server is the bridge's HTTP surface: the Alertmanager webhook
-// receiver, health and readiness, and reload. Handlers translate between
-// HTTP and the Backend; they hold no delivery logic.
+// receiver, health and readiness, reload, and the API (deliveries, alert
+// center, targets, render). Handlers translate between HTTP and the
+// Backend; they hold no delivery logic.
 package server
 
 import (
@@ -32,6 +33,7 @@ type Backend interface {
 	// BearerToken is the token callers must present; empty means none.
 	BearerToken() string
 	Deliveries
+	Alerts
 	Targets
 	Renderer
 }
@@ -74,6 +76,7 @@ func New(b Backend, log *zap.Logger, maxBodyBytes int64, m *metrics.Metrics) htt
 	r.HandleFunc("/-/ready", s.ready).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/-/reload", s.reload).Methods(http.MethodPost, http.MethodPut)
 	s.routeDeliveries(r)
+	s.routeAlerts(r)
 	s.routeTargets(r)
 	r.HandleFunc("/api/v1/render", s.render).Methods(http.MethodPost)
 	r.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})).Methods(http.MethodGet)

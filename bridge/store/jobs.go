@@ -78,82 +78,95 @@ type AcceptRequest struct {
 	// DedupKey identifies the notification (see alert.Message.DedupKey).
 	DedupKey    string
 	DedupWindow time.Duration
-	AlertIDs    []int64
-	Now         time.Time
-	// Build makes the jobs once the alert counters are known. It may be
-	// called more than once and must not have side effects.
-	Build func(seen []alert.Seen) ([]NewJob, error)
+	// AlertIDs are the record ids of the notification's alerts, in order.
+	AlertIDs []int64
+	Now      time.Time
+	// Build makes the jobs once the alert counters are known, and returns
+	// the whole normalized group (Records[i] describes AlertIDs[i]) for the
+	// alert center, which records every alert of the notification, also
+	// those no job carries. A nil group records counters only. Build may
+	// be called more than once and must not have side effects.
+	Build func(seen []alert.Seen) (*alert.Group, []NewJob, error)
 	// Busy reports whether a pending job is being attempted right now;
 	// such a job is never superseded.
 	Busy func(id uint64) bool
 }
 
 // Accept durably records one notification in a single transaction shared
-// with concurrent callers: the duplicate check, the alert counters, the
-// jobs, and the superseding of older waiting jobs of the same group and
-// target. When it returns without error, the jobs are on disk.
+// with concurrent callers: the duplicate check, the alert counters and
+// alert center entries (one Put per alert), the jobs, and the superseding
+// of older waiting jobs of the same group and target. When it returns
+// without error, the jobs are on disk. A duplicate writes nothing.
 func (d *DB) Accept(req AcceptRequest) (*Acceptance, error) {
 	var out *Acceptance
-	err := d.batch(func(tx *bolt.Tx) error {
-		out = &Acceptance{}
-		dedup := tx.Bucket(bucketDedup)
-		if req.DedupKey != "" {
-			if v := dedup.Get([]byte(req.DedupKey)); len(v) == 8 {
-				at := time.UnixMilli(int64(binary.BigEndian.Uint64(v)))
-				if req.Now.Sub(at) < req.DedupWindow {
-					out.Duplicate = true
-					return nil
-				}
-			}
-			if err := dedup.Put([]byte(req.DedupKey), u64(uint64(req.Now.UnixMilli()))); err != nil {
-				return err
-			}
-		}
-		seen, err := touch(tx, req.AlertIDs, req.Now)
-		if err != nil {
-			return err
-		}
-		jobs, err := req.Build(seen)
-		if err != nil {
-			return err
-		}
-		pending := tx.Bucket(stateBuckets[StatePending])
-		latest := tx.Bucket(bucketLatest)
-		for _, nj := range jobs {
-			id, err := pending.NextSequence()
-			if err != nil {
-				return err
-			}
-			j := *nj.Job
-			j.ID, j.State, j.CreatedAt, j.UpdatedAt = id, StatePending, req.Now, req.Now
-			j.Alerts = len(nj.Group.Alerts)
-			payload, err := json.Marshal(nj.Group)
-			if err != nil {
-				return fmt.Errorf("encoding group: %w", err)
-			}
-			if err := tx.Bucket(bucketPayloads).Put(u64(id), payload); err != nil {
-				return err
-			}
-			if err := putJob(pending, &j); err != nil {
-				return err
-			}
-			lk := []byte(j.Target + "\x00" + j.GroupKey)
-			if old := latest.Get(lk); len(old) == 8 {
-				oldID := binary.BigEndian.Uint64(old)
-				if old, err := supersede(tx, oldID, req.Now, req.Busy); err != nil {
-					return err
-				} else if old != nil {
-					out.Superseded = append(out.Superseded, old)
-				}
-			}
-			if err := latest.Put(lk, u64(id)); err != nil {
-				return err
-			}
-			out.Jobs = append(out.Jobs, &j)
-		}
-		return nil
+	err := d.batch(func(tx *bolt.Tx) (err error) {
+		out, err = acceptTx(tx, req)
+		return err
 	})
 	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// acceptTx is the body of Accept's transaction.
+func acceptTx(tx *bolt.Tx, req AcceptRequest) (*Acceptance, error) {
+	out := &Acceptance{}
+	dedup := tx.Bucket(bucketDedup)
+	if req.DedupKey != "" {
+		if v := dedup.Get([]byte(req.DedupKey)); len(v) == 8 {
+			at := time.UnixMilli(int64(binary.BigEndian.Uint64(v)))
+			if req.Now.Sub(at) < req.DedupWindow {
+				out.Duplicate = true
+				return out, nil
+			}
+		}
+		if err := dedup.Put([]byte(req.DedupKey), u64(uint64(req.Now.UnixMilli()))); err != nil {
+			return nil, err
+		}
+	}
+	seen, alerts, index := touchAlerts(tx, req.AlertIDs, req.Now)
+	group, jobs, err := req.Build(seen)
+	if err != nil {
+		return nil, err
+	}
+	views := make([]*alert.Group, 0, len(jobs))
+	pending := tx.Bucket(stateBuckets[StatePending])
+	latest := tx.Bucket(bucketLatest)
+	for _, nj := range jobs {
+		id, err := pending.NextSequence()
+		if err != nil {
+			return nil, err
+		}
+		j := *nj.Job
+		j.ID, j.State, j.CreatedAt, j.UpdatedAt = id, StatePending, req.Now, req.Now
+		j.Alerts = len(nj.Group.Alerts)
+		payload, err := json.Marshal(nj.Group)
+		if err != nil {
+			return nil, fmt.Errorf("encoding group: %w", err)
+		}
+		if err := tx.Bucket(bucketPayloads).Put(u64(id), payload); err != nil {
+			return nil, err
+		}
+		if err := putJob(pending, &j); err != nil {
+			return nil, err
+		}
+		lk := []byte(j.Target + "\x00" + j.GroupKey)
+		if old := latest.Get(lk); len(old) == 8 {
+			oldID := binary.BigEndian.Uint64(old)
+			if old, err := supersede(tx, oldID, req.Now, req.Busy); err != nil {
+				return nil, err
+			} else if old != nil {
+				out.Superseded = append(out.Superseded, old)
+			}
+		}
+		if err := latest.Put(lk, u64(id)); err != nil {
+			return nil, err
+		}
+		out.Jobs = append(out.Jobs, &j)
+		views = append(views, nj.Group)
+	}
+	if err := recordAlerts(tx, alerts, index, group, out.Jobs, views, req.Now); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -27,13 +27,13 @@ func accept(t *testing.T, db *DB, key, gk string, now time.Time, targets ...stri
 	t.Helper()
 	acc, err := db.Accept(AcceptRequest{
 		DedupKey: key, DedupWindow: time.Minute, AlertIDs: []int64{42}, Now: now,
-		Build: func(seen []alert.Seen) ([]NewJob, error) {
+		Build: func(seen []alert.Seen) (*alert.Group, []NewJob, error) {
 			var jobs []NewJob
 			for _, tg := range targets {
 				g := &alert.Group{GroupKey: gk, Data: template.Data{Alerts: template.Alerts{{Status: "firing"}}}}
 				jobs = append(jobs, NewJob{Job: &Job{Target: tg, GroupKey: gk}, Group: g})
 			}
-			return jobs, nil
+			return nil, jobs, nil
 		},
 	})
 	if err != nil {
@@ -58,7 +58,7 @@ func TestAcceptDedupAndCounters(t *testing.T) {
 	// third one sees it for the third time, first seen at t0.
 	var seen []alert.Seen
 	_, err := db.Accept(AcceptRequest{DedupKey: "k3", DedupWindow: time.Minute, AlertIDs: []int64{42}, Now: t0.Add(3 * time.Minute),
-		Build: func(s []alert.Seen) ([]NewJob, error) { seen = s; return nil, nil }})
+		Build: func(s []alert.Seen) (*alert.Group, []NewJob, error) { seen = s; return nil, nil, nil }})
 	if err != nil || seen[0].Times != 3 || !seen[0].FirstSeen.Equal(t0) {
 		t.Errorf("counters after two accepted notifications and a third: %+v %v", seen, err)
 	}
@@ -69,8 +69,8 @@ func TestSupersedeSkipsBusy(t *testing.T) {
 	first := accept(t, db, "a", "g", t0, "x").Jobs[0]
 	busy := func(id uint64) bool { return id == first.ID }
 	acc, err := db.Accept(AcceptRequest{DedupKey: "b", DedupWindow: time.Minute, Now: t0, Busy: busy,
-		Build: func([]alert.Seen) ([]NewJob, error) {
-			return []NewJob{{Job: &Job{Target: "x", GroupKey: "g"}, Group: &alert.Group{GroupKey: "g"}}}, nil
+		Build: func([]alert.Seen) (*alert.Group, []NewJob, error) {
+			return nil, []NewJob{{Job: &Job{Target: "x", GroupKey: "g"}, Group: &alert.Group{GroupKey: "g"}}}, nil
 		}})
 	if err != nil || len(acc.Superseded) != 0 {
 		t.Fatalf("busy job superseded: %+v %v", acc, err)
@@ -192,7 +192,7 @@ func TestPrune(t *testing.T) {
 func TestClosedStore(t *testing.T) {
 	db := open(t)
 	db.Close()
-	_, err := db.Accept(AcceptRequest{Now: t0, Build: func([]alert.Seen) ([]NewJob, error) { return nil, nil }})
+	_, err := db.Accept(AcceptRequest{Now: t0, Build: func([]alert.Seen) (*alert.Group, []NewJob, error) { return nil, nil, nil }})
 	if !errors.Is(err, ErrClosed) {
 		t.Errorf("accept on a closed store: %v", err)
 	}
