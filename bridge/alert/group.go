@@ -49,20 +49,9 @@ func (g *Group) Truncate(max int) *Group {
 	if max <= 0 || len(g.Alerts) <= max {
 		return g
 	}
-	idx := make([]int, len(g.Alerts))
-	for i := range idx {
-		idx[i] = i
-	}
-	// Stable: firing before resolved, otherwise in Alertmanager's order.
-	slices.SortStableFunc(idx, func(a, b int) int {
-		return firingRank(g.Alerts[a]) - firingRank(g.Alerts[b])
-	})
-	alerts := make(template.Alerts, 0, max)
-	records := make([]Record, 0, max)
-	for _, i := range idx[:max] {
-		alerts = append(alerts, g.Alerts[i])
-		records = append(records, g.Records[i])
-	}
+	f := g.FiringFirst()
+	alerts := slices.Clone(f.Alerts[:max])
+	records := slices.Clone(f.Records[:max])
 	return g.with(alerts, records, g.TruncatedAlerts+uint64(len(g.Alerts)-max))
 }
 

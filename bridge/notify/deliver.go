@@ -10,10 +10,26 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/alert"
 )
 
-// Deliver makes one delivery attempt of g through n: build, send every
-// request in order, classify each answer. It stops at the first request
-// that is not delivered and returns that result.
-func (s *Sender) Deliver(ctx context.Context, client *http.Client, n Notifier, g *alert.Group) Result {
+// Attempt tunes one delivery attempt.
+type Attempt struct {
+	// Skip is how many of the notification's requests an earlier attempt
+	// already delivered; they are built again (so parts keep their
+	// numbers) but not sent.
+	Skip int
+	// Pace is called before every request but the first of the attempt
+	// (the caller paced that one); it waits for the target's rate limit.
+	// Nil means no pacing.
+	Pace func(context.Context) error
+	// Timeout bounds each request; zero means only ctx bounds it.
+	Timeout time.Duration
+}
+
+// Deliver makes one delivery attempt of g through n: build, send the
+// requests in order, classify each answer. It stops at the first request
+// that is not delivered and returns that result; Result.Sent counts the
+// requests delivered so far (including skipped ones), so a retry resumes
+// where this attempt stopped instead of repeating parts already posted.
+func (s *Sender) Deliver(ctx context.Context, client *http.Client, n Notifier, g *alert.Group, at Attempt) Result {
 	reqs, err := n.Build(ctx, g)
 	if err != nil {
 		return Failed(ReasonTemplateError, "%v", err)
@@ -21,19 +37,41 @@ func (s *Sender) Deliver(ctx context.Context, client *http.Client, n Notifier, g
 	if len(reqs) == 0 {
 		return Failed(ReasonTemplateError, "nothing to send")
 	}
-	for _, req := range reqs {
-		resp, err := s.Send(ctx, client, req)
-		if err != nil {
-			if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return Retryable(ReasonDeadline, 0, "%v", err)
+	sent := min(max(at.Skip, 0), len(reqs)-1)
+	for i, req := range reqs[sent:] {
+		if i > 0 && at.Pace != nil {
+			if err := at.Pace(ctx); err != nil {
+				return withSent(Retryable(ReasonDeadline, 0, "waiting for the rate limit: %v", err), sent)
 			}
-			return Retryable(ReasonTransportError, 0, "%v", err)
 		}
-		if r := n.Classify(resp); r.Verdict != Delivered {
-			return r
+		res := s.sendOne(ctx, client, n, req, at.Timeout)
+		if res.Verdict != Delivered {
+			return withSent(res, sent)
 		}
+		sent++
 	}
-	return OK()
+	return withSent(OK(), sent)
+}
+
+func (s *Sender) sendOne(ctx context.Context, client *http.Client, n Notifier, req *Request, timeout time.Duration) Result {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	resp, err := s.Send(ctx, client, req)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return Retryable(ReasonDeadline, 0, "%v", err)
+		}
+		return Retryable(ReasonTransportError, 0, "%v", err)
+	}
+	return n.Classify(resp)
+}
+
+func withSent(r Result, sent int) Result {
+	r.Sent = sent
+	return r
 }
 
 // Backoff returns the wait before retry number attempt (1 for the first

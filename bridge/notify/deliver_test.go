@@ -71,7 +71,7 @@ var testGroup = &alert.Group{GroupKey: "g"}
 
 func TestDeliverBuildError(t *testing.T) {
 	n := &fakeNotifier{err: errors.New(`template "x": boom`)}
-	r := (&Sender{}).Deliver(context.Background(), http.DefaultClient, n, testGroup)
+	r := (&Sender{}).Deliver(context.Background(), http.DefaultClient, n, testGroup, Attempt{})
 	if r.Verdict != Permanent || r.Reason != ReasonTemplateError {
 		t.Fatalf("Deliver = %+v, want permanent templateError", r)
 	}
@@ -81,7 +81,7 @@ func TestDeliverBuildError(t *testing.T) {
 }
 
 func TestDeliverNothingToSend(t *testing.T) {
-	r := (&Sender{}).Deliver(context.Background(), http.DefaultClient, &fakeNotifier{}, testGroup)
+	r := (&Sender{}).Deliver(context.Background(), http.DefaultClient, &fakeNotifier{}, testGroup, Attempt{})
 	if r.Verdict != Permanent || r.Reason != ReasonTemplateError {
 		t.Fatalf("Deliver = %+v, want permanent templateError", r)
 	}
@@ -89,7 +89,7 @@ func TestDeliverNothingToSend(t *testing.T) {
 
 func TestDeliverTransportError(t *testing.T) {
 	n := &fakeNotifier{reqs: []*Request{{URL: "http://127.0.0.1:1/hook/SECRETTOKEN?access_token=SECRET2", Body: []byte(`{}`)}}}
-	r := (&Sender{}).Deliver(context.Background(), &http.Client{Timeout: 10 * time.Second}, n, testGroup)
+	r := (&Sender{}).Deliver(context.Background(), &http.Client{Timeout: 10 * time.Second}, n, testGroup, Attempt{})
 	if r.Verdict != Retry || r.Reason != ReasonTransportError {
 		t.Fatalf("Deliver = %+v, want retry transportError", r)
 	}
@@ -122,7 +122,7 @@ func TestDeliverClientTimeout(t *testing.T) {
 func deliverAsync(t *testing.T, ctx context.Context, client *http.Client, n Notifier) Result {
 	t.Helper()
 	done := make(chan Result, 1)
-	go func() { done <- (&Sender{}).Deliver(ctx, client, n, testGroup) }()
+	go func() { done <- (&Sender{}).Deliver(ctx, client, n, testGroup, Attempt{}) }()
 	select {
 	case r := <-done:
 		return r
@@ -182,7 +182,7 @@ func TestDeliverStopsAtFirstFailure(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rc, base := pathServer(t, map[string]int{"/2": tc.code})
-			r := (&Sender{}).Deliver(context.Background(), http.DefaultClient, &fakeNotifier{reqs: threeRequests(base)}, testGroup)
+			r := (&Sender{}).Deliver(context.Background(), http.DefaultClient, &fakeNotifier{reqs: threeRequests(base)}, testGroup, Attempt{})
 			if r.Verdict != tc.verdict || r.Reason != tc.reason {
 				t.Fatalf("Deliver = %+v, want %v %s", r, tc.verdict, tc.reason)
 			}
@@ -198,11 +198,48 @@ func TestDeliverStopsAtFirstFailure(t *testing.T) {
 
 func TestDeliverAllDelivered(t *testing.T) {
 	rc, base := pathServer(t, nil)
-	r := (&Sender{}).Deliver(context.Background(), http.DefaultClient, &fakeNotifier{reqs: threeRequests(base)}, testGroup)
+	r := (&Sender{}).Deliver(context.Background(), http.DefaultClient, &fakeNotifier{reqs: threeRequests(base)}, testGroup, Attempt{})
 	if r.Verdict != Delivered || r.Reason != ReasonNone {
 		t.Fatalf("Deliver = %+v, want delivered", r)
 	}
 	if got := paths(rc.requests()); got != "/1,/2,/3" {
 		t.Errorf("server saw %s, want /1,/2,/3 in order", got)
+	}
+}
+
+func TestDeliverResumesAfterDeliveredParts(t *testing.T) {
+	rc, base := pathServer(t, map[string]int{"/2": http.StatusServiceUnavailable})
+	s := &Sender{}
+	n := &fakeNotifier{reqs: threeRequests(base)}
+	first := s.Deliver(context.Background(), http.DefaultClient, n, testGroup, Attempt{})
+	if first.Verdict != Retry || first.Sent != 1 {
+		t.Fatalf("first attempt = %+v, want retry with 1 part sent", first)
+	}
+	rc2, base2 := pathServer(t, nil)
+	n.reqs = threeRequests(base2)
+	second := s.Deliver(context.Background(), http.DefaultClient, n, testGroup, Attempt{Skip: first.Sent})
+	if second.Verdict != Delivered || second.Sent != 3 {
+		t.Fatalf("second attempt = %+v, want delivered with 3 parts sent", second)
+	}
+	if got := paths(rc.requests()); got != "/1,/2" {
+		t.Errorf("first server saw %s", got)
+	}
+	if got := paths(rc2.requests()); got != "/2,/3" {
+		t.Errorf("the retry sent %s, want /2,/3: part 1 was already delivered", got)
+	}
+}
+
+func TestDeliverPacesEveryRequestButTheFirst(t *testing.T) {
+	_, base := pathServer(t, nil)
+	paced := 0
+	pace := func(context.Context) error { paced++; return nil }
+	r := (&Sender{}).Deliver(context.Background(), http.DefaultClient, &fakeNotifier{reqs: threeRequests(base)}, testGroup, Attempt{Pace: pace})
+	if r.Verdict != Delivered || paced != 2 {
+		t.Fatalf("Deliver = %+v with %d pacing waits, want delivered after 2", r, paced)
+	}
+	stop := func(context.Context) error { return context.Canceled }
+	r = (&Sender{}).Deliver(context.Background(), http.DefaultClient, &fakeNotifier{reqs: threeRequests(base)}, testGroup, Attempt{Pace: stop})
+	if r.Verdict != Retry || r.Sent != 1 {
+		t.Fatalf("Deliver with a failing pace = %+v, want retry after 1 part", r)
 	}
 }

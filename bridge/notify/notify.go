@@ -94,6 +94,9 @@ type Result struct {
 	// a rate-limit code); zero means use the backoff schedule.
 	RetryAfter time.Duration
 	Message    string
+	// Sent counts the requests of the notification delivered so far, when
+	// it needs several (a group split over messages).
+	Sent int
 }
 
 // OK is the result of a delivered attempt.

@@ -60,3 +60,16 @@ func (v *Verify) Check(resp *Response) bool {
 	}
 	return v.BodyContains == "" || strings.Contains(string(resp.Body), v.BodyContains)
 }
+
+// Classify judges resp by the check: passing it is delivery; otherwise the
+// common HTTP rules decide, and a 2xx that fails the check is retried, as a
+// receiver that answers "busy" in its body expects.
+func (v *Verify) Classify(resp *Response, now time.Time) Result {
+	if v.Check(resp) {
+		return OK()
+	}
+	if r := ClassifyHTTP(resp, now); r.Verdict != Delivered {
+		return r
+	}
+	return Retryable(ReasonIMRejected, 0, "response failed verify (HTTP %d): %s", resp.StatusCode, Snippet(resp.Body))
+}

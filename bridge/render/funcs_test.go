@@ -143,3 +143,41 @@ func TestJSONStringContent(t *testing.T) {
 		})
 	}
 }
+
+func TestChatEscapers(t *testing.T) {
+	tests := []struct {
+		name string
+		f    func(string) string
+		in   string
+		want string
+	}{
+		{"mrkdwn", Mrkdwn, `<@U1> & <!channel> *b*`, `&lt;@U1&gt; &amp; &lt;!channel&gt; *b*`},
+		{"markdown inline", Markdown, "a_b *c* `d` [e](f) |g| ~h~ <i> \\", "a\\_b \\*c\\* \\`d\\` \\[e\\](f) \\|g\\| \\~h\\~ \\<i\\> \\\\"},
+		{"markdown line starts", Markdown, "# h\n- item\n  + x\nweb-1 99.5% a#b", "\\# h\n\\- item\n  \\+ x\nweb-1 99.5% a#b"},
+		{"markdown CJK", Markdown, "磁盘告警 🔥", "磁盘告警 🔥"},
+		{"markdownBasic", MarkdownBasic, "a_b *c* `d` [e] #f", "a\\_b \\*c\\* \\`d\\` [e] #f"},
+	}
+	for _, tc := range tests {
+		if got := tc.f(tc.in); got != tc.want {
+			t.Errorf("%s(%q) = %q, want %q", tc.name, tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestLarkMarkdown(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"plain text 99.5%", "plain text 99.5%"},
+		{"", ""},
+		{"a*b_c~d`e[f]g$h|i\\j", "a&#42;b&#95;c&#126;d&#96;e&#91;f&#93;g&#36;h&#124;i&#92;j"},
+		{`<at id="all"></at> & 'x'`, "&lt;at id=&#34;all&#34;&gt;&lt;/at&gt; &amp; &#39;x&#39;"},
+		{"# h\n- item\r\n  + more\r= u\n12. n\n3) m\n4x", "&#35; h<br>&#45; item<br>  &#43; more<br>&#61; u<br>12&#46; n<br>3&#41; m<br>4x"},
+		{"a # - 1. not at start", "a # - 1. not at start"},
+		{":OK: :a_b: :x:y: ::", "&#58;OK: :a&#95;b: &#58;x:y: ::"},
+		{"磁盘 🔥 {{ .X }}", "磁盘 🔥 {{ .X }}"},
+		{"\x00", "\uFFFD"},
+	} {
+		if got := LarkMarkdown(tc.in); got != tc.want {
+			t.Errorf("LarkMarkdown(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

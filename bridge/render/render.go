@@ -11,15 +11,21 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
+	"sync/atomic"
 	"text/template"
 	"time"
 
 	"github.com/alertbridge/alertbridge/templates"
 )
 
-// Set is a frozen collection of named templates.
+// Set is a frozen collection of named templates. Presets named
+// "*.body" render JSON documents and are escaped for JSON contexts like
+// inline JSON bodies.
 type Set struct {
 	root *template.Template
+	// including counts include calls in progress (see maxIncludeDepth).
+	including atomic.Int64
 }
 
 // Options configure a Set.
@@ -49,7 +55,8 @@ func New(opts Options) (*Set, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	root := template.New("").Option("missingkey=zero").Funcs(funcs(loc))
+	set := &Set{}
+	root := template.New("").Option("missingkey=zero").Funcs(funcs(loc)).Funcs(template.FuncMap{"include": set.include})
 	presets, err := fs.Glob(templates.FS, "*.tmpl")
 	if err != nil {
 		return nil, err
@@ -62,6 +69,14 @@ func New(opts Options) (*Set, error) {
 		}
 		if _, err := root.New("templates/" + name).Parse(string(b)); err != nil {
 			return nil, fmt.Errorf("preset %s: %w", name, err)
+		}
+	}
+	// Preset bodies are JSON documents: escape them like inline JSON bodies.
+	for _, t := range root.Templates() {
+		if strings.HasSuffix(t.Name(), ".body") {
+			if err := escapeJSONStrings(t.Tree); err != nil {
+				return nil, fmt.Errorf("preset %s: %w", t.Name(), err)
+			}
 		}
 	}
 	for _, g := range opts.Globs {
@@ -100,7 +115,29 @@ func New(opts Options) (*Set, error) {
 			}
 		}
 	}
-	return &Set{root: root}, nil
+	set.root = root
+	return set, nil
+}
+
+// maxIncludeDepth bounds include calls in progress at once, so a template
+// that includes itself fails with an error instead of exhausting the stack.
+// Legitimate nesting is a handful of levels per render.
+const maxIncludeDepth = 1000
+
+// include runs the named template and returns its output as a string, so
+// a template's output can be piped (and, inside a JSON string, escaped)
+// like any value: "text": "{{ include "dingtalk.default.text" . }}".
+func (s *Set) include(name string, data any) (string, error) {
+	if s.including.Add(1) > maxIncludeDepth {
+		s.including.Add(-1)
+		return "", fmt.Errorf("include %q: nested more than %d deep (does a template include itself?)", name, maxIncludeDepth)
+	}
+	defer s.including.Add(-1)
+	var b strings.Builder
+	if err := s.root.ExecuteTemplate(&b, name, data); err != nil {
+		return "", err
+	}
+	return b.String(), nil
 }
 
 // Has reports whether a template of that name is defined.

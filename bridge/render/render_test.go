@@ -290,3 +290,28 @@ func TestConcurrentExecute(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestIncludeEscapesInsideJSONStringsAndStopsRecursion(t *testing.T) {
+	set, err := New(Options{Inline: []Inline{
+		{Name: "text", Text: `{{ define "line" }}say "{{ . }}"{{ end }}`},
+		{Name: "body", Text: `{"text": "{{ include "line" .Labels.x }}"}`, JSON: true},
+		{Name: "loop", Text: `{{ define "self" }}{{ include "self" . }}{{ end }}{{ include "self" . }}`},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := set.Execute("body", map[string]any{"Labels": map[string]string{"x": "a\\b\n"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct{ Text string }
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("body %s is not JSON: %v", out, err)
+	}
+	if got.Text != "say \"a\\b\n\"" {
+		t.Errorf("text = %q", got.Text)
+	}
+	if _, err := set.Execute("loop", nil); err == nil || !strings.Contains(err.Error(), "nested more than") {
+		t.Errorf("self-including template: err = %v, want the depth error", err)
+	}
+}

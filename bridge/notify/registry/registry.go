@@ -1,14 +1,17 @@
 // Package registry is the table of target types: for each type, its
-// options struct and its Notifier constructor. The config package decodes
-// and validates targets through it, and the runtime builds notifiers from
-// it, without either knowing any integration.
+// options struct, its Notifier constructor and its defaults. The config
+// package decodes and validates targets through it, and the runtime builds
+// notifiers from it, without either knowing any integration. Each type
+// registers itself from its own file here.
 package registry
 
 import (
+	"fmt"
+	"net/url"
 	"sort"
+	"time"
 
 	"github.com/alertbridge/alertbridge/bridge/notify"
-	"github.com/alertbridge/alertbridge/bridge/notify/webhook"
 )
 
 // Integration describes one target type.
@@ -21,14 +24,41 @@ type Integration struct {
 	JSONBody bool
 	// New builds the notifier.
 	New func(s notify.Settings) (notify.Notifier, error)
+	// RateLimit is the type's default token bucket, from the platform's
+	// documented limits; a target's own rate_limit replaces it. Nil means
+	// unlimited.
+	RateLimit *RateLimit
+	// CheckURL, when set, vets the target's URL at load time (for example
+	// to refuse a retired endpoint). Its error must not quote the URL.
+	CheckURL func(u *url.URL) error
 }
 
-var types = map[string]Integration{
-	"webhook": {JSONBody: true, New: func(s notify.Settings) (notify.Notifier, error) { return webhook.New(s) }},
+// RateLimit is a token bucket: Requests per Interval, bursts up to Burst.
+// Defaults are chosen so that no window of the platform's documented
+// limits can see more than it allows (burst plus refill within a window
+// stays at or under the limit).
+type RateLimit struct {
+	Requests int
+	Interval time.Duration
+	Burst    int
 }
 
-// aliases maps alternative type names to their canonical name.
-var aliases = map[string]string{}
+var (
+	types = map[string]Integration{}
+	// aliases maps alternative type names to their canonical name.
+	aliases = map[string]string{}
+)
+
+// register adds a type; it is called from init functions only.
+func register(name string, in Integration, alias ...string) {
+	if _, dup := types[name]; dup {
+		panic(fmt.Sprintf("registry: type %s registered twice", name))
+	}
+	types[name] = in
+	for _, a := range alias {
+		aliases[a] = name
+	}
+}
 
 // Lookup returns the integration for a type name or alias, and the
 // canonical name.
@@ -47,5 +77,14 @@ func Types() []string {
 		out = append(out, t)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// Aliases maps every alias to its canonical type name.
+func Aliases() map[string]string {
+	out := make(map[string]string, len(aliases))
+	for a, c := range aliases {
+		out[a] = c
+	}
 	return out
 }

@@ -84,21 +84,14 @@ func (n *Notifier) Build(_ context.Context, g *alert.Group) ([]*notify.Request, 
 	return []*notify.Request{{Method: http.MethodPost, URL: n.s.URL, Header: h, Body: body}}, nil
 }
 
-// Classify applies the target's verify rule when set (a failed check is
-// retried, as a receiver that answers "busy" in its body expects), else
-// the common HTTP rules.
+// Classify applies the target's verify rule when set, else the common
+// HTTP rules.
 func (n *Notifier) Classify(resp *notify.Response) notify.Result {
 	now := n.s.Clock()()
-	if n.s.Verify == nil {
-		return notify.ClassifyHTTP(resp, now)
+	if n.s.Verify != nil {
+		return n.s.Verify.Classify(resp, now)
 	}
-	if n.s.Verify.Check(resp) {
-		return notify.OK()
-	}
-	if r := notify.ClassifyHTTP(resp, now); r.Verdict != notify.Delivered {
-		return r
-	}
-	return notify.Retryable(notify.ReasonIMRejected, 0, "response failed verify (HTTP %d): %s", resp.StatusCode, notify.Snippet(resp.Body))
+	return notify.ClassifyHTTP(resp, now)
 }
 
 // HeaderValue makes a rendered header value sendable: CR LF pairs and

@@ -177,7 +177,7 @@ func TestHeaderControlCharacters(t *testing.T) {
 	n := newNotifier(t, notify.Settings{URL: fake.URL + "/hook/TOKEN", Templates: set, HeaderTemplates: map[string]string{"X-Alert": "hdr"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	r := (&notify.Sender{}).Deliver(ctx, &http.Client{}, n, buildGroup(t, hostilePayload()))
+	r := (&notify.Sender{}).Deliver(ctx, &http.Client{}, n, buildGroup(t, hostilePayload()), notify.Attempt{})
 	if r.Verdict != notify.Delivered {
 		t.Errorf("Deliver = %+v, want delivered", r)
 	}
@@ -251,11 +251,11 @@ func TestDeliverToFakeWebhook(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	r := s.Deliver(ctx, &http.Client{}, n, g)
+	r := s.Deliver(ctx, &http.Client{}, n, g, notify.Attempt{})
 	if r.Verdict != notify.Retry || r.Reason != notify.ReasonServerError || r.RetryAfter != 5*time.Second {
 		t.Fatalf("first attempt = %+v, want retry serverError after 5s", r)
 	}
-	if r = s.Deliver(ctx, &http.Client{}, n, g); r.Verdict != notify.Delivered {
+	if r = s.Deliver(ctx, &http.Client{}, n, g, notify.Attempt{}); r.Verdict != notify.Delivered {
 		t.Fatalf("second attempt = %+v, want delivered", r)
 	}
 	if v := fake.Violations(); len(v) > 0 {

@@ -1,0 +1,139 @@
+// Package chat is what every chat-tool integration shares: the template
+// data of one message, packing a group into as few messages as fit the
+// platform's limits, mentions, and the options common to every chat
+// target. An integration supplies a Platform (how to measure, send and
+// judge one message) and a preset body template; chat does the rest.
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/alertbridge/alertbridge/bridge/alert"
+	"github.com/alertbridge/alertbridge/bridge/notify"
+)
+
+// Platform is one chat tool's contract for a single message.
+type Platform interface {
+	// Check reports why a rendered body breaks the platform's limits or
+	// schema, counted the way the platform counts; nil means it may be
+	// sent. Errors should be *LimitError when a size limit is the cause.
+	Check(body []byte) error
+	// Request turns a checked body into the HTTP request: URL, headers,
+	// signature. It must not put secrets into errors.
+	Request(body []byte) (*notify.Request, error)
+	// Classify judges the platform's answer, body included.
+	Classify(resp *notify.Response) notify.Result
+}
+
+// Notifier is a notify.Notifier for a chat platform.
+type Notifier struct {
+	s        notify.Settings
+	body     string
+	platform Platform
+	common   Common
+}
+
+var _ notify.Notifier = (*Notifier)(nil)
+
+// New builds a chat notifier. preset is the type's default body template,
+// used unless the target has its own; common holds the shared options
+// (nil means the defaults).
+func New(s notify.Settings, preset string, p Platform, common *Common) (*Notifier, error) {
+	body := s.BodyTemplate
+	if body == "" {
+		body = preset
+	}
+	if s.Templates == nil || !s.Templates.Has(body) {
+		return nil, fmt.Errorf("template %q is not defined", body)
+	}
+	n := &Notifier{s: s, body: body, platform: p}
+	if common != nil {
+		n.common = *common
+	}
+	return n, nil
+}
+
+// Build renders the group into one request per message: as many whole
+// alerts per message as fit, at most max_messages messages, the last one
+// counting what did not fit.
+func (n *Notifier) Build(_ context.Context, g *alert.Group) ([]*notify.Request, error) {
+	bodies, err := n.Pack(g)
+	if err != nil {
+		return nil, err
+	}
+	reqs := make([]*notify.Request, len(bodies))
+	for i, b := range bodies {
+		if reqs[i], err = n.platform.Request(b); err != nil {
+			return nil, err
+		}
+	}
+	return reqs, nil
+}
+
+// Pack renders the group into message bodies that each pass the
+// platform's Check.
+func (n *Notifier) Pack(g *alert.Group) ([][]byte, error) {
+	p := packer{
+		render: n.render,
+		check:  n.platform.Check,
+		max:    n.common.messages(),
+	}
+	return p.pack(g)
+}
+
+// render executes the body template on d and validates it as JSON.
+func (n *Notifier) render(d *Data) ([]byte, error) {
+	d.Mentions = n.common.Mention.resolve(d.Group)
+	d.Options = n.s.Options
+	body, err := n.s.Templates.Execute(n.body, d)
+	if err != nil {
+		return nil, fmt.Errorf("rendering %s: %w", n.body, err)
+	}
+	if err := ValidJSON(body); err != nil {
+		return nil, fmt.Errorf("template %q %w", n.body, err)
+	}
+	return body, nil
+}
+
+// Classify applies the target's verify rule when set, else the platform's.
+func (n *Notifier) Classify(resp *notify.Response) notify.Result {
+	if n.s.Verify != nil {
+		return n.s.Verify.Classify(resp, n.s.Clock()())
+	}
+	return n.platform.Classify(resp)
+}
+
+// LimitError says which platform limit a body breaks.
+type LimitError struct {
+	// What names the measured part ("body", "markdown.text", "embeds[0].title").
+	What string
+	Size int
+	// Limit is the platform's maximum, in Unit.
+	Limit int
+	// Unit is "bytes", "characters" or "items".
+	Unit string
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("%s is %d %s, over the limit of %d", e.What, e.Size, e.Unit, e.Limit)
+}
+
+// IsLimit reports whether err is (or wraps) a size-limit error; other
+// Check errors are schema problems no packing can fix.
+func IsLimit(err error) bool {
+	var le *LimitError
+	return errors.As(err, &le)
+}
+
+// Keyword checks that keyword appears in the body's text. Keyword-protected
+// bots (Lark, DingTalk) silently drop or reject messages without it, and a
+// resolved message lost that way is the worst kind of loss.
+func Keyword(body []byte, keyword string) error {
+	if keyword == "" || strings.Contains(string(body), keyword) {
+		return nil
+	}
+	return fmt.Errorf("the message does not contain the keyword %q the bot requires; the template must print it (the presets do)", keyword)
+}

@@ -1,0 +1,90 @@
+package chat
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/alertmanager/template"
+
+	"github.com/alertbridge/alertbridge/bridge/alert"
+)
+
+func group(alerts ...template.Alert) *alert.Group {
+	return &alert.Group{Data: template.Data{Alerts: alerts, ExternalURL: "http://am.example:9093/", Receiver: "team x"}}
+}
+
+func TestMentionsResolve(t *testing.T) {
+	m := &Mention{
+		Users:      []string{"U0"},
+		Mobiles:    []string{"13800000000"},
+		ByLabel:    map[string]map[string][]string{"owner": {"db": {"U1", "tel:13900000000"}, "web": {"U2"}}},
+		FromLabels: []string{"oncall"},
+	}
+	firingDB := template.Alert{Status: "firing", Labels: template.KV{"owner": "db"}, Annotations: template.KV{"oncall": "U3, 123456789"}}
+	firingWeb := template.Alert{Status: "firing", Labels: template.KV{"owner": "web"}}
+	resolvedOther := template.Alert{Status: "resolved", Labels: template.KV{"owner": "db", "oncall": "U9"}}
+	tests := []struct {
+		name string
+		m    *Mention
+		g    *alert.Group
+		want Mentions
+	}{
+		{"none configured", nil, group(firingDB), Mentions{}},
+		{"static and by label, numeric ids stay users", m, group(firingDB),
+			Mentions{Users: []string{"123456789", "U0", "U1", "U3"}, Mobiles: []string{"13800000000", "13900000000"}}},
+		{"deduplicated across alerts", m, group(firingDB, firingWeb, firingDB),
+			Mentions{Users: []string{"123456789", "U0", "U1", "U2", "U3"}, Mobiles: []string{"13800000000", "13900000000"}}},
+		{"resolved alerts wake nobody", m, group(resolvedOther), Mentions{}},
+		{"resolved alerts in a firing message do not add owners", m, group(firingWeb, resolvedOther),
+			Mentions{Users: []string{"U0", "U2"}, Mobiles: []string{"13800000000"}}},
+		{"resolved: true mentions on resolved too", &Mention{Resolved: true, FromLabels: []string{"oncall"}}, group(resolvedOther),
+			Mentions{Users: []string{"U9"}}},
+		{"all", &Mention{All: true}, group(firingWeb), Mentions{All: true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.m.resolve(tc.g); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCommonValidate(t *testing.T) {
+	tests := []struct {
+		c    Common
+		want string
+	}{
+		{Common{}, ""},
+		{Common{MaxMessages: 51}, "max_messages"},
+		{Common{MaxMessages: -1}, "max_messages"},
+		{Common{Mention: &Mention{ByLabel: map[string]map[string][]string{"owner": {"db": nil}}}}, "mention.by_label.owner.db"},
+		{Common{Mention: &Mention{Users: []string{" "}}}, "mention.users"},
+	}
+	for _, tc := range tests {
+		err := tc.c.Validate()
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%+v: %v", tc.c, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%+v: err %v, want it to name %s", tc.c, err, tc.want)
+		}
+	}
+}
+
+func TestLinks(t *testing.T) {
+	g := group(template.Alert{Labels: template.KV{"alertname": `Disk "full"`, "instance": "a\\b"}})
+	g.GroupLabels = template.KV{"alertname": `Disk "full"`}
+	d := &Data{Group: g}
+	if got, want := d.AlertsURL(), `http://am.example:9093/#/alerts?filter=%7Balertname%3D%22Disk+%5C%22full%5C%22%22%7D&receiver=team+x`; got != want {
+		t.Errorf("AlertsURL = %s\nwant        %s", got, want)
+	}
+	if got, want := d.SilenceURL(g.Alerts[0]), `http://am.example:9093/#/silences/new?filter=%7Balertname%3D%22Disk+%5C%22full%5C%22%22%2Cinstance%3D%22a%5C%5Cb%22%7D`; got != want {
+		t.Errorf("SilenceURL = %s\nwant         %s", got, want)
+	}
+	d.ExternalURL = ""
+	if d.AlertsURL() != "" || d.SilenceURL(g.Alerts[0]) != "" {
+		t.Error("links without an external URL")
+	}
+}

@@ -1,0 +1,170 @@
+package notifytest
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf16"
+)
+
+// RocketChatOptions configure a fake Rocket.Chat incoming webhook.
+type RocketChatOptions struct {
+	// ID and Token are the integration's (defaults "rc-integration",
+	// "rc-token").
+	ID, Token string
+}
+
+// RocketChat is a fake Rocket.Chat incoming webhook enforcing the
+// contract: POST to /hooks/{id}/{token} (else 404 {"success":false,
+// "error":"Invalid integration id or token provided."}); JSON, or a form
+// with payload= (else 400 success:false); a text or attachments; string
+// fields typed as Rocket.Chat validates them, attachment fields with a
+// title and a value; a text within Message_MaxAllowedSize (5,000 UTF-16
+// code units, as JavaScript counts; 400 error-message-size-exceeded); and
+// the REST rate limiter's 10 calls per 60 s (429 with X-RateLimit-* and
+// the limiter's "You must wait N seconds" error). Accepted messages are
+// answered 200 {"success":true}. The visible text is the message text as
+// typed (Rocket.Chat's message parser has no escapes), attachment titles
+// as typed, and attachment text (unless mrkdwn_in leaves it out) and
+// fields rendered as Rocket.Chat's marked renders them after
+// HTML-escaping: backslash escapes resolved, except before < > & which
+// show as "&lt;" "&gt;" "&amp;".
+type RocketChat struct {
+	*Fake
+	opts RocketChatOptions
+}
+
+// NewRocketChat starts a fake Rocket.Chat server; its URL is the
+// webhook's.
+func NewRocketChat(t testing.TB, opts RocketChatOptions) *RocketChat {
+	if opts.ID == "" {
+		opts.ID = "rc-integration"
+	}
+	if opts.Token == "" {
+		opts.Token = "rc-token"
+	}
+	rc := &RocketChat{opts: opts}
+	const limit, per = 10, time.Minute
+	calls := &window{max: limit, per: per}
+	failure := func(status int, msg string) *Reply {
+		b, _ := json.Marshal(map[string]any{"success": false, "error": msg})
+		return &Reply{Status: status, Header: map[string]string{"Content-Type": "application/json"}, Body: string(b)}
+	}
+	check := func(r *http.Request, body []byte, now time.Time) (string, string, *Reply) {
+		if r.URL.Path != "/hooks/"+opts.ID+"/"+opts.Token {
+			return "", "unknown integration id or token", failure(http.StatusNotFound, "Invalid integration id or token provided.")
+		}
+		// The limiter counts every call to the route, good or bad.
+		if !calls.allow(now) {
+			wait := calls.events[0].Add(per).Sub(now)
+			reply := failure(http.StatusTooManyRequests, fmt.Sprintf("Error, too many requests. Please slow down. You must wait %d seconds before trying this endpoint again. [error-too-many-requests]", int(math.Ceil(wait.Seconds()))))
+			reply.Header["X-RateLimit-Limit"] = strconv.Itoa(limit)
+			reply.Header["X-RateLimit-Remaining"] = "0"
+			reply.Header["X-RateLimit-Reset"] = strconv.FormatInt(now.Add(wait).UnixMilli(), 10)
+			return "", "more than 10 calls in 60 s", reply
+		}
+		if r.Method != http.MethodPost {
+			return "", "method " + r.Method, failure(http.StatusBadRequest, "method "+r.Method)
+		}
+		switch ct := r.Header.Get("Content-Type"); {
+		case strings.HasPrefix(ct, "application/json"):
+		case strings.HasPrefix(ct, "application/x-www-form-urlencoded"):
+			form, err := url.ParseQuery(string(body))
+			if err != nil || form.Get("payload") == "" {
+				return "", "form without payload", failure(http.StatusBadRequest, "payload is missing")
+			}
+			body = []byte(form.Get("payload"))
+		default:
+			return "", "Content-Type " + ct, failure(http.StatusBadRequest, "unsupported content type")
+		}
+		var msg struct {
+			Text        string `json:"text"`
+			Alias       string `json:"alias"`
+			Emoji       string `json:"emoji"`
+			Avatar      string `json:"avatar"`
+			Channel     string `json:"channel"`
+			Attachments []struct {
+				Color     string    `json:"color"`
+				Pretext   string    `json:"pretext"`
+				Title     string    `json:"title"`
+				TitleLink string    `json:"title_link"`
+				Text      string    `json:"text"`
+				MrkdwnIn  *[]string `json:"mrkdwn_in"`
+				Fields    []struct {
+					Short bool   `json:"short"`
+					Title string `json:"title"`
+					Value string `json:"value"`
+				} `json:"fields"`
+			} `json:"attachments"`
+		}
+		if err := json.Unmarshal(body, &msg); err != nil {
+			return "", "invalid JSON: " + err.Error(), failure(http.StatusBadRequest, err.Error())
+		}
+		if strings.TrimSpace(msg.Text) == "" && len(msg.Attachments) == 0 {
+			return "", "no text or attachments", failure(http.StatusBadRequest, "error-invalid-message")
+		}
+		if n := len(utf16.Encode([]rune(msg.Text))); n > 5000 {
+			return "", fmt.Sprintf("text is %d UTF-16 units", n), failure(http.StatusBadRequest, "error-message-size-exceeded")
+		}
+		lines := []string{msg.Text}
+		for i, a := range msg.Attachments {
+			markdown := []string{"text", "pretext"} // Rocket.Chat's default
+			if a.MrkdwnIn != nil {
+				markdown = *a.MrkdwnIn
+			}
+			show := func(field, s string) string {
+				for _, m := range markdown {
+					if m == field {
+						return RenderRocketChatMarked(s)
+					}
+				}
+				return s
+			}
+			for _, s := range []string{show("pretext", a.Pretext), a.Title, show("text", a.Text)} {
+				if s != "" {
+					lines = append(lines, s)
+				}
+			}
+			for j, f := range a.Fields {
+				if f.Title == "" || f.Value == "" {
+					return "", fmt.Sprintf("attachments[%d].fields[%d] without a title or value", i, j), failure(http.StatusBadRequest, "Invalid attachment field, title and value is required")
+				}
+				lines = append(lines, RenderRocketChatMarked(f.Title)+": "+RenderRocketChatMarked(f.Value))
+			}
+		}
+		return strings.Join(lines, "\n"), "", nil
+	}
+	rc.Fake = NewFake(t, check, Reply{Status: http.StatusOK, Header: map[string]string{"Content-Type": "application/json"}, Body: `{"success":true}`}, func(r Reply) bool {
+		var ans struct{ Success bool }
+		return r.Status == http.StatusOK && json.Unmarshal([]byte(r.Body), &ans) == nil && ans.Success
+	})
+	rc.URL = rc.Server.URL + "/hooks/" + opts.ID + "/" + opts.Token
+	return rc
+}
+
+// RenderRocketChatMarked shows what a reader sees of attachment Markdown
+// as far as escaping goes. Rocket.Chat HTML-escapes the text, then marked
+// resolves backslash escapes of ASCII punctuation: "\<" has become
+// "\&lt;", whose escaped "&" leaves "&lt;" showing literally; entities are
+// never decoded, since the source's "&" was escaped first.
+func RenderRocketChatMarked(s string) string {
+	shown := map[byte]string{'<': "&lt;", '>': "&gt;", '&': "&amp;"}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", s[i+1]) >= 0 {
+			i++
+			if e, ok := shown[s[i]]; ok {
+				b.WriteString(e)
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}

@@ -1,0 +1,13 @@
+package registry
+
+import (
+	"github.com/alertbridge/alertbridge/bridge/notify"
+	"github.com/alertbridge/alertbridge/bridge/notify/webhook"
+)
+
+func init() {
+	register("webhook", Integration{
+		JSONBody: true,
+		New:      func(s notify.Settings) (notify.Notifier, error) { return webhook.New(s) },
+	})
+}
