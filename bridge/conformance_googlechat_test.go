@@ -1,0 +1,31 @@
+package bridge
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/alertbridge/alertbridge/bridge/notify/googlechat"
+	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
+)
+
+func init() {
+	opts := notifytest.GoogleChatOptions{Space: "AAAAconformance", Key: "AIzaSyConformanceKey-0123456789abcdef", Token: "conformanceToken_0123456789abcdef"}
+	registerConformance(conformanceCase{
+		typ:  "googlechat",
+		chat: true,
+		start: func(t *testing.T) (*notifytest.Fake, string) {
+			f := notifytest.NewGoogleChat(t, opts)
+			return f.Fake, "    url: '" + f.URL + "'"
+		},
+		secrets: []string{opts.Key, opts.Token},
+		retryable: notifytest.Reply{Status: http.StatusServiceUnavailable, Header: map[string]string{"Content-Type": "application/json; charset=UTF-8"},
+			Body: `{"error":{"code":503,"message":"The service is currently unavailable.","status":"UNAVAILABLE"}}`},
+		permanent: notifytest.Reply{Status: http.StatusNotFound, Header: map[string]string{"Content-Type": "application/json; charset=UTF-8"},
+			Body: `{"error":{"code":404,"message":"Requested entity was not found.","status":"NOT_FOUND"}}`},
+		// Google's quota answer carries no Retry-After: the integration
+		// waits a whole minute for the per-space window to refill.
+		rateLimited: notifytest.Reply{Status: http.StatusTooManyRequests, Header: map[string]string{"Content-Type": "application/json; charset=UTF-8"},
+			Body: `{"error":{"code":429,"message":"Resource has been exhausted (e.g. check quota).","status":"RESOURCE_EXHAUSTED"}}`},
+		rateLimitWait: googlechat.RateLimitWait,
+	})
+}

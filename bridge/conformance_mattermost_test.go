@@ -1,0 +1,29 @@
+package bridge
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
+)
+
+func init() {
+	opts := notifytest.MattermostOptions{Key: "mmconformancekey0123456789"}
+	registerConformance(conformanceCase{
+		typ:  "mattermost",
+		chat: true,
+		start: func(t *testing.T) (*notifytest.Fake, string) {
+			f := notifytest.NewMattermost(t, opts)
+			return f.Fake, "    url: " + f.URL
+		},
+		secrets: []string{opts.Key},
+		retryable: notifytest.Reply{Status: http.StatusInternalServerError, Header: map[string]string{"Content-Type": "application/json"},
+			Body: `{"id":"app.post.save.app_error","message":"Unable to save the post.","detailed_error":"","request_id":"r","status_code":500}`},
+		permanent: notifytest.Reply{Status: http.StatusBadRequest, Header: map[string]string{"Content-Type": "application/json"},
+			Body: `{"id":"web.incoming_webhook.invalid.app_error","message":"Invalid webhook.","detailed_error":"","request_id":"r","status_code":400}`},
+		rateLimited: notifytest.Reply{Status: http.StatusTooManyRequests,
+			Header: map[string]string{"Retry-After": "1", "X-Ratelimit-Limit": "10", "X-Ratelimit-Remaining": "0", "X-Ratelimit-Reset": "1"}, Body: "limit exceeded"},
+		rateLimitWait: time.Second,
+	})
+}

@@ -1,0 +1,241 @@
+// Package mattermost delivers groups to Mattermost incoming webhooks
+// (POST https://{server}/hooks/{key}, the key being the only credential).
+//
+// The contract it keeps:
+//   - Body: "text" in Mattermost's Markdown, always sent; with msg_type
+//     attachments, also one Slack-compatible attachment per alert,
+//     coloured by status and severity. channel, username and icon_url are
+//     sent only when set (the server must allow overrides).
+//   - User values are escaped with markdown, plus "&" (so "&amp;" in a
+//     value is not read as an entity), so a label can neither format nor
+//     link.
+//   - Limit: a post holds 16,383 characters (runes); Mattermost splits a
+//     longer text into several posts. The text and the attachments' texts
+//     together are kept within it, as a *chat.LimitError, so one message
+//     stays one post and a group is split by the packer instead.
+//   - Mentions: @username, and @channel for mention.all. Ids from labels
+//     that are not usernames are dropped.
+//   - Answers: 200 with the body "ok" is delivered. 400 AppErrors are
+//     permanent: web.incoming_webhook.invalid.app_error (unknown key: an
+//     auth error), text / parse / channel / user errors (client errors).
+//     501 (web.incoming_webhook.disabled.app_error: incoming webhooks are
+//     off server-wide) is permanent too: only an administrator can turn
+//     them back on, and retrying for hours would only hide that. 429 is
+//     retried after Retry-After; other 5xx are retried.
+package mattermost
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/alertbridge/alertbridge/bridge/notify"
+	"github.com/alertbridge/alertbridge/bridge/notify/chat"
+)
+
+// MaxPostRunes is the most characters one Mattermost post holds.
+const MaxPostRunes = 16383
+
+// Message types.
+const (
+	Markdown    = "markdown"
+	Attachments = "attachments"
+)
+
+// Options are the mattermost target's own keys.
+type Options struct {
+	chat.Common `yaml:",inline"`
+	// MsgType is markdown (default: everything in the text) or attachments
+	// (one coloured attachment per alert).
+	MsgType string `yaml:"msg_type"`
+	// Channel (a channel name, or @username for a direct message),
+	// Username and IconURL override the webhook's defaults when set; the
+	// server must allow overrides.
+	Channel  string `yaml:"channel"`
+	Username string `yaml:"username"`
+	IconURL  string `yaml:"icon_url"`
+}
+
+// username is what Mattermost allows in a username.
+var username = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// Validate checks the options and fills defaults. Mentions must be
+// usernames, without the "@"; Mattermost has no phone-number mentions.
+func (o *Options) Validate() error {
+	var errs []error
+	switch o.MsgType {
+	case "":
+		o.MsgType = Markdown
+	case Markdown, Attachments:
+	default:
+		errs = append(errs, fmt.Errorf("msg_type: %q is not one of markdown, attachments", o.MsgType))
+	}
+	if o.Channel != "" && strings.TrimSpace(o.Channel) != o.Channel {
+		errs = append(errs, errors.New("channel: must not start or end with spaces"))
+	}
+	if o.IconURL != "" {
+		if u, err := url.Parse(o.IconURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, errors.New("icon_url: must be an http(s) URL"))
+		}
+	}
+	if m := o.Mention; m != nil {
+		if len(m.Mobiles) > 0 {
+			errs = append(errs, errors.New("mention.mobiles: Mattermost has no phone-number mentions; use usernames in mention.users"))
+		}
+		for _, id := range m.Users {
+			if !username.MatchString(id) {
+				errs = append(errs, fmt.Errorf("mention.users: %q is not a Mattermost username (write it without the @)", id))
+			}
+		}
+		for name, table := range m.ByLabel {
+			for v, ids := range table {
+				for _, id := range ids {
+					if !username.MatchString(id) {
+						errs = append(errs, fmt.Errorf("mention.by_label.%s.%s: %q is not a Mattermost username", name, v, id))
+					}
+				}
+			}
+		}
+	}
+	if err := o.Common.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// CheckURL requires an incoming webhook URL: a path ending in
+// /hooks/{key}. A server's address alone, or an API URL, would be
+// answered with an error page on every alert.
+func CheckURL(u *url.URL) error {
+	_, key, found := strings.Cut(strings.TrimSuffix(u.Path, "/"), "/hooks/")
+	if !found || key == "" || strings.Contains(key, "/") {
+		return errors.New("not a Mattermost incoming webhook URL: the path must end in /hooks/ and the webhook's key")
+	}
+	return nil
+}
+
+type platform struct {
+	url *url.URL
+	now func() time.Time
+}
+
+// New builds a Mattermost notifier.
+func New(s notify.Settings) (*chat.Notifier, error) {
+	opts, _ := s.Options.(*Options)
+	if opts == nil {
+		opts = &Options{}
+		if err := opts.Validate(); err != nil {
+			return nil, err
+		}
+		s.Options = opts
+	}
+	u, err := url.Parse(s.URL)
+	if err != nil {
+		return nil, errors.New("url is not a valid URL")
+	}
+	return chat.New(s, "mattermost."+opts.MsgType+".body", &platform{url: u, now: s.Clock()}, &opts.Common)
+}
+
+// Attachment is the part of a Slack-compatible attachment whose text a
+// reader sees.
+type Attachment struct {
+	Fallback   string `json:"fallback"`
+	Pretext    string `json:"pretext"`
+	AuthorName string `json:"author_name"`
+	Title      string `json:"title"`
+	Text       string `json:"text"`
+	Footer     string `json:"footer"`
+	Fields     []struct {
+		Title string          `json:"title"`
+		Value json.RawMessage `json:"value"`
+	} `json:"fields"`
+}
+
+// Runes counts the characters of the attachment's texts.
+func (a *Attachment) Runes() int {
+	n := 0
+	for _, s := range []string{a.Fallback, a.Pretext, a.AuthorName, a.Title, a.Text, a.Footer} {
+		n += utf8.RuneCountInString(s)
+	}
+	for _, f := range a.Fields {
+		n += utf8.RuneCountInString(f.Title)
+		var v string
+		if json.Unmarshal(f.Value, &v) == nil {
+			n += utf8.RuneCountInString(v)
+		} else {
+			n += len(f.Value) // a number
+		}
+	}
+	return n
+}
+
+// Check requires a text or attachments and keeps them within one post.
+func (p *platform) Check(body []byte) error {
+	var m struct {
+		Text        string       `json:"text"`
+		Attachments []Attachment `json:"attachments"`
+	}
+	if err := json.Unmarshal(body, &m); err != nil {
+		return fmt.Errorf("body is not a Mattermost message: %v", err)
+	}
+	if strings.TrimSpace(m.Text) == "" && len(m.Attachments) == 0 {
+		return errors.New(`body has no "text" or "attachments" (Mattermost answers web.incoming_webhook.text.app_error)`)
+	}
+	n := utf8.RuneCountInString(m.Text)
+	for i := range m.Attachments {
+		n += m.Attachments[i].Runes()
+	}
+	if n > MaxPostRunes {
+		return &chat.LimitError{What: "text and attachments", Size: n, Limit: MaxPostRunes, Unit: "characters"}
+	}
+	return nil
+}
+
+// Request posts the body to the webhook URL.
+func (p *platform) Request(body []byte) (*notify.Request, error) {
+	return &notify.Request{
+		Method: http.MethodPost, URL: p.url.String(), Body: body,
+		Header: http.Header{"Content-Type": []string{"application/json"}},
+	}, nil
+}
+
+// Classify reads Mattermost's answer: "ok", or an AppError.
+func (p *platform) Classify(resp *notify.Response) notify.Result {
+	code := resp.StatusCode
+	if code == http.StatusOK && strings.TrimSpace(string(resp.Body)) == "ok" {
+		return notify.OK()
+	}
+	var appErr struct {
+		ID      string `json:"id"`
+		Message string `json:"message"`
+	}
+	detail := notify.Snippet(resp.Body)
+	if json.Unmarshal(resp.Body, &appErr) == nil && appErr.ID != "" {
+		detail = notify.Snippet([]byte(appErr.ID + ": " + appErr.Message))
+	}
+	switch {
+	case code >= 200 && code < 300:
+		return notify.Failed(notify.ReasonIMRejected, "Mattermost answered HTTP %d without \"ok\" (is the url an incoming webhook?): %s", code, detail)
+	case code == http.StatusNotImplemented:
+		return notify.Failed(notify.ReasonIMRejected, "Mattermost HTTP 501: incoming webhooks are disabled on the server (System Console > Integrations): %s", detail)
+	case code == http.StatusTooManyRequests:
+		return notify.Retryable(notify.ReasonRateLimited, notify.RetryAfter(resp.Header, p.now()), "Mattermost HTTP 429 (rate limited): %s", detail)
+	case code >= 500:
+		return notify.Retryable(notify.ReasonServerError, notify.RetryAfter(resp.Header, p.now()), "Mattermost HTTP %d: %s", code, detail)
+	case code == http.StatusBadRequest && appErr.ID == "web.incoming_webhook.invalid.app_error":
+		return notify.Failed(notify.ReasonAuthError, "Mattermost HTTP 400: %s (the webhook was deleted or the url is wrong)", detail)
+	case code == http.StatusBadRequest && appErr.ID == "web.incoming_webhook.disabled.app_error":
+		return notify.Failed(notify.ReasonIMRejected, "Mattermost HTTP 400: %s (incoming webhooks are disabled)", detail)
+	case code == http.StatusBadRequest:
+		return notify.Failed(notify.ReasonClientError, "Mattermost HTTP 400 (the message was refused): %s", detail)
+	}
+	r := notify.ClassifyHTTP(resp, p.now())
+	r.Message = fmt.Sprintf("Mattermost HTTP %d: %s", code, detail)
+	return r
+}

@@ -1,0 +1,267 @@
+// Package rocketchat delivers groups to Rocket.Chat incoming webhooks
+// (POST https://{server}/hooks/{integrationId}/{token}, the id and token
+// in the path being the only credential).
+//
+// The contract it keeps:
+//   - Body: a short "text" (the title, the "+N more" line, the mentions)
+//     and one attachment per alert, coloured by status and severity: title
+//     (the summary, plain text) linking to the source, text (status,
+//     description, when, silence link) and the labels as short fields.
+//     alias, emoji, avatar and channel are sent only when set.
+//   - Escaping follows what Rocket.Chat renders. The message text is
+//     parsed by @rocket.chat/message-parser, which has no backslash
+//     escapes (a backslash shows as typed), so the text carries no
+//     escapes and as few user values as possible (the group's name).
+//     Attachment text and fields are rendered with marked after
+//     Rocket.Chat HTML-escapes them, so backslash escapes work there
+//     except before < > & (which would show as "&lt;"): those are left
+//     alone, being shown literally anyway. Titles are plain text.
+//   - Limit: Rocket.Chat refuses a message text longer than
+//     Message_MaxAllowedSize, 5,000 characters by default, counted as
+//     JavaScript counts (UTF-16 code units). Attachments are not limited
+//     by the server; the same 5,000 are applied to the text and the
+//     attachments' texts together so a post stays readable and a group
+//     is split over messages. Breaking either is a *chat.LimitError.
+//   - Mentions: @username in the text, @all for mention.all; ids that are
+//     not usernames are dropped.
+//   - Answers: 200 {"success":true} is delivered; a 200 with
+//     success:false (a disabled integration, a failing script) or without
+//     a success field (the web app's page: a wrong path) is permanent; 404
+//     or 400 "Invalid integration id or token provided." are permanent
+//     auth errors; other 400s permanent client errors; 429 is retried
+//     after X-RateLimit-Reset (epoch milliseconds), else the "You must
+//     wait N seconds" of the error, else Retry-After; 5xx is retried.
+package rocketchat
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf16"
+
+	"github.com/alertbridge/alertbridge/bridge/notify"
+	"github.com/alertbridge/alertbridge/bridge/notify/chat"
+)
+
+// MaxMessageSize is Rocket.Chat's default Message_MaxAllowedSize, in
+// UTF-16 code units.
+const MaxMessageSize = 5000
+
+// maxWait bounds a rate-limit wait read from an answer (a day, as
+// notify.RetryAfter).
+const maxWait = 24 * time.Hour
+
+// Options are the rocketchat target's own keys, each sent only when set.
+type Options struct {
+	chat.Common `yaml:",inline"`
+	// Alias is the name shown as the sender.
+	Alias string `yaml:"alias"`
+	// Emoji (":rotating_light:") or Avatar (an image URL) replaces the
+	// sender's avatar.
+	Emoji  string `yaml:"emoji"`
+	Avatar string `yaml:"avatar"`
+	// Channel (#channel or @user) overrides the integration's channel,
+	// where the integration allows it.
+	Channel string `yaml:"channel"`
+}
+
+var (
+	username = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+	emoji    = regexp.MustCompile(`^:[A-Za-z0-9_+-]+:$`)
+)
+
+// Validate checks the options. Mentions must be usernames, without the
+// "@"; Rocket.Chat has no phone-number mentions.
+func (o *Options) Validate() error {
+	var errs []error
+	if o.Emoji != "" && !emoji.MatchString(o.Emoji) {
+		errs = append(errs, fmt.Errorf("emoji: %q is not an emoji name such as :rotating_light:", o.Emoji))
+	}
+	if o.Avatar != "" {
+		if u, err := url.Parse(o.Avatar); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, errors.New("avatar: must be an http(s) URL"))
+		}
+	}
+	if o.Emoji != "" && o.Avatar != "" {
+		errs = append(errs, errors.New("emoji, avatar: set one, not both"))
+	}
+	if o.Channel != "" && !strings.HasPrefix(o.Channel, "#") && !strings.HasPrefix(o.Channel, "@") {
+		errs = append(errs, fmt.Errorf("channel: %q must start with # (a channel) or @ (a user)", o.Channel))
+	}
+	if m := o.Mention; m != nil {
+		if len(m.Mobiles) > 0 {
+			errs = append(errs, errors.New("mention.mobiles: Rocket.Chat has no phone-number mentions; use usernames in mention.users"))
+		}
+		for _, id := range m.Users {
+			if !username.MatchString(id) {
+				errs = append(errs, fmt.Errorf("mention.users: %q is not a Rocket.Chat username (write it without the @)", id))
+			}
+		}
+		for name, table := range m.ByLabel {
+			for v, ids := range table {
+				for _, id := range ids {
+					if !username.MatchString(id) {
+						errs = append(errs, fmt.Errorf("mention.by_label.%s.%s: %q is not a Rocket.Chat username", name, v, id))
+					}
+				}
+			}
+		}
+	}
+	if err := o.Common.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// CheckURL requires an incoming webhook URL: a path ending in
+// /hooks/{integrationId}/{token} (or /hooks/{id}/{userId}/{token}). The
+// REST API's chat.postMessage, which Alertmanager's own notifier uses,
+// needs auth headers and is not this type.
+func CheckURL(u *url.URL) error {
+	_, rest, found := strings.Cut(strings.TrimSuffix(u.Path, "/"), "/hooks/")
+	parts := strings.Split(rest, "/")
+	if !found || len(parts) < 2 || len(parts) > 3 || slices.Contains(parts, "") {
+		return errors.New("not a Rocket.Chat incoming webhook URL: the path must end in /hooks/ followed by the integration's id and token")
+	}
+	return nil
+}
+
+type platform struct {
+	url *url.URL
+	now func() time.Time
+}
+
+// New builds a Rocket.Chat notifier.
+func New(s notify.Settings) (*chat.Notifier, error) {
+	opts, _ := s.Options.(*Options)
+	if opts == nil {
+		opts = &Options{}
+		if err := opts.Validate(); err != nil {
+			return nil, err
+		}
+		s.Options = opts
+	}
+	u, err := url.Parse(s.URL)
+	if err != nil {
+		return nil, errors.New("url is not a valid URL")
+	}
+	return chat.New(s, "rocketchat.default.body", &platform{url: u, now: s.Clock()}, &opts.Common)
+}
+
+// Size counts s as JavaScript's String.length does: UTF-16 code units.
+func Size(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+// Check requires a text or attachments and keeps the message within
+// Message_MaxAllowedSize.
+func (p *platform) Check(body []byte) error {
+	var m struct {
+		Text        string `json:"text"`
+		Attachments []struct {
+			Pretext string `json:"pretext"`
+			Title   string `json:"title"`
+			Text    string `json:"text"`
+			Fields  []struct {
+				Title string `json:"title"`
+				Value string `json:"value"`
+			} `json:"fields"`
+		} `json:"attachments"`
+	}
+	if err := json.Unmarshal(body, &m); err != nil {
+		return fmt.Errorf("body is not a Rocket.Chat message: %v", err)
+	}
+	if strings.TrimSpace(m.Text) == "" && len(m.Attachments) == 0 {
+		return errors.New(`body has no "text" or "attachments"`)
+	}
+	n := Size(m.Text)
+	if n > MaxMessageSize {
+		return &chat.LimitError{What: "text", Size: n, Limit: MaxMessageSize, Unit: "characters"}
+	}
+	for _, a := range m.Attachments {
+		n += Size(a.Pretext) + Size(a.Title) + Size(a.Text)
+		for _, f := range a.Fields {
+			n += Size(f.Title) + Size(f.Value)
+		}
+	}
+	if n > MaxMessageSize {
+		return &chat.LimitError{What: "text and attachments", Size: n, Limit: MaxMessageSize, Unit: "characters"}
+	}
+	return nil
+}
+
+// Request posts the body to the webhook URL.
+func (p *platform) Request(body []byte) (*notify.Request, error) {
+	return &notify.Request{
+		Method: http.MethodPost, URL: p.url.String(), Body: body,
+		Header: http.Header{"Content-Type": []string{"application/json"}},
+	}, nil
+}
+
+// mustWait is how Rocket.Chat's rate limiter words the wait.
+var mustWait = regexp.MustCompile(`must wait (\d+) seconds`)
+
+// invalidToken is Rocket.Chat's answer to an unknown id or token.
+const invalidToken = "Invalid integration id or token"
+
+// Classify reads Rocket.Chat's {"success":…} answer.
+func (p *platform) Classify(resp *notify.Response) notify.Result {
+	code := resp.StatusCode
+	var ans struct {
+		Success *bool  `json:"success"`
+		Error   string `json:"error"`
+	}
+	parsed := json.Unmarshal(resp.Body, &ans) == nil && ans.Success != nil
+	detail := notify.Snippet(resp.Body)
+	if parsed && ans.Error != "" {
+		detail = notify.Snippet([]byte(ans.Error))
+	}
+	switch {
+	case code == http.StatusTooManyRequests:
+		return notify.Retryable(notify.ReasonRateLimited, p.rateLimitWait(resp.Header, ans.Error), "Rocket.Chat HTTP 429: %s", detail)
+	case code >= 500:
+		return notify.Retryable(notify.ReasonServerError, notify.RetryAfter(resp.Header, p.now()), "Rocket.Chat HTTP %d: %s", code, detail)
+	case code >= 200 && code < 300 && parsed && *ans.Success:
+		return notify.OK()
+	case code >= 200 && code < 300 && parsed:
+		return notify.Failed(notify.ReasonIMRejected, "Rocket.Chat refused the message (is the integration enabled, its script sound?): %s", detail)
+	case code >= 200 && code < 300:
+		return notify.Failed(notify.ReasonIMRejected, "Rocket.Chat answered HTTP %d without {\"success\":true} (is the url the integration's /hooks/ url?): %s", code, detail)
+	case code == http.StatusNotFound || (code == http.StatusBadRequest && strings.Contains(ans.Error, invalidToken)):
+		return notify.Failed(notify.ReasonAuthError, "Rocket.Chat HTTP %d: %s (the integration was deleted or the url is wrong)", code, detail)
+	case code == http.StatusBadRequest:
+		return notify.Failed(notify.ReasonClientError, "Rocket.Chat HTTP 400 (the message was refused): %s", detail)
+	}
+	r := notify.ClassifyHTTP(resp, p.now())
+	r.Message = fmt.Sprintf("Rocket.Chat HTTP %d: %s", code, detail)
+	return r
+}
+
+// rateLimitWait reads the wait of a 429: X-RateLimit-Reset (the end of
+// the window, epoch milliseconds) when it lies ahead, else the seconds
+// the error names, else Retry-After.
+func (p *platform) rateLimitWait(h http.Header, errText string) time.Duration {
+	now := p.now()
+	if ms, err := strconv.ParseInt(strings.TrimSpace(h.Get("X-RateLimit-Reset")), 10, 64); err == nil {
+		if d := time.UnixMilli(ms).Sub(now); d > 0 && d <= maxWait {
+			return d
+		}
+	}
+	if m := mustWait.FindStringSubmatch(errText); m != nil {
+		if secs, err := strconv.Atoi(m[1]); err == nil && secs > 0 && time.Duration(secs)*time.Second <= maxWait {
+			return time.Duration(secs) * time.Second
+		}
+	}
+	return notify.RetryAfter(h, now)
+}

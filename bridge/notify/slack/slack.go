@@ -1,0 +1,332 @@
+// Package slack delivers groups to Slack incoming webhooks
+// (POST https://hooks.slack.com/services/T…/B…/…, the URL being the only
+// credential).
+//
+// The contract it keeps:
+//   - Body: Block Kit blocks (a header, then per alert a section and a
+//     context block, then the "+N more" and mention sections) and always a
+//     "text" fallback, which Slack shows in notifications and screen
+//     readers. User values are escaped for mrkdwn (& < > only).
+//   - Status shows as emoji, not attachment colour: top-level blocks are
+//     never collapsed behind "Show more" as long legacy attachments are,
+//     read the same on every client, and the emoji also reach the
+//     notification text and readers who cannot tell colours apart.
+//   - Limits, counted in characters (runes) as Slack counts them: text
+//     40,000; at most 50 blocks and 100 attachments; header text 150;
+//     section text 3,000 and at most 10 fields of 2,000; context at most 10
+//     elements of 3,000; markdown block 12,000. Breaking one is a
+//     *chat.LimitError, so the group is split over more messages (Slack
+//     answers invalid_blocks, or silently truncates text, otherwise).
+//   - Mentions: <@U…> (and W…) users, <!subteam^S…> user groups,
+//     <!channel> for mention.all. Ids from labels that are not Slack ids
+//     are dropped, so a label can never inject a mention.
+//   - Answers: 200 with the body exactly "ok" is delivered; 429 retried
+//     after Retry-After; 5xx (500 rollup_error) retried; every 4xx string
+//     is permanent: 400 invalid_payload / invalid_blocks / no_text /
+//     user_not_found (client errors; too_many_attachments too large), 403
+//     invalid_token / action_prohibited and 404 no_service / no_team /
+//     team_disabled (the webhook is dead: auth errors), 404
+//     channel_not_found and 410 channel_is_archived (the channel refuses).
+//     A 200 with another body is not Slack's webhook answering (a proxy, a
+//     login page): permanent.
+package slack
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/alertbridge/alertbridge/bridge/notify"
+	"github.com/alertbridge/alertbridge/bridge/notify/chat"
+)
+
+// Slack's message limits, in characters (runes) or items.
+const (
+	MaxText          = 40000
+	MaxBlocks        = 50
+	MaxAttachments   = 100
+	MaxHeaderText    = 150
+	MaxSectionText   = 3000
+	MaxFields        = 10
+	MaxFieldText     = 2000
+	MaxContextItems  = 10
+	MaxContextText   = 3000
+	MaxMarkdownBlock = 12000
+)
+
+// Preset is the preset body template.
+const Preset = "slack.default.body"
+
+// Options are the slack target's own keys.
+type Options struct {
+	chat.Common `yaml:",inline"`
+	// Channel, Username, IconEmoji and IconURL override the webhook's
+	// defaults. Only legacy custom-integration webhooks honour them; app
+	// webhooks post to their one channel as the app. Sent only when set.
+	Channel   string `yaml:"channel"`
+	Username  string `yaml:"username"`
+	IconEmoji string `yaml:"icon_emoji"`
+	IconURL   string `yaml:"icon_url"`
+}
+
+var (
+	// slackID is a user (U…, W…) or user group (S…) id.
+	slackID = regexp.MustCompile(`^[UWS][A-Z0-9]{2,}$`)
+	emoji   = regexp.MustCompile(`^:[a-z0-9_+'-]+:$`)
+)
+
+// Validate checks the options. Mentions must be Slack ids: member ids
+// (U…, W…) or user group ids (S…); Slack has no phone-number mentions.
+func (o *Options) Validate() error {
+	var errs []error
+	if o.IconEmoji != "" && !emoji.MatchString(o.IconEmoji) {
+		errs = append(errs, fmt.Errorf("icon_emoji: %q is not an emoji name such as :rotating_light:", o.IconEmoji))
+	}
+	if o.IconURL != "" {
+		if u, err := url.Parse(o.IconURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, errors.New("icon_url: must be an http(s) URL"))
+		}
+	}
+	if o.IconEmoji != "" && o.IconURL != "" {
+		errs = append(errs, errors.New("icon_emoji, icon_url: set one, not both"))
+	}
+	if m := o.Mention; m != nil {
+		if len(m.Mobiles) > 0 {
+			errs = append(errs, errors.New("mention.mobiles: Slack has no phone-number mentions; use member ids in mention.users"))
+		}
+		for _, id := range m.Users {
+			if !slackID.MatchString(id) {
+				errs = append(errs, fmt.Errorf("mention.users: %q is not a Slack member id (U…, W…) or user group id (S…)", id))
+			}
+		}
+		for name, table := range m.ByLabel {
+			for v, ids := range table {
+				for _, id := range ids {
+					if !slackID.MatchString(id) {
+						errs = append(errs, fmt.Errorf("mention.by_label.%s.%s: %q is not a Slack member or user group id", name, v, id))
+					}
+				}
+			}
+		}
+	}
+	if err := o.Common.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// CheckURL refuses Workflow Builder webhooks (hooks.slack.com/triggers/…,
+// /workflows/…): they take workflow variables, not messages, and would
+// accept the blocks while posting nothing useful.
+func CheckURL(u *url.URL) error {
+	if strings.HasSuffix(u.Hostname(), "slack.com") && (strings.HasPrefix(u.Path, "/triggers/") || strings.HasPrefix(u.Path, "/workflows/")) {
+		return errors.New("this is a Slack Workflow Builder webhook, which takes workflow variables; create an incoming webhook (https://hooks.slack.com/services/…) instead")
+	}
+	return nil
+}
+
+type platform struct {
+	url *url.URL
+	now func() time.Time
+}
+
+// New builds a Slack notifier.
+func New(s notify.Settings) (*chat.Notifier, error) {
+	opts, _ := s.Options.(*Options)
+	if opts == nil {
+		opts = &Options{}
+		if err := opts.Validate(); err != nil {
+			return nil, err
+		}
+		s.Options = opts
+	}
+	u, err := url.Parse(s.URL)
+	if err != nil {
+		return nil, errors.New("url is not a valid URL")
+	}
+	return chat.New(s, Preset, &platform{url: u, now: s.Clock()}, &opts.Common)
+}
+
+// textObject is a Block Kit text object (or a context element).
+type textObject struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+}
+
+type block struct {
+	Type     string       `json:"type"`
+	Text     *textObject  `json:"text"`
+	Fields   []textObject `json:"fields"`
+	Elements []textObject `json:"elements"`
+}
+
+type message struct {
+	Text        string            `json:"text"`
+	Blocks      []json.RawMessage `json:"blocks"`
+	Attachments []json.RawMessage `json:"attachments"`
+}
+
+func runes(s string) int { return utf8.RuneCountInString(s) }
+
+// Check enforces Slack's limits and the block schema the limits depend on.
+func (p *platform) Check(body []byte) error {
+	var m message
+	if err := json.Unmarshal(body, &m); err != nil {
+		return fmt.Errorf("body is not a Slack message: %v", err)
+	}
+	if strings.TrimSpace(m.Text) == "" && len(m.Blocks) == 0 && len(m.Attachments) == 0 {
+		return errors.New(`body has no "text", "blocks" or "attachments" (Slack answers no_text)`)
+	}
+	if n := runes(m.Text); n > MaxText {
+		return &chat.LimitError{What: "text", Size: n, Limit: MaxText, Unit: "characters"}
+	}
+	if n := len(m.Blocks); n > MaxBlocks {
+		return &chat.LimitError{What: "blocks", Size: n, Limit: MaxBlocks, Unit: "items"}
+	}
+	if n := len(m.Attachments); n > MaxAttachments {
+		return &chat.LimitError{What: "attachments", Size: n, Limit: MaxAttachments, Unit: "items"}
+	}
+	for i, raw := range m.Blocks {
+		if err := checkBlock(fmt.Sprintf("blocks[%d]", i), raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkBlock checks the limits of the block types the presets use (and
+// markdown blocks); other types are Slack's to judge.
+func checkBlock(what string, raw json.RawMessage) error {
+	var typed struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(raw, &typed); err != nil {
+		return fmt.Errorf("%s is not a block: %v", what, err)
+	}
+	limit := func(part string, s string, max int) error {
+		if n := runes(s); n > max {
+			return &chat.LimitError{What: what + part, Size: n, Limit: max, Unit: "characters"}
+		}
+		return nil
+	}
+	var b block
+	switch typed.Type {
+	case "":
+		return fmt.Errorf(`%s has no "type"`, what)
+	case "header", "section", "context":
+		if err := json.Unmarshal(raw, &b); err != nil {
+			return fmt.Errorf("%s is not a valid %s block: %v", what, typed.Type, err)
+		}
+	case "markdown":
+		var md struct {
+			Text string `json:"text"`
+		}
+		if err := json.Unmarshal(raw, &md); err != nil {
+			return fmt.Errorf(`%s: a markdown block takes a string "text": %v`, what, err)
+		}
+		return limit(".text", md.Text, MaxMarkdownBlock)
+	default:
+		return nil
+	}
+	switch b.Type {
+	case "header":
+		if b.Text == nil || b.Text.Type != "plain_text" || b.Text.Text == "" {
+			return fmt.Errorf("%s: a header needs a non-empty plain_text text", what)
+		}
+		return limit(".text", b.Text.Text, MaxHeaderText)
+	case "section":
+		if (b.Text == nil || b.Text.Text == "") && len(b.Fields) == 0 {
+			return fmt.Errorf("%s: a section needs a non-empty text or fields", what)
+		}
+		if b.Text != nil {
+			if err := checkTextObject(what+".text", *b.Text); err != nil {
+				return err
+			}
+			if err := limit(".text", b.Text.Text, MaxSectionText); err != nil {
+				return err
+			}
+		}
+		if n := len(b.Fields); n > MaxFields {
+			return &chat.LimitError{What: what + ".fields", Size: n, Limit: MaxFields, Unit: "items"}
+		}
+		for j, f := range b.Fields {
+			if err := checkTextObject(fmt.Sprintf("%s.fields[%d]", what, j), f); err != nil {
+				return err
+			}
+			if err := limit(fmt.Sprintf(".fields[%d]", j), f.Text, MaxFieldText); err != nil {
+				return err
+			}
+		}
+	case "context":
+		switch n := len(b.Elements); {
+		case n == 0:
+			return fmt.Errorf("%s: a context needs elements", what)
+		case n > MaxContextItems:
+			return &chat.LimitError{What: what + ".elements", Size: n, Limit: MaxContextItems, Unit: "items"}
+		}
+		for j, e := range b.Elements {
+			if e.Type == "mrkdwn" || e.Type == "plain_text" {
+				if err := limit(fmt.Sprintf(".elements[%d]", j), e.Text, MaxContextText); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func checkTextObject(what string, t textObject) error {
+	if t.Type != "mrkdwn" && t.Type != "plain_text" {
+		return fmt.Errorf("%s: text type %q is not mrkdwn or plain_text", what, t.Type)
+	}
+	if t.Text == "" {
+		return fmt.Errorf("%s: empty text", what)
+	}
+	return nil
+}
+
+// Request posts the body to the webhook URL.
+func (p *platform) Request(body []byte) (*notify.Request, error) {
+	return &notify.Request{
+		Method: http.MethodPost, URL: p.url.String(), Body: body,
+		Header: http.Header{"Content-Type": []string{"application/json; charset=utf-8"}},
+	}, nil
+}
+
+// Classify reads Slack's plain-text answer: "ok", or an error string with
+// a status code.
+func (p *platform) Classify(resp *notify.Response) notify.Result {
+	code := resp.StatusCode
+	answer := strings.TrimSpace(string(resp.Body))
+	msg := notify.Snippet(resp.Body)
+	switch {
+	case code == http.StatusOK && answer == "ok":
+		return notify.OK()
+	case code >= 200 && code < 300:
+		return notify.Failed(notify.ReasonIMRejected, "Slack answered HTTP %d without \"ok\" (is the url an incoming webhook?): %s", code, msg)
+	case code == http.StatusTooManyRequests:
+		return notify.Retryable(notify.ReasonRateLimited, notify.RetryAfter(resp.Header, p.now()), "Slack HTTP 429 (rate limited): %s", msg)
+	case code >= 500:
+		return notify.Retryable(notify.ReasonServerError, notify.RetryAfter(resp.Header, p.now()), "Slack HTTP %d: %s", code, msg)
+	case code == http.StatusBadRequest:
+		if answer == "too_many_attachments" || answer == "msg_too_long" {
+			return notify.Failed(notify.ReasonTooLarge, "Slack HTTP 400: %s", msg)
+		}
+		return notify.Failed(notify.ReasonClientError, "Slack HTTP 400 (the message was refused): %s", msg)
+	case code == http.StatusForbidden:
+		return notify.Failed(notify.ReasonAuthError, "Slack HTTP 403 (the webhook may not post here): %s", msg)
+	case code == http.StatusNotFound && answer == "channel_not_found":
+		return notify.Failed(notify.ReasonIMRejected, "Slack HTTP 404: %s (the webhook's channel was deleted)", msg)
+	case code == http.StatusNotFound:
+		return notify.Failed(notify.ReasonAuthError, "Slack HTTP 404: %s (the webhook was removed or the url is wrong)", msg)
+	case code == http.StatusGone:
+		return notify.Failed(notify.ReasonIMRejected, "Slack HTTP 410: %s (the webhook's channel is archived)", msg)
+	}
+	return notify.ClassifyHTTP(resp, p.now())
+}
