@@ -211,7 +211,7 @@ func (a *App) accept(msg *alert.Message, target string) (*accepted, error) {
 		DedupWindow: time.Duration(rt.cfg.Global.DedupWindow),
 		AlertIDs:    alert.RecordIDs(msg),
 		Now:         now,
-		Build: func(seen []alert.Seen) ([]store.NewJob, error) {
+		Build: func(seen []alert.Seen) (*alert.Group, []store.NewJob, error) {
 			g := rt.builder.BuildSeen(msg, now, seen)
 			targets := selected
 			if target == "" {
@@ -225,7 +225,9 @@ func (a *App) accept(msg *alert.Message, target string) (*accepted, error) {
 					acc.Targets = append(acc.Targets, t.Name)
 				}
 			}
-			return jobs, nil
+			// The whole group goes to the alert center: alerts no target
+			// took are recorded too, without deliveries.
+			return g, jobs, nil
 		},
 	})
 	if err != nil {
@@ -264,7 +266,7 @@ func (a *App) Attempt(ctx context.Context, job *queue.Job) notify.Result {
 		return notify.Failed(notify.ReasonTargetRemoved, "target removed")
 	}
 	start := time.Now()
-	res := a.sender.Deliver(ctx, t.client, t.notifier, job.Group)
+	res := a.sender.Deliver(ctx, t.client, t.notifier, job.Group, notify.Attempt{Skip: job.Sent, Pace: job.Pace, Timeout: job.Timeout})
 	a.metrics.AttemptDuration.WithLabelValues(t.name, t.typ).Observe(time.Since(start).Seconds())
 	if res.Verdict != notify.Delivered {
 		a.metrics.AttemptFailures.WithLabelValues(t.name, t.typ, string(res.Reason)).Inc()
@@ -366,11 +368,8 @@ func (a *App) shutdown(ctx context.Context) error {
 	return a.db.Close()
 }
 
-// alertMemory is how long the per-alert counters (times, gmtCreate) are
-// kept after an alert was last notified.
-const alertMemory = 7 * 24 * time.Hour
-
-// pruneLoop bounds the delivered history and the dedup keys.
+// pruneLoop bounds the delivered history, the dedup keys and the alert
+// center (with the per-alert counters: global.alert_retention).
 func (a *App) pruneLoop() {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -379,14 +378,17 @@ func (a *App) pruneLoop() {
 		case <-a.pruneDone:
 			return
 		case <-t.C:
-			window := time.Duration(a.rt.Load().cfg.Global.DedupWindow)
+			global := a.rt.Load().cfg.Global
+			window := time.Duration(global.DedupWindow)
 			if n, err := a.db.Prune(a.now(), a.opts.DeliveredRetention, a.opts.DeliveredMax, window); err != nil {
 				a.log.Warn("pruning delivery history", zap.Error(err))
 			} else if n > 0 {
 				a.log.Debug("pruned delivery history", zap.Int("removed", n))
 			}
-			if _, err := a.db.PruneAlerts(a.now().Add(-alertMemory)); err != nil {
-				a.log.Warn("pruning alert counters", zap.Error(err))
+			if n, err := a.db.PruneAlerts(a.now().Add(-time.Duration(global.AlertRetention))); err != nil {
+				a.log.Warn("pruning alerts", zap.Error(err))
+			} else if n > 0 {
+				a.log.Debug("pruned alerts", zap.Int("removed", n))
 			}
 		}
 	}
@@ -402,3 +404,11 @@ func (a *App) RetryDelivery(id uint64) (*store.Job, error) { return a.queue.Retr
 
 // DeleteDelivery implements server.Deliveries.
 func (a *App) DeleteDelivery(id uint64) error { return a.queue.Delete(id) }
+
+// ListAlerts implements server.Alerts.
+func (a *App) ListAlerts(f store.AlertFilter, page store.AlertPage) ([]*store.AlertEntry, store.AlertCursor, error) {
+	return a.db.Alerts(f, page)
+}
+
+// GetAlert implements server.Alerts.
+func (a *App) GetAlert(id int64) (*store.AlertEntry, []*store.Job, error) { return a.db.Alert(id) }

@@ -56,6 +56,10 @@ type Global struct {
 	// retry, or the same group from an HA peer) is recognised and
 	// delivered only once. Keep it below your shortest repeat_interval.
 	DedupWindow model.Duration `yaml:"dedup_window"`
+	// AlertRetention is how long the bridge remembers an alert after a
+	// notification last carried it: its counters (times, gmtCreate) and
+	// its alert center entry.
+	AlertRetention model.Duration `yaml:"alert_retention"`
 }
 
 // Inbound secures the bridge's own endpoints. TLS and basic auth come from
@@ -186,6 +190,12 @@ var (
 	DefaultTimeout = model.Duration(10 * time.Second)
 	DefaultRetry   = Retry{Attempts: 10, Interval: model.Duration(time.Second), MaxInterval: model.Duration(2 * time.Minute), MaxAge: model.Duration(6 * time.Hour)}
 	DefaultDedup   = model.Duration(5 * time.Minute)
+	// DefaultAlertRetention is global.alert_retention when unset.
+	DefaultAlertRetention = model.Duration(7 * 24 * time.Hour)
+	// MinAlertRetention is the shortest global.alert_retention: a shorter
+	// one would forget steadily firing alerts between Alertmanager's
+	// repeat notifications.
+	MinAlertRetention = model.Duration(time.Hour)
 )
 
 // Load reads, decodes and validates a configuration file.
@@ -320,6 +330,12 @@ func (g *Global) validate() error {
 	if g.DedupWindow < 0 {
 		errs = append(errs, errors.New("global.dedup_window: must not be negative"))
 	}
+	if g.AlertRetention == 0 {
+		g.AlertRetention = DefaultAlertRetention
+	}
+	if g.AlertRetention < MinAlertRetention {
+		errs = append(errs, fmt.Errorf("global.alert_retention: must be at least %s", MinAlertRetention))
+	}
 	if g.SeverityLabel == "" {
 		g.SeverityLabel = "severity"
 	}
@@ -407,17 +423,23 @@ func (t *Target) validate(path string, c *Config, node *yaml.Node) error {
 		}
 	}
 
-	url, err := secretOrFile(string(t.URL), t.URLFile, c.Dir)
+	rawURL, err := secretOrFile(string(t.URL), t.URLFile, c.Dir)
 	switch {
 	case err != nil:
 		fail("url", "%v", err)
-	case url == "":
+	case rawURL == "":
 		fail("url", "required (url or url_file)")
 	default:
-		if err := checkHTTPURL(url); err != nil {
+		if err := checkHTTPURL(rawURL); err != nil {
 			fail("url", "%v", err)
+		} else if ok && in.CheckURL != nil {
+			if u, _ := url.Parse(rawURL); u != nil {
+				if err := in.CheckURL(u); err != nil {
+					fail("url", "%v", err)
+				}
+			}
 		}
-		t.URL = commoncfg.Secret(url)
+		t.URL = commoncfg.Secret(rawURL)
 	}
 	secret, err := secretOrFile(string(t.Secret), t.SecretFile, c.Dir)
 	if err != nil {
@@ -475,6 +497,9 @@ func (t *Target) validate(path string, c *Config, node *yaml.Node) error {
 	if err := t.Retry.validate(path + ".retry"); err != nil {
 		errs = append(errs, err)
 	}
+	if t.RateLimit == nil && ok && in.RateLimit != nil {
+		t.RateLimit = &RateLimit{Requests: in.RateLimit.Requests, Interval: model.Duration(in.RateLimit.Interval), Burst: in.RateLimit.Burst}
+	}
 	if rl := t.RateLimit; rl != nil {
 		if rl.Requests < 1 {
 			fail("rate_limit.requests", "must be at least 1")
@@ -529,11 +554,24 @@ func (t *Target) decodeOptions(path string, in registry.Integration, node *yaml.
 	}
 	if v, ok := opts.(interface{ Validate() error }); ok {
 		if err := v.Validate(); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+			return prefixErrors(path+".", err)
 		}
 	}
 	t.Options = opts
 	return nil
+}
+
+// prefixErrors puts prefix before each error of a joined error (options'
+// Validate methods name their fields relative to the target).
+func prefixErrors(prefix string, err error) error {
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			errs = append(errs, prefixErrors(prefix, e))
+		}
+		return errors.Join(errs...)
+	}
+	return fmt.Errorf("%s%w", prefix, err)
 }
 
 // envRef matches ${NAME} references in secret values.

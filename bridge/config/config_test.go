@@ -15,6 +15,9 @@ func TestLoadGood(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
+	if cfg.Global.AlertRetention != model.Duration(30*24*time.Hour) {
+		t.Errorf("alert_retention %v, want 30d", cfg.Global.AlertRetention)
+	}
 	if cfg.Location.String() != "Asia/Shanghai" {
 		t.Errorf("location %v", cfg.Location)
 	}
@@ -63,7 +66,8 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := cfg.Global
-	if g.Timeout != DefaultTimeout || g.Retry != DefaultRetry || g.Timezone != "UTC" || g.SeverityLabel != "severity" {
+	if g.Timeout != DefaultTimeout || g.Retry != DefaultRetry || g.Timezone != "UTC" || g.SeverityLabel != "severity" ||
+		g.DedupWindow != DefaultDedup || g.AlertRetention != DefaultAlertRetention {
 		t.Errorf("defaults: %+v", g)
 	}
 }
@@ -78,9 +82,10 @@ func TestLoadBad(t *testing.T) {
 		"invalid.bad.yml": {
 			"global.timezone:",
 			"global.priorities.sev9: 7 is not a priority",
+			"global.alert_retention: must be at least 1h",
 			`targets[0] (has space).name: "has space" must be URL-safe`,
 			"targets[0] (has space).url: must be an absolute http or https URL",
-			`targets[1] (dup).type: unknown type "carrier-pigeon" (one of webhook)`,
+			`targets[1] (dup).type: unknown type "carrier-pigeon" (one of `,
 			`targets[2] (dup).name: "dup" is already used by targets[1]`,
 			"targets[2] (dup).url: required",
 			"targets[2] (dup).match[0]:",
@@ -203,5 +208,59 @@ targets:
 	_, err = Parse([]byte("targets: [{name: a, type: webhook, url: 'https://${AB_TEST_UNSET_VAR}/x'}]"), t.TempDir())
 	if err == nil || !strings.Contains(err.Error(), "targets[0] (a).url: environment variable AB_TEST_UNSET_VAR is not set") {
 		t.Errorf("unset variable: %v", err)
+	}
+}
+
+func TestTypeOptionErrorsNameTargetAndField(t *testing.T) {
+	_, err := Parse([]byte(`
+targets:
+  - name: dt
+    type: dingtalk
+    url: https://oapi.dingtalk.com/robot/send?access_token=x
+    msg_type: feed
+    max_messages: 99
+    chat_id: 1
+`), t.TempDir())
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{"targets[0] (dt).chat_id: unknown field (line 8)"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	_, err = Parse([]byte(`
+targets:
+  - name: dt
+    type: dingtalk
+    url: https://oapi.dingtalk.com/robot/send?access_token=x
+    msg_type: feed
+    max_messages: 99
+`), t.TempDir())
+	for _, want := range []string{`targets[0] (dt).msg_type: "feed" is not one of`, "targets[0] (dt).max_messages: 99 is outside"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestTypeDefaultRateLimitAndOverride(t *testing.T) {
+	cfg, err := Parse([]byte(`
+targets:
+  - {name: a, type: dingtalk, url: "https://oapi.dingtalk.com/robot/send?access_token=x"}
+  - {name: b, type: dingtalk, url: "https://oapi.dingtalk.com/robot/send?access_token=y", rate_limit: {requests: 5, interval: 1m}}
+  - {name: c, type: webhook, url: "http://127.0.0.1:1/"}
+`), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rl := cfg.Targets[0].RateLimit; rl == nil || rl.Requests != 18 || rl.Burst != 2 || time.Duration(rl.Interval) != time.Minute {
+		t.Errorf("dingtalk default rate limit = %+v", rl)
+	}
+	if rl := cfg.Targets[1].RateLimit; rl == nil || rl.Requests != 5 || rl.Burst != 5 {
+		t.Errorf("override = %+v", rl)
+	}
+	if cfg.Targets[2].RateLimit != nil {
+		t.Errorf("webhook has a default rate limit: %+v", cfg.Targets[2].RateLimit)
 	}
 }
