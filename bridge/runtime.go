@@ -50,10 +50,10 @@ func buildRuntime(cfg *config.Config, userAgent string, now func() time.Time) (*
 	for _, t := range cfg.Targets {
 		in, _, _ := registry.Lookup(t.Type)
 		if t.BodyText != "" {
-			inline = append(inline, render.Inline{Name: bodyTemplateName(t.Name), Text: t.BodyText, JSON: in.JSONBody})
+			inline = append(inline, render.Inline{Name: bodyTemplateName(t.Name), Text: render.DialectText(t.Dialect, t.BodyText), JSON: in.JSONBody && !t.TextBody})
 		}
 		for h, text := range t.Headers {
-			inline = append(inline, render.Inline{Name: headerTemplateName(t.Name, h), Text: text})
+			inline = append(inline, render.Inline{Name: headerTemplateName(t.Name, h), Text: render.DialectText(t.Dialect, text)})
 		}
 	}
 	set, err := render.New(render.Options{Globs: cfg.Templates, Inline: inline, Location: cfg.Location})
@@ -80,7 +80,7 @@ func buildRuntime(cfg *config.Config, userAgent string, now func() time.Time) (*
 	}
 	var routes []*route.Target
 	for _, t := range cfg.Targets {
-		tr, err := buildTarget(t, set, userAgent, now)
+		tr, err := buildTarget(t, set, cfg.Location, userAgent, now)
 		if err != nil {
 			rt.close()
 			return nil, fmt.Errorf("target %s: %w", t.Name, err)
@@ -95,9 +95,15 @@ func buildRuntime(cfg *config.Config, userAgent string, now func() time.Time) (*
 	return rt, nil
 }
 
-func buildTarget(t *config.Target, set *render.Set, userAgent string, now func() time.Time) (*targetRuntime, error) {
+func buildTarget(t *config.Target, set *render.Set, loc *time.Location, userAgent string, now func() time.Time) (*targetRuntime, error) {
 	in, _, _ := registry.Lookup(t.Type)
+	dialect, err := alert.NewDialect(t.Dialect, alert.DialectOptions{Location: loc, Secret: string(t.Secret)})
+	if err != nil {
+		return nil, err
+	}
 	s := notify.Settings{
+		Dialect:   dialect,
+		TextBody:  t.TextBody,
 		Name:      t.Name,
 		URL:       string(t.URL),
 		Secret:    string(t.Secret),

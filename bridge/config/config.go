@@ -7,11 +7,13 @@ package config
 import (
 	"errors"
 	"fmt"
+	"mime"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -118,6 +120,9 @@ type Target struct {
 	SendResolved *bool `yaml:"send_resolved"`
 	// MaxAlerts caps the alerts in one message (0: no cap).
 	MaxAlerts int `yaml:"max_alerts"`
+	// Dialect is the template vocabulary: alertmanager (default),
+	// hertzbeat, api7, coroot or ammds.
+	Dialect string `yaml:"dialect"`
 	// Template is the body template text; or TemplateFile.
 	Template     string `yaml:"template"`
 	TemplateFile string `yaml:"template_file"`
@@ -139,6 +144,10 @@ type Target struct {
 	Options any `yaml:"-"`
 	// BodyText is the body template from Template or TemplateFile.
 	BodyText string `yaml:"-"`
+	// TextBody is set when a Content-Type header names a media type other
+	// than JSON: the body is sent as rendered, neither JSON-escaped nor
+	// checked to be JSON.
+	TextBody bool `yaml:"-"`
 }
 
 // UnmarshalYAML applies the defaults a target starts from: HTTP/2 on, and
@@ -472,6 +481,17 @@ func (t *Target) validate(path string, c *Config, node *yaml.Node) error {
 	default:
 		t.BodyText = t.Template
 	}
+	switch {
+	case t.Dialect == "":
+		t.Dialect = alert.DialectAlertmanager
+	case !slices.Contains(alert.Dialects(), t.Dialect):
+		fail("dialect", "unknown dialect %q (one of %s)", t.Dialect, strings.Join(alert.Dialects(), ", "))
+	case t.Dialect != alert.DialectAlertmanager && ok && !in.Generic && t.BodyText == "":
+		fail("template", "required with dialect %s for type %s: its presets speak the alertmanager dialect (or use type webhook, whose preset sends the dialect's data as JSON)", t.Dialect, t.Type)
+	}
+	if len(t.Headers) > 0 && ok && !in.Generic {
+		fail("headers", "type %s sends its platform's headers only; custom headers need type webhook (static ones: http_config.http_headers)", t.Type)
+	}
 	for h := range t.Headers {
 		if !headerRE.MatchString(h) {
 			fail("headers", "%q is not a valid header name", h)
@@ -480,6 +500,7 @@ func (t *Target) validate(path string, c *Config, node *yaml.Node) error {
 			fail("headers", "%q is set by the bridge", h)
 		}
 	}
+	t.TextBody = textContentType(t.Headers)
 	t.HTTPConfig.SetDirectory(c.Dir)
 	if err := t.HTTPConfig.Validate(); err != nil {
 		fail("http_config", "%v", err)
@@ -522,6 +543,20 @@ func (t *Target) validate(path string, c *Config, node *yaml.Node) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// textContentType reports whether headers set a Content-Type other than
+// JSON (application/json or any +json type). A value with template actions
+// counts as JSON.
+func textContentType(headers map[string]string) bool {
+	for h, v := range headers {
+		if !strings.EqualFold(h, "Content-Type") {
+			continue
+		}
+		mt, _, err := mime.ParseMediaType(v)
+		return err == nil && mt != "application/json" && !strings.HasSuffix(mt, "+json")
+	}
+	return false
 }
 
 // decodeOptions decodes the keys a target does not share with every type

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/render"
 )
 
@@ -26,6 +27,14 @@ type Settings struct {
 	HeaderTemplates map[string]string
 	// Verify overrides what counts as success; nil means the type's rule.
 	Verify *Verify
+	// Dialect is the template vocabulary: what data the body and header
+	// templates see. nil is Alertmanager's, the group itself (or, for chat
+	// presets, chat data around it).
+	Dialect *alert.Dialect
+	// TextBody marks a body that is not JSON (the target set another
+	// Content-Type): it is sent as rendered, only checked to be non-empty
+	// UTF-8.
+	TextBody bool
 	// Options holds the decoded type-specific options (nil if the type has
 	// none).
 	Options any

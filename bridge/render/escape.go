@@ -39,9 +39,46 @@ func scanJSON(st jsonState, text []byte) jsonState {
 	return st
 }
 
+// escapeLineBreaks scans literal text like scanJSON and returns it with
+// every raw line feed, carriage return and tab inside a JSON string
+// written as its escape, so a template may spread a JSON string over
+// several lines, as Coroot's multi-line templates do: raw, they would make
+// the body invalid JSON.
+func escapeLineBreaks(st jsonState, text []byte) (jsonState, []byte) {
+	var out []byte // nil until the first change
+	for i, c := range text {
+		var esc string
+		if st == insideString {
+			switch c {
+			case '\n':
+				esc = `\n`
+			case '\r':
+				esc = `\r`
+			case '\t':
+				esc = `\t`
+			}
+		}
+		if esc != "" && out == nil {
+			out = append(make([]byte, 0, len(text)+8), text[:i]...)
+		}
+		st = scanJSON(st, text[i:i+1])
+		switch {
+		case esc != "":
+			out = append(out, esc...)
+		case out != nil:
+			out = append(out, c)
+		}
+	}
+	if out == nil {
+		return st, text
+	}
+	return st, out
+}
+
 // escapeJSONStrings rewrites tree so that every action printing inside a
 // JSON string literal ("text": "{{ .Labels.x }}") escapes its output for
-// that place. Actions outside strings are left alone: they print numbers,
+// that place, and raw line breaks in literal text inside a string become
+// escapes (see escapeLineBreaks). Actions outside strings are left alone: they print numbers,
 // booleans or whole values built with json. It is the JSON counterpart of
 // html/template's contextual escaping, so a label holding a quote,
 // backslash, newline or "{{" can never break a body.
@@ -83,7 +120,10 @@ func (e escaper) list(st jsonState, l *parse.ListNode) (jsonState, error) {
 func (e escaper) node(st jsonState, n parse.Node) (jsonState, error) {
 	switch n := n.(type) {
 	case *parse.TextNode:
-		return scanJSON(st, n.Text), nil
+		var text []byte
+		st, text = escapeLineBreaks(st, n.Text)
+		n.Text = text
+		return st, nil
 	case *parse.ActionNode:
 		if st != outsideString && len(n.Pipe.Decl) == 0 && !endsEscaped(n.Pipe) {
 			n.Pipe.Cmds = append(n.Pipe.Cmds, &parse.CommandNode{
@@ -161,5 +201,5 @@ func endsEscaped(p *parse.PipeNode) bool {
 		return false
 	}
 	id, ok := last.Args[0].(*parse.IdentifierNode)
-	return ok && (id.Ident == jsonEscaper || id.Ident == "jsonString")
+	return ok && (id.Ident == jsonEscaper || id.Ident == "jsonString" || id.Ident == "escape")
 }

@@ -25,6 +25,8 @@ func funcs(loc *time.Location) template.FuncMap {
 	}
 	fm["json"] = toJSON
 	fm["jsonString"] = JSONStringContent
+	// escape is API7's name for the same thing.
+	fm["escape"] = JSONStringContent
 	fm[jsonEscaper] = jsonEscape
 	fm["inTimezone"] = func(t time.Time) time.Time { return t.In(loc) }
 	fm["timeFormat"] = func(layout string, t time.Time) string { return t.In(loc).Format(layout) }

@@ -49,6 +49,9 @@ func New(s notify.Settings, preset string, p Platform, common *Common) (*Notifie
 	if s.Templates == nil || !s.Templates.Has(body) {
 		return nil, fmt.Errorf("template %q is not defined", body)
 	}
+	if s.Dialect != nil && s.BodyTemplate == "" {
+		return nil, fmt.Errorf("dialect %s needs the target's own template: the presets speak the alertmanager dialect", s.Dialect.Name)
+	}
 	n := &Notifier{s: s, body: body, platform: p}
 	if common != nil {
 		n.common = *common
@@ -74,21 +77,42 @@ func (n *Notifier) Build(_ context.Context, g *alert.Group) ([]*notify.Request, 
 }
 
 // Pack renders the group into message bodies that each pass the
-// platform's Check.
+// platform's Check. With a per-alert dialect (HertzBeat's) every alert is
+// a message of its own, firing first, at most max_messages of them.
 func (n *Notifier) Pack(g *alert.Group) ([][]byte, error) {
 	p := packer{
 		render: n.render,
 		check:  n.platform.Check,
 		max:    n.common.messages(),
 	}
-	return p.pack(g)
+	if n.s.Dialect == nil || !n.s.Dialect.PerAlert {
+		return p.pack(g)
+	}
+	g = g.FiringFirst()
+	one := p
+	one.max = 1
+	var bodies [][]byte
+	for i := 0; i < len(g.Alerts) && i < p.max; i++ {
+		b, err := one.pack(g.Slice(i, i+1))
+		if err != nil {
+			return nil, err
+		}
+		bodies = append(bodies, b...)
+	}
+	return bodies, nil
 }
 
-// render executes the body template on d and validates it as JSON.
+// render executes the body template on d (or, with a dialect, on the
+// dialect's data for d's alerts) and validates it as JSON.
 func (n *Notifier) render(d *Data) ([]byte, error) {
-	d.Mentions = n.common.Mention.resolve(d.Group)
-	d.Options = n.s.Options
-	body, err := n.s.Templates.Execute(n.body, d)
+	var data any = d
+	if n.s.Dialect != nil {
+		data = n.s.Dialect.View(d.Group)
+	} else {
+		d.Mentions = n.common.Mention.resolve(d.Group)
+		d.Options = n.s.Options
+	}
+	body, err := n.s.Templates.Execute(n.body, data)
 	if err != nil {
 		return nil, fmt.Errorf("rendering %s: %w", n.body, err)
 	}

@@ -22,6 +22,11 @@ type Integration struct {
 	Options func() any
 	// JSONBody marks types whose body template renders a JSON document.
 	JSONBody bool
+	// Generic marks the generic webhook: its preset renders any dialect's
+	// data (on other types a target with a dialect brings its own
+	// template), and it sends the target's headers and, with a non-JSON
+	// Content-Type header, text bodies.
+	Generic bool
 	// New builds the notifier.
 	New func(s notify.Settings) (notify.Notifier, error)
 	// RateLimit is the type's default token bucket, from the platform's
