@@ -57,10 +57,7 @@ type DialectOptions struct {
 // NewDialect returns the named dialect, or nil for the Alertmanager
 // dialect (and the empty name), whose data is the group itself.
 func NewDialect(name string, o DialectOptions) (*Dialect, error) {
-	loc := o.Location
-	if loc == nil {
-		loc = time.UTC
-	}
+	loc := orUTC(o.Location)
 	switch name {
 	case "", DialectAlertmanager:
 		return nil, nil
@@ -220,8 +217,10 @@ type API7Data struct {
 
 var api7Severity = map[int]string{PriorityHigh: "High", PriorityMedium: "Medium", PriorityLow: "Low"}
 
-// API7View maps the group to API7's vocabulary.
+// API7View maps the group to API7's vocabulary; times are printed in loc
+// (nil: UTC).
 func API7View(g *Group, loc *time.Location) *API7Data {
+	loc = orUTC(loc)
 	d := &API7Data{
 		Title:           g.Title(),
 		Severity:        api7Severity[g.TopPriority()],
@@ -358,8 +357,10 @@ type AMMDSData struct {
 	Sign string `json:"sign"`
 }
 
-// AMMDSView maps the group to AMMDS's placeholders.
+// AMMDSView maps the group to AMMDS's placeholders; times are printed in
+// loc (nil: UTC).
 func AMMDSView(g *Group, loc *time.Location, secret string) *AMMDSData {
+	loc = orUTC(loc)
 	firing := len(g.Alerts.Firing())
 	sub := fmt.Sprintf("%d firing, %d resolved", firing, len(g.Alerts)-firing)
 	if sev := oneLine(strings.TrimSpace(g.CommonLabels["severity"])); sev != "" {
@@ -387,6 +388,13 @@ func AMMDSSign(secret, time, message string) string {
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write([]byte(time + "\n" + message))
 	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+func orUTC(loc *time.Location) *time.Location {
+	if loc == nil {
+		return time.UTC
+	}
+	return loc
 }
 
 func firstOf(kv template.KV, keys ...string) string {

@@ -177,7 +177,7 @@ func (b *Builder) priority(labels template.KV) int {
 	if prios == nil {
 		prios = DefaultPriorities()
 	}
-	if p, ok := prios[strings.ToLower(labels[label])]; ok {
+	if p, ok := prios[strings.ToLower(strings.TrimSpace(labels[label]))]; ok {
 		return p
 	}
 	return PriorityLow

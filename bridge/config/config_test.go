@@ -95,6 +95,9 @@ func TestLoadBad(t *testing.T) {
 			"targets[2] (dup).verify.status[0]: 999 is not an HTTP status code",
 			"targets[2] (dup).retry.max_interval: must not be below interval",
 			`targets[2] (dup).headers: "Bad Header" is not a valid header name`,
+			`targets[3] (dialect-unknown).dialect: unknown dialect "nagios" (one of alertmanager, hertzbeat, api7, coroot, ammds)`,
+			"targets[4] (dialect-chat-without-template).template: required with dialect coroot for type slack",
+			"targets[5] (chat-headers).headers: type dingtalk sends its platform's headers only",
 		},
 	}
 	for file, wants := range cases {
@@ -262,5 +265,45 @@ targets:
 	}
 	if cfg.Targets[2].RateLimit != nil {
 		t.Errorf("webhook has a default rate limit: %+v", cfg.Targets[2].RateLimit)
+	}
+}
+
+func TestDialectAndTextBody(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.yml")
+	yml := `targets:
+  - name: plain
+    type: webhook
+    url: https://x.example/
+  - name: coroot-text
+    type: webhook
+    url: https://x.example/
+    dialect: coroot
+    headers: {content-type: "text/plain; charset=utf-8"}
+    template: "{{ .Status }}"
+  - name: api7-lark
+    type: feishu
+    url: https://open.feishu.cn/open-apis/bot/v2/hook/x
+    dialect: api7
+    template: '{"msg_type":"text","content":{"text":"{{ .Title }}"}}'
+  - name: json-typed
+    type: webhook
+    url: https://x.example/
+    headers: {Content-Type: application/cloudevents+json}
+`
+	if err := os.WriteFile(path, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []struct {
+		dialect string
+		text    bool
+	}{{"alertmanager", false}, {"coroot", true}, {"api7", false}, {"alertmanager", false}} {
+		if got := cfg.Targets[i]; got.Dialect != want.dialect || got.TextBody != want.text {
+			t.Errorf("targets[%d]: dialect %q, text body %v; want %q, %v", i, got.Dialect, got.TextBody, want.dialect, want.text)
+		}
 	}
 }
