@@ -23,7 +23,7 @@ var dialectTemplates = map[string]string{
 	alert.DialectCoroot: `{"text": "{{ if eq .Status "OK" }}Resolved{{ else }}{{ .Status }}{{ end }}: {{ .Application.Name }}@{{ .Application.Namespace }} ({{ .Application.Kind }})
 {{ range .Reports }}- {{ .Name }} {{ .Check }}: {{ .Message }}
 {{ end }}{{ .URL }}"}`,
-	alert.DialectAMMDS: `{"type":"{{type}}","title":"{{ title }}","subTitle":"{{subTitle}}","message":"{{message}}","time":"{{time}}","logo":"{{logo}}","image":"{{image}}","sign":"{{sign}}"}`,
+	alert.DialectAMMDS:     `{"type":"{{type}}","title":"{{ title }}","subTitle":"{{subTitle}}","message":"{{message}}","time":"{{time}}","logo":"{{logo}}","image":"{{image}}","sign":"{{sign}}"}`,
 	alert.DialectHertzBeat: `{"content": "{{ .Content }}", "priority": {{ .Priority }}, "instance": "{{ .Tags.instance }}"}`,
 }
 
