@@ -63,7 +63,7 @@ func (a *App) TargetStatuses() []server.TargetStatus {
 		lane := a.queue.Lane(t.Name)
 		h := a.health.get(t.Name)
 		st := server.TargetStatus{
-			Name: t.Name, Type: t.Type, Description: t.Description, Enabled: t.IsEnabled(),
+			Name: t.Name, Type: t.Type, Dialect: t.Dialect, Description: t.Description, Enabled: t.IsEnabled(),
 			QueueDepth: lane.Depth, PausedUntil: stamp(lane.PausedUntil),
 			LastSuccess: stamp(h.lastSuccess), LastErrorAt: stamp(h.lastErrorAt),
 			LastError: h.lastError, LastReason: h.lastReason,

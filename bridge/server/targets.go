@@ -10,8 +10,10 @@ import (
 // TargetStatus is what the API shows of a target: configuration facts and
 // delivery health, never its URL, secret or headers.
 type TargetStatus struct {
-	Name        string `json:"name"`
-	Type        string `json:"type"`
+	Name string `json:"name"`
+	Type string `json:"type"`
+	// Dialect is the template vocabulary (alertmanager by default).
+	Dialect     string `json:"dialect"`
 	Description string `json:"description,omitempty"`
 	Enabled     bool   `json:"enabled"`
 	// RateLimit is "<requests>/<interval>" or empty when unlimited.
