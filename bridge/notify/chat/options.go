@@ -3,6 +3,7 @@ package chat
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -84,6 +85,37 @@ func (m *Mention) validate() error {
 		}
 	}
 	return nil
+}
+
+// CheckUsers validates a mention for a platform that mentions users by id
+// and has no phone-number mentions: mobiles and "tel:" entries of
+// by_label are refused (instead says what to use, "member ids in
+// mention.users"), and every other id of users and by_label must pass
+// valid, whose error names what a valid id looks like. Errors name the
+// field ("mention.by_label.owner.db: ...").
+func (m *Mention) CheckUsers(platform, instead string, valid func(id string) error) []error {
+	var errs []error
+	if len(m.Mobiles) > 0 {
+		errs = append(errs, fmt.Errorf("mention.mobiles: %s has no phone-number mentions; use %s", platform, instead))
+	}
+	for _, id := range m.Users {
+		if err := valid(id); err != nil {
+			errs = append(errs, fmt.Errorf("mention.users: %w", err))
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(m.ByLabel)) {
+		table := m.ByLabel[name]
+		for _, v := range slices.Sorted(maps.Keys(table)) {
+			for _, id := range table[v] {
+				if strings.HasPrefix(id, "tel:") {
+					errs = append(errs, fmt.Errorf("mention.by_label.%s.%s: %s has no phone-number mentions (%q)", name, v, platform, id))
+				} else if err := valid(id); err != nil {
+					errs = append(errs, fmt.Errorf("mention.by_label.%s.%s: %w", name, v, err))
+				}
+			}
+		}
+	}
+	return errs
 }
 
 // Mentions are the resolved mentions of one message. Users and Mobiles

@@ -1,7 +1,9 @@
 package chat
 
 import (
+	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -86,5 +88,32 @@ func TestLinks(t *testing.T) {
 	d.ExternalURL = ""
 	if d.AlertsURL() != "" || d.SilenceURL(g.Alerts[0]) != "" {
 		t.Error("links without an external URL")
+	}
+}
+
+func TestMentionCheckUsers(t *testing.T) {
+	m := &Mention{
+		Users:   []string{"U1", "bad id"},
+		Mobiles: []string{"+86 138"},
+		ByLabel: map[string]map[string][]string{"owner": {"db": {"U2", "tel:+1", "nope"}}},
+	}
+	valid := func(id string) error {
+		if !strings.HasPrefix(id, "U") {
+			return fmt.Errorf("%q is not a user id", id)
+		}
+		return nil
+	}
+	var got []string
+	for _, err := range m.CheckUsers("Chatty", "user ids in mention.users", valid) {
+		got = append(got, err.Error())
+	}
+	want := []string{
+		"mention.mobiles: Chatty has no phone-number mentions; use user ids in mention.users",
+		`mention.users: "bad id" is not a user id`,
+		`mention.by_label.owner.db: Chatty has no phone-number mentions ("tel:+1")`,
+		`mention.by_label.owner.db: "nope" is not a user id`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("CheckUsers =\n%q\nwant\n%q", got, want)
 	}
 }

@@ -96,25 +96,14 @@ func (o *Options) Validate() error {
 		}
 	}
 	if m := o.Mention; m != nil {
-		if len(m.Mobiles) > 0 {
-			errs = append(errs, errors.New("mention.mobiles: Discord has no phone-number mentions; use user ids in mention.users"))
-		}
-		for _, id := range m.Users {
+		errs = append(errs, m.CheckUsers("Discord", "user ids in mention.users", func(id string) error {
 			if !snowflake.MatchString(id) {
-				errs = append(errs, fmt.Errorf("mention.users: %q is not a Discord user id (a number such as 80351110224678912)", id))
+				return fmt.Errorf("%q is not a Discord user id (a number such as 80351110224678912)", id)
 			}
-		}
+			return nil
+		})...)
 		if len(m.Users) > MaxMentionedUsers {
 			errs = append(errs, fmt.Errorf("mention.users: %d users, Discord allows at most %d per message", len(m.Users), MaxMentionedUsers))
-		}
-		for name, table := range m.ByLabel {
-			for v, ids := range table {
-				for _, id := range ids {
-					if !snowflake.MatchString(id) {
-						errs = append(errs, fmt.Errorf("mention.by_label.%s.%s: %q is not a Discord user id", name, v, id))
-					}
-				}
-			}
 		}
 	}
 	if err := o.Common.Validate(); err != nil {

@@ -113,23 +113,12 @@ func (o *Options) Validate() error {
 		errs = append(errs, fmt.Errorf("format: %q is not one of card, text", o.Format))
 	}
 	if m := o.Mention; m != nil {
-		if len(m.Mobiles) > 0 {
-			errs = append(errs, errors.New("mention.mobiles: Google Chat has no phone-number mentions; use user ids in mention.users"))
-		}
-		for _, id := range m.Users {
+		errs = append(errs, m.CheckUsers("Google Chat", "user ids in mention.users", func(id string) error {
 			if !userID.MatchString(id) {
-				errs = append(errs, fmt.Errorf("mention.users: %q is not a Google Chat user id (users/123456789 or 123456789)", id))
+				return fmt.Errorf("%q is not a Google Chat user id (users/123456789 or 123456789)", id)
 			}
-		}
-		for name, table := range m.ByLabel {
-			for v, ids := range table {
-				for _, id := range ids {
-					if !userID.MatchString(id) {
-						errs = append(errs, fmt.Errorf("mention.by_label.%s.%s: %q is not a Google Chat user id", name, v, id))
-					}
-				}
-			}
-		}
+			return nil
+		})...)
 	}
 	if err := o.Common.Validate(); err != nil {
 		errs = append(errs, err)

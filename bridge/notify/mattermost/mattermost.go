@@ -85,23 +85,12 @@ func (o *Options) Validate() error {
 		}
 	}
 	if m := o.Mention; m != nil {
-		if len(m.Mobiles) > 0 {
-			errs = append(errs, errors.New("mention.mobiles: Mattermost has no phone-number mentions; use usernames in mention.users"))
-		}
-		for _, id := range m.Users {
+		errs = append(errs, m.CheckUsers("Mattermost", "usernames in mention.users", func(id string) error {
 			if !username.MatchString(id) {
-				errs = append(errs, fmt.Errorf("mention.users: %q is not a Mattermost username (write it without the @)", id))
+				return fmt.Errorf("%q is not a Mattermost username (write it without the @)", id)
 			}
-		}
-		for name, table := range m.ByLabel {
-			for v, ids := range table {
-				for _, id := range ids {
-					if !username.MatchString(id) {
-						errs = append(errs, fmt.Errorf("mention.by_label.%s.%s: %q is not a Mattermost username", name, v, id))
-					}
-				}
-			}
-		}
+			return nil
+		})...)
 	}
 	if err := o.Common.Validate(); err != nil {
 		errs = append(errs, err)

@@ -96,23 +96,12 @@ func (o *Options) Validate() error {
 		errs = append(errs, fmt.Errorf("channel: %q must start with # (a channel) or @ (a user)", o.Channel))
 	}
 	if m := o.Mention; m != nil {
-		if len(m.Mobiles) > 0 {
-			errs = append(errs, errors.New("mention.mobiles: Rocket.Chat has no phone-number mentions; use usernames in mention.users"))
-		}
-		for _, id := range m.Users {
+		errs = append(errs, m.CheckUsers("Rocket.Chat", "usernames in mention.users", func(id string) error {
 			if !username.MatchString(id) {
-				errs = append(errs, fmt.Errorf("mention.users: %q is not a Rocket.Chat username (write it without the @)", id))
+				return fmt.Errorf("%q is not a Rocket.Chat username (write it without the @)", id)
 			}
-		}
-		for name, table := range m.ByLabel {
-			for v, ids := range table {
-				for _, id := range ids {
-					if !username.MatchString(id) {
-						errs = append(errs, fmt.Errorf("mention.by_label.%s.%s: %q is not a Rocket.Chat username", name, v, id))
-					}
-				}
-			}
-		}
+			return nil
+		})...)
 	}
 	if err := o.Common.Validate(); err != nil {
 		errs = append(errs, err)

@@ -97,23 +97,12 @@ func (o *Options) Validate() error {
 		errs = append(errs, errors.New("icon_emoji, icon_url: set one, not both"))
 	}
 	if m := o.Mention; m != nil {
-		if len(m.Mobiles) > 0 {
-			errs = append(errs, errors.New("mention.mobiles: Slack has no phone-number mentions; use member ids in mention.users"))
-		}
-		for _, id := range m.Users {
+		errs = append(errs, m.CheckUsers("Slack", "member ids in mention.users", func(id string) error {
 			if !slackID.MatchString(id) {
-				errs = append(errs, fmt.Errorf("mention.users: %q is not a Slack member id (U…, W…) or user group id (S…)", id))
+				return fmt.Errorf("%q is not a Slack member id (U…, W…) or user group id (S…)", id)
 			}
-		}
-		for name, table := range m.ByLabel {
-			for v, ids := range table {
-				for _, id := range ids {
-					if !slackID.MatchString(id) {
-						errs = append(errs, fmt.Errorf("mention.by_label.%s.%s: %q is not a Slack member or user group id", name, v, id))
-					}
-				}
-			}
-		}
+			return nil
+		})...)
 	}
 	if err := o.Common.Validate(); err != nil {
 		errs = append(errs, err)

@@ -89,25 +89,7 @@ func (o *Options) Validate() error {
 		if m.All {
 			errs = append(errs, errors.New("mention.all: Teams webhooks cannot mention a channel or team; list users in mention.users"))
 		}
-		if len(m.Mobiles) > 0 {
-			errs = append(errs, errors.New("mention.mobiles: Teams has no phone-number mentions; use Entra object ids or user principal names in mention.users"))
-		}
-		for _, id := range m.Users {
-			if err := checkID(id); err != nil {
-				errs = append(errs, fmt.Errorf("mention.users: %w", err))
-			}
-		}
-		for name, table := range m.ByLabel {
-			for v, ids := range table {
-				for _, id := range ids {
-					if strings.HasPrefix(id, "tel:") {
-						errs = append(errs, fmt.Errorf("mention.by_label.%s.%s: Teams has no phone-number mentions (%q)", name, v, id))
-					} else if err := checkID(id); err != nil {
-						errs = append(errs, fmt.Errorf("mention.by_label.%s.%s: %w", name, v, err))
-					}
-				}
-			}
-		}
+		errs = append(errs, m.CheckUsers("Teams", "Entra object ids or user principal names in mention.users", checkID)...)
 	}
 	if err := o.Common.Validate(); err != nil {
 		errs = append(errs, err)

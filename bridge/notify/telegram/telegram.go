@@ -97,18 +97,7 @@ func (o *Options) Validate() error {
 		if m.All {
 			errs = append(errs, errors.New("mention.all: Telegram bots cannot mention everyone"))
 		}
-		if len(m.Mobiles) > 0 {
-			errs = append(errs, errors.New("mention.mobiles: Telegram has no phone-number mentions; use user ids or usernames in mention.users"))
-		}
-		for name, table := range m.ByLabel {
-			for v, ids := range table {
-				for _, id := range ids {
-					if strings.HasPrefix(id, "tel:") {
-						errs = append(errs, fmt.Errorf("mention.by_label.%s.%s: Telegram has no phone-number mentions", name, v))
-					}
-				}
-			}
-		}
+		errs = append(errs, m.CheckUsers("Telegram", "user ids or usernames in mention.users", func(string) error { return nil })...)
 	}
 	if err := o.Common.Validate(); err != nil {
 		errs = append(errs, err)
