@@ -20,7 +20,7 @@ func TestSignMatchesTheContractVector(t *testing.T) {
 	}
 }
 
-func newNotifier(t *testing.T, opts *dingtalk.Options, secret string) *chat.Notifier {
+func newNotifier(t testing.TB, opts *dingtalk.Options, secret string) *chat.Notifier {
 	t.Helper()
 	set, err := render.New(render.Options{})
 	if err != nil {
