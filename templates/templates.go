@@ -1,5 +1,8 @@
 // Package templates embeds the preset templates shipped with alertbridge.
-// Preset names follow "<type>.default.<field>".
+// A type's default body is "<type>.<msg_type>.body" (the generic webhook's
+// is "webhook.default.body"); the pieces it is built from are named
+// "<type>.default.<piece>", and "chat.<piece>" are shared by every chat
+// type. A user file may {{ define }} any of them to override it.
 package templates
 
 import "embed"

@@ -455,6 +455,9 @@ func (t *Target) validate(path string, c *Config, node *yaml.Node) error {
 		fail("secret", "%v", err)
 	}
 	t.Secret = commoncfg.Secret(secret)
+	if secret != "" && ok && !in.Signs && t.Dialect != alert.DialectAMMDS {
+		fail("secret", "type %s does not sign requests, so a secret would be ignored; the credential is in the url", t.Type)
+	}
 
 	t.Matchers = nil
 	for j, m := range t.Match {

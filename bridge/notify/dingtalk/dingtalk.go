@@ -53,6 +53,9 @@ func (o *Options) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("msg_type: %q is not one of markdown, text, actionCard", o.MsgType))
 	}
+	if o.Mention != nil && o.MsgType == ActionCard {
+		errs = append(errs, errors.New("mention: DingTalk actionCard messages cannot mention anyone; use msg_type markdown or text"))
+	}
 	if err := o.Common.Validate(); err != nil {
 		errs = append(errs, err)
 	}

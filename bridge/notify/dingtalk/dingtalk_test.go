@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,5 +110,14 @@ func TestOptionsValidate(t *testing.T) {
 	o := &dingtalk.Options{}
 	if err := o.Validate(); err != nil || o.MsgType != dingtalk.Markdown {
 		t.Errorf("default msg_type = %q, %v", o.MsgType, err)
+	}
+}
+
+// TestActionCardRefusesMentions: actionCard bodies have no "at" block, so
+// a mention there would print "@id" and notify no one.
+func TestActionCardRefusesMentions(t *testing.T) {
+	o := &dingtalk.Options{MsgType: dingtalk.ActionCard, Common: chat.Common{Mention: &chat.Mention{Users: []string{"u1"}}}}
+	if err := o.Validate(); err == nil || !strings.Contains(err.Error(), "actionCard messages cannot mention") {
+		t.Errorf("Validate = %v, want the actionCard mention refusal", err)
 	}
 }

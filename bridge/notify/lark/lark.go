@@ -84,8 +84,8 @@ func (o *Options) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("locale: %q is not one of en_us, zh_cn", o.Locale))
 	}
-	if m := o.Mention; m != nil && len(m.Mobiles) > 0 {
-		errs = append(errs, errors.New("mention.mobiles: Lark custom bots cannot mention by phone number; list open_ids or user_ids in mention.users"))
+	if m := o.Mention; m != nil {
+		errs = append(errs, m.CheckUsers("Lark", "open_ids or user_ids in mention.users", func(string) error { return nil })...)
 	}
 	if err := o.Common.Validate(); err != nil {
 		errs = append(errs, err)

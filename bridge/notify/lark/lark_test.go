@@ -285,6 +285,7 @@ func TestOptionsValidate(t *testing.T) {
 		{lark.Options{MsgType: "markdown"}, "msg_type"},
 		{lark.Options{Locale: "ja_jp"}, "locale"},
 		{lark.Options{Common: chat.Common{Mention: &chat.Mention{Mobiles: []string{"13800000000"}}}}, "mention.mobiles"},
+		{lark.Options{Common: chat.Common{Mention: &chat.Mention{ByLabel: map[string]map[string][]string{"owner": {"db": {"tel:138"}}}}}}, "mention.by_label.owner.db"},
 		{lark.Options{Common: chat.Common{MaxMessages: 99}}, "max_messages"},
 	}
 	for _, tc := range tests {

@@ -10,6 +10,7 @@ import (
 func init() {
 	register("dingtalk", Integration{
 		JSONBody: true,
+		Signs:    true,
 		Options:  func() any { return &dingtalk.Options{} },
 		New:      func(s notify.Settings) (notify.Notifier, error) { return dingtalk.New(s) },
 		// 20 messages per minute per robot, then ten minutes throttled:

@@ -10,6 +10,7 @@ import (
 func init() {
 	register("lark", Integration{
 		JSONBody: true,
+		Signs:    true,
 		Options:  func() any { return &lark.Options{} },
 		New:      func(s notify.Settings) (notify.Notifier, error) { return lark.New(s) },
 		// 100 messages per minute and 5 per second per bot. A bucket of 3

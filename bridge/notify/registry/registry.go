@@ -22,6 +22,10 @@ type Integration struct {
 	Options func() any
 	// JSONBody marks types whose body template renders a JSON document.
 	JSONBody bool
+	// Signs marks types that sign requests with the target's secret; on
+	// the others a secret is refused at load (unless the target's dialect
+	// signs with it).
+	Signs bool
 	// Generic marks the generic webhook: its preset renders any dialect's
 	// data (on other types a target with a dialect brings its own
 	// template), and it sends the target's headers and, with a non-JSON

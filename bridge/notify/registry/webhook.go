@@ -8,6 +8,7 @@ import (
 func init() {
 	register("webhook", Integration{
 		JSONBody: true,
+		Signs:    true,
 		Generic:  true,
 		New:      func(s notify.Settings) (notify.Notifier, error) { return webhook.New(s) },
 	})

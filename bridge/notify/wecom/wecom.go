@@ -57,9 +57,7 @@ func (o *Options) Validate() error {
 		if m.All {
 			errs = append(errs, errors.New("mention.all: WeCom markdown messages cannot mention everyone; use msg_type: text"))
 		}
-		if len(m.Mobiles) > 0 {
-			errs = append(errs, errors.New("mention.mobiles: WeCom markdown messages mention by userid only; use msg_type: text or list userids in mention.users"))
-		}
+		errs = append(errs, m.CheckUsers("WeCom markdown", "msg_type: text or userids in mention.users", func(string) error { return nil })...)
 	}
 	if err := o.Common.Validate(); err != nil {
 		errs = append(errs, err)

@@ -89,7 +89,7 @@ func TestGoldenMentions(t *testing.T) {
 	byLabel := map[string]map[string][]string{"instance": {"db-1:9100": {"db1.owner", "tel:13800000001"}}}
 	tests := map[string]*chat.Mention{
 		wecom.Text:     {All: true, Users: []string{"zhangsan"}, Mobiles: []string{"13800000000"}, ByLabel: byLabel},
-		wecom.Markdown: {Users: []string{"zhangsan", "bad>id"}, ByLabel: byLabel},
+		wecom.Markdown: {Users: []string{"zhangsan", "bad>id"}, ByLabel: map[string]map[string][]string{"instance": {"db-1:9100": {"db1.owner"}}}},
 	}
 	for msgType, m := range tests {
 		t.Run(msgType, func(t *testing.T) {
@@ -100,6 +100,21 @@ func TestGoldenMentions(t *testing.T) {
 			}
 			notifytest.GoldenBodies(t, msgType+"-mentions", bodies)
 		})
+	}
+}
+
+// TestMarkdownRefusesPhoneMentions: markdown mentions by userid only, so
+// a phone number anywhere in the mention is a config error, not a silent
+// drop.
+func TestMarkdownRefusesPhoneMentions(t *testing.T) {
+	for _, m := range []*chat.Mention{
+		{Mobiles: []string{"13800000000"}},
+		{ByLabel: map[string]map[string][]string{"owner": {"db": {"tel:13800000001"}}}},
+	} {
+		o := &wecom.Options{MsgType: wecom.Markdown, Common: chat.Common{Mention: m}}
+		if err := o.Validate(); err == nil || !strings.Contains(err.Error(), "phone-number") {
+			t.Errorf("mention %+v: error %v, want a phone-number refusal", m, err)
+		}
 	}
 }
 
