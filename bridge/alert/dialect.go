@@ -31,6 +31,26 @@ func Dialects() []string {
 // DialectTimeLayout is how the API7 and AMMDS views print times.
 const DialectTimeLayout = "2006-01-02 15:04:05"
 
+// DialectTime is a time that prints (and encodes to JSON) as
+// DialectTimeLayout, while templates can still call its time methods:
+// {{ .AlertTime }} and {{ .AlertTime.Format "2006 Jan 02 15:04:05" }} both
+// work, as they do in API7.
+type DialectTime struct{ time.Time }
+
+// String formats the time with DialectTimeLayout.
+func (t DialectTime) String() string { return t.Format(DialectTimeLayout) }
+
+// MarshalJSON encodes the time as a JSON string in String's form (not
+// time.Time's RFC 3339).
+func (t DialectTime) MarshalJSON() ([]byte, error) { return []byte(`"` + t.String() + `"`), nil }
+
+// UnmarshalJSON reads what MarshalJSON wrote (as UTC).
+func (t *DialectTime) UnmarshalJSON(b []byte) error {
+	v, err := time.Parse(`"`+DialectTimeLayout+`"`, string(b))
+	t.Time = v
+	return err
+}
+
 // A Dialect turns a group into the data another system's templates expect,
 // so a template copied from that system works unchanged. The zero dialect
 // (nil) is Alertmanager's own: templates see the Group.
@@ -83,10 +103,11 @@ func (d *Dialect) View(g *Group) any {
 	return d.view(g)
 }
 
-// Summary is one alert's headline: its summary, message or description
-// annotation (the first that is not blank), else its alertname.
+// Summary is one alert's headline, and its record's content: its
+// summary, description or message annotation (the first that is not
+// blank), else its alertname.
 func Summary(a template.Alert) string {
-	for _, k := range []string{"summary", "message", "description"} {
+	for _, k := range []string{"summary", "description", "message"} {
 		if v := strings.TrimSpace(a.Annotations[k]); v != "" {
 			return v
 		}
@@ -211,8 +232,12 @@ type API7Data struct {
 	// the title.
 	Description string `json:"description"`
 	// AlertTime is when the bridge received the notification, in the
-	// configured time zone ("2006-01-02 15:04:05").
-	AlertTime string `json:"alertTime"`
+	// configured time zone; it prints as "2006-01-02 15:04:05" and has the
+	// methods of time.Time.
+	AlertTime DialectTime `json:"alertTime"`
+	// TriggerGatewayGroup is the common gateway_group label (API7's
+	// gateway group), else empty.
+	TriggerGatewayGroup string `json:"triggerGatewayGroup"`
 }
 
 var api7Severity = map[int]string{PriorityHigh: "High", PriorityMedium: "Medium", PriorityLow: "Low"}
@@ -227,8 +252,9 @@ func API7View(g *Group, loc *time.Location) *API7Data {
 		Detail:          detail(g.Alerts),
 		AlertEvents:     map[string]string{},
 		AlertPolicyName: g.Name(),
-		AlertTime:       g.ReceivedAt.In(loc).Format(DialectTimeLayout),
+		AlertTime:       DialectTime{g.ReceivedAt.In(loc)},
 	}
+	d.TriggerGatewayGroup = g.CommonLabels["gateway_group"]
 	d.AlertDetail = d.Detail
 	for _, a := range g.Alerts {
 		name := a.Labels[model.AlertNameLabel]
@@ -263,11 +289,29 @@ type CorootData struct {
 }
 
 // CorootApplication names the application the group is about, from the
-// common labels (see CorootView).
+// common labels (see CorootView). Like Coroot's application id it prints
+// and encodes to JSON as "namespace:Kind:name", while templates reach the
+// parts as .Namespace, .Kind and .Name.
 type CorootApplication struct {
-	Namespace string `json:"namespace"`
-	Kind      string `json:"kind"`
-	Name      string `json:"name"`
+	Namespace string
+	Kind      string
+	Name      string
+}
+
+// String is Coroot's application id, "namespace:Kind:name".
+func (a CorootApplication) String() string { return a.Namespace + ":" + a.Kind + ":" + a.Name }
+
+// MarshalText encodes the application id as String does.
+func (a CorootApplication) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
+
+// UnmarshalText reads an application id; the name may hold colons.
+func (a *CorootApplication) UnmarshalText(b []byte) error {
+	parts := strings.SplitN(string(b), ":", 3)
+	if len(parts) != 3 {
+		return fmt.Errorf("application id %q is not namespace:Kind:name", b)
+	}
+	a.Namespace, a.Kind, a.Name = parts[0], parts[1], parts[2]
+	return nil
 }
 
 // CorootReport is one alert: Name its alertname, Check its instance

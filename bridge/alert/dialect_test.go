@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -72,11 +73,17 @@ func TestAPI7View(t *testing.T) {
 		},
 		AlertPolicyName: "HighCPU",
 		Description:     "load 9\non web-1",
-		AlertTime:       "2026-11-23 18:05:00",
+		AlertTime:       DialectTime{now0.In(shanghai)},
 	}
 	want.AlertDetail = want.Detail
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("API7View =\n%+v\nwant\n%+v", got, want)
+	}
+	if s := got.AlertTime.String(); s != "2026-11-23 18:05:00" {
+		t.Errorf("AlertTime prints %q", s)
+	}
+	if got.TriggerGatewayGroup != "" {
+		t.Errorf("TriggerGatewayGroup without a gateway_group label = %q", got.TriggerGatewayGroup)
 	}
 
 	// Everything resolved: severity from all alerts; no common
@@ -88,6 +95,9 @@ func TestAPI7View(t *testing.T) {
 	got = API7View(g, nil)
 	if got.Severity != "High" || got.Title != "[RESOLVED] alerts" || got.Description != got.Title || len(got.AlertEvents) != 2 {
 		t.Errorf("resolved group: %+v", got)
+	}
+	if g := dialectGroup(t, nil, mkAlert(template.KV{"alertname": "A", "gateway_group": "gw-eu"})); API7View(g, nil).TriggerGatewayGroup != "gw-eu" {
+		t.Error("TriggerGatewayGroup is not the common gateway_group label")
 	}
 	if got.AlertEvents["B"] != "[RESOLVED] B: s2 (severity=error)" {
 		t.Errorf("AlertEvents.B = %q", got.AlertEvents["B"])
@@ -197,5 +207,33 @@ func TestSummaryAndDetailLine(t *testing.T) {
 		if got := DetailLine(tc.a); got != tc.line {
 			t.Errorf("DetailLine = %q, want %q", got, tc.line)
 		}
+	}
+}
+
+func TestCorootApplicationIsCorootsID(t *testing.T) {
+	a := CorootApplication{Namespace: "shop", Kind: "Deployment", Name: "cart:v2"}
+	b, err := json.Marshal(struct {
+		App CorootApplication `json:"application"`
+	}{a})
+	if err != nil || string(b) != `{"application":"shop:Deployment:cart:v2"}` {
+		t.Errorf("JSON = %s, %v; want Coroot's application id", b, err)
+	}
+	var back CorootApplication
+	if err := back.UnmarshalText([]byte(a.String())); err != nil || back != a {
+		t.Errorf("UnmarshalText(%q) = %+v, %v", a.String(), back, err)
+	}
+	if err := back.UnmarshalText([]byte("no-colons")); err == nil {
+		t.Error("a malformed id was accepted")
+	}
+}
+
+func TestDialectTimeKeepsTimeMethods(t *testing.T) {
+	d := DialectTime{now0}
+	if d.String() != "2026-11-23 10:05:00" || d.Format("2006 Jan 02") != "2026 Nov 23" {
+		t.Errorf("DialectTime prints %q / %q", d.String(), d.Format("2006 Jan 02"))
+	}
+	b, _ := json.Marshal(d)
+	if string(b) != `"2026-11-23 10:05:00"` {
+		t.Errorf("JSON %s", b)
 	}
 }

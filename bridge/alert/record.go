@@ -147,7 +147,7 @@ func (b *Builder) record(a template.Alert, id int64, seen Seen, now time.Time) R
 		Target:           recordTarget(a.Labels),
 		AlertDefineID:    RuleID(a),
 		Priority:         b.priority(a.Labels),
-		Content:          content(a),
+		Content:          Summary(a),
 		Status:           StatusFiring,
 		Times:            seen.Times,
 		FirstTriggerTime: a.StartsAt.UnixMilli(),
@@ -191,14 +191,6 @@ func recordTarget(labels template.KV) string {
 	return name
 }
 
-func content(a template.Alert) string {
-	for _, k := range []string{"summary", "description", "message"} {
-		if v := strings.TrimSpace(a.Annotations[k]); v != "" {
-			return v
-		}
-	}
-	return a.Labels[model.AlertNameLabel]
-}
 
 // jsSafe keeps ids within JavaScript's exact integer range.
 const jsSafe = 1<<53 - 1

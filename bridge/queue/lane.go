@@ -194,3 +194,16 @@ func (l *lane) hurry() {
 	l.mu.Unlock()
 	l.signal()
 }
+
+// configureLimiter applies a target's rate and burst to its lane's
+// limiter when they changed. The burst is set first: a lane starts
+// unlimited, and setting a finite rate first would cap the bucket at the
+// old burst of 1, so a new lane would start with one token instead of a
+// full burst.
+func configureLimiter(l *rate.Limiter, r rate.Limit, burst int) {
+	if l.Limit() == r && l.Burst() == burst {
+		return
+	}
+	l.SetBurst(burst)
+	l.SetLimit(r)
+}
