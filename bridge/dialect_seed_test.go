@@ -56,10 +56,10 @@ type seedFixture struct {
 // corootJSON is Coroot's incident data as the coroot dialect encodes it:
 // the application as Coroot's id, "namespace:Kind:name".
 type corootJSON struct {
-	Status      string `json:"status"`
-	Application string `json:"application"`
-	Reports []corootReportJSON `json:"reports"`
-	URL     string             `json:"url"`
+	Status      string             `json:"status"`
+	Application string             `json:"application"`
+	Reports     []corootReportJSON `json:"reports"`
+	URL         string             `json:"url"`
 }
 
 type corootReportJSON struct {

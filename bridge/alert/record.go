@@ -191,7 +191,6 @@ func recordTarget(labels template.KV) string {
 	return name
 }
 
-
 // jsSafe keeps ids within JavaScript's exact integer range.
 const jsSafe = 1<<53 - 1
 
