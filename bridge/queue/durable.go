@@ -271,8 +271,8 @@ func (q *Durable) work(l *lane) {
 // attempt runs one attempt of a scheduled job and records the outcome. It
 // returns true when the job went to the committer, which then releases it.
 func (q *Durable) attempt(l *lane, e entry) bool {
-	sj, err := q.db.Get(e.id)
-	if err != nil || sj.State != store.StatePending {
+	sj, err := q.db.Pending(e.id)
+	if err != nil {
 		return false // superseded, deleted or finished meanwhile
 	}
 	pol, ok := q.d.Policy(l.target)
@@ -292,10 +292,7 @@ func (q *Durable) attempt(l *lane, e entry) bool {
 	}
 	var pace func(context.Context) error
 	if pol.Rate > 0 {
-		if l.limiter.Limit() != pol.Rate || l.limiter.Burst() != pol.Burst {
-			l.limiter.SetLimit(pol.Rate)
-			l.limiter.SetBurst(pol.Burst)
-		}
+		configureLimiter(l.limiter, pol.Rate, pol.Burst)
 		if err := l.limiter.Wait(q.ctx); err != nil {
 			l.add(e) // shutting down: keep it scheduled (it stays pending on disk)
 			return false

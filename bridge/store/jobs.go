@@ -98,9 +98,23 @@ type AcceptRequest struct {
 // of older waiting jobs of the same group and target. When it returns
 // without error, the jobs are on disk. A duplicate writes nothing.
 func (d *DB) Accept(req AcceptRequest) (*Acceptance, error) {
+	// Building the group and encoding its payloads is most of the work of
+	// an acceptance. It is done here, before joining the shared
+	// transaction (where every microsecond is serialized across webhook
+	// requests), from the counters as they stand now. The transaction
+	// builds again only if a concurrent acceptance of the same alerts
+	// changed them meanwhile.
+	var pre *prepared
+	_ = d.db.View(func(tx *bolt.Tx) error {
+		if !duplicate(tx, req) {
+			seen, _, _ := touchAlerts(tx, req.AlertIDs, req.Now)
+			pre = prepare(req, seen)
+		}
+		return nil
+	})
 	var out *Acceptance
 	err := d.batch(func(tx *bolt.Tx) (err error) {
-		out, err = acceptTx(tx, req)
+		out, err = acceptTx(tx, req, &pre)
 		return err
 	})
 	if err != nil {
@@ -109,31 +123,87 @@ func (d *DB) Accept(req AcceptRequest) (*Acceptance, error) {
 	return out, nil
 }
 
-// acceptTx is the body of Accept's transaction.
-func acceptTx(tx *bolt.Tx, req AcceptRequest) (*Acceptance, error) {
-	out := &Acceptance{}
-	dedup := tx.Bucket(bucketDedup)
-	if req.DedupKey != "" {
-		if v := dedup.Get([]byte(req.DedupKey)); len(v) == 8 {
-			at := time.UnixMilli(int64(binary.BigEndian.Uint64(v)))
-			if req.Now.Sub(at) < req.DedupWindow {
-				out.Duplicate = true
-				return out, nil
-			}
+// prepared is a notification built for given alert counters.
+type prepared struct {
+	seen     []alert.Seen
+	group    *alert.Group
+	jobs     []NewJob
+	payloads [][]byte // JSON of jobs[i].Group
+	err      error
+}
+
+// prepare calls req.Build with seen and encodes the job payloads.
+func prepare(req AcceptRequest, seen []alert.Seen) *prepared {
+	p := &prepared{seen: seen}
+	p.group, p.jobs, p.err = req.Build(seen)
+	if p.err != nil {
+		return p
+	}
+	p.payloads = make([][]byte, len(p.jobs))
+	for i, nj := range p.jobs {
+		if p.payloads[i], p.err = json.Marshal(nj.Group); p.err != nil {
+			p.err = fmt.Errorf("encoding group: %w", p.err)
+			return p
 		}
-		if err := dedup.Put([]byte(req.DedupKey), u64(uint64(req.Now.UnixMilli()))); err != nil {
+	}
+	return p
+}
+
+// sameSeen reports whether two counter snapshots are equal.
+func sameSeen(a, b []alert.Seen) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Times != b[i].Times || !a[i].FirstSeen.Equal(b[i].FirstSeen) {
+			return false
+		}
+	}
+	return true
+}
+
+// duplicate reports whether req was accepted within its dedup window.
+func duplicate(tx *bolt.Tx, req AcceptRequest) bool {
+	if req.DedupKey == "" {
+		return false
+	}
+	v := tx.Bucket(bucketDedup).Get([]byte(req.DedupKey))
+	if len(v) != 8 {
+		return false
+	}
+	at := time.UnixMilli(int64(binary.BigEndian.Uint64(v)))
+	return req.Now.Sub(at) < req.DedupWindow
+}
+
+// acceptTx is the body of Accept's transaction. *pre is the notification
+// as built before the transaction (nil if it was not); when the counters
+// differ from the ones it was built with, it is built again, so the jobs
+// committed always come from the last call of req.Build.
+func acceptTx(tx *bolt.Tx, req AcceptRequest, pre **prepared) (*Acceptance, error) {
+	out := &Acceptance{}
+	if req.DedupKey != "" {
+		if duplicate(tx, req) {
+			out.Duplicate = true
+			return out, nil
+		}
+		if err := tx.Bucket(bucketDedup).Put([]byte(req.DedupKey), u64(uint64(req.Now.UnixMilli()))); err != nil {
 			return nil, err
 		}
 	}
 	seen, alerts, index := touchAlerts(tx, req.AlertIDs, req.Now)
-	group, jobs, err := req.Build(seen)
-	if err != nil {
-		return nil, err
+	if *pre == nil || !sameSeen((*pre).seen, seen) {
+		*pre = prepare(req, seen)
 	}
+	p := *pre
+	if p.err != nil {
+		return nil, p.err
+	}
+	group, jobs := p.group, p.jobs
 	views := make([]*alert.Group, 0, len(jobs))
 	pending := tx.Bucket(stateBuckets[StatePending])
+	payloads := tx.Bucket(bucketPayloads)
 	latest := tx.Bucket(bucketLatest)
-	for _, nj := range jobs {
+	for i, nj := range jobs {
 		id, err := pending.NextSequence()
 		if err != nil {
 			return nil, err
@@ -141,11 +211,7 @@ func acceptTx(tx *bolt.Tx, req AcceptRequest) (*Acceptance, error) {
 		j := *nj.Job
 		j.ID, j.State, j.CreatedAt, j.UpdatedAt = id, StatePending, req.Now, req.Now
 		j.Alerts = len(nj.Group.Alerts)
-		payload, err := json.Marshal(nj.Group)
-		if err != nil {
-			return nil, fmt.Errorf("encoding group: %w", err)
-		}
-		if err := tx.Bucket(bucketPayloads).Put(u64(id), payload); err != nil {
+		if err := payloads.Put(u64(id), p.payloads[i]); err != nil {
 			return nil, err
 		}
 		if err := putJob(pending, &j); err != nil {
@@ -229,6 +295,21 @@ func (d *DB) Get(id uint64) (*Job, error) {
 	return out, err
 }
 
+// Pending returns a pending job; ErrNotFound if the job is in another
+// state or gone. It is Get for the queue's workers, which only attempt
+// pending jobs: one bucket to look in instead of three.
+func (d *DB) Pending(id uint64) (*Job, error) {
+	var out *Job
+	err := d.db.View(func(tx *bolt.Tx) (err error) {
+		out, err = getJob(tx.Bucket(stateBuckets[StatePending]), id)
+		if err == nil && out == nil {
+			err = ErrNotFound
+		}
+		return err
+	})
+	return out, err
+}
+
 // Reschedule records a failed attempt of a pending job and when to try
 // next. If a newer job of the same group and target is waiting, the failed
 // one is superseded instead (so an older state is never sent after a newer
@@ -272,7 +353,8 @@ type FinishOp struct {
 // FinishAll records many outcomes in one transaction. Outcomes of jobs no
 // longer pending (deleted or superseded meanwhile) are skipped.
 func (d *DB) FinishAll(ops []FinishOp) error {
-	err := d.db.Update(func(tx *bolt.Tx) error {
+	// Outcomes share the acceptances' commits (and their fsync).
+	return d.batch(func(tx *bolt.Tx) error {
 		for _, op := range ops {
 			if err := finish(tx, op); err != nil && !errors.Is(err, ErrNotFound) {
 				return err
@@ -280,10 +362,6 @@ func (d *DB) FinishAll(ops []FinishOp) error {
 		}
 		return nil
 	})
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
-		return ErrClosed
-	}
-	return err
 }
 
 func finish(tx *bolt.Tx, op FinishOp) error {
