@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 )
 
@@ -355,5 +356,53 @@ func TestRemovedTargetJobsBecomeDeadLetters(t *testing.T) {
 	eventually(10*time.Second, func() bool { dead = b.list(t, "dead"); return len(dead) == 1 })
 	if len(dead) != 1 || dead[0]["reason"] != "targetRemoved" || dead[0]["target"] != "gone" {
 		t.Fatalf("dead letters after removing the target: %v", dead)
+	}
+}
+
+// TestSplitNotificationResumesAfterRestart: a notification sent as one
+// request per alert (the hertzbeat dialect) fails after two of its four
+// requests; the bridge stops before the retry. After the restart the retry
+// sends only the two that were not delivered: what was delivered is kept
+// on disk, not only in memory.
+func TestSplitNotificationResumesAfterRestart(t *testing.T) {
+	sink := notifytest.NewWebhook(t)
+	sink.Script(notifytest.Reply{Status: http.StatusOK}, notifytest.Reply{Status: http.StatusOK},
+		notifytest.Reply{Status: http.StatusServiceUnavailable, Body: "busy"})
+	storage := t.TempDir()
+	cfg := webhookConfig(`
+  - name: records
+    type: webhook
+    dialect: hertzbeat
+    url: ` + sink.URL + `
+    retry: {attempts: 5, interval: 3s, max_interval: 3s}
+`)
+	first := startBridge(t, cfg, storage)
+	if code, ans := first.post(t, "/webhook", notifytest.MixedPayload()); code != http.StatusOK {
+		t.Fatalf("status %d: %v", code, ans)
+	}
+	eventually(10*time.Second, func() bool { return len(sink.Attempts()) >= 3 })
+	first.stop()
+	if n := len(sink.Attempts()); n != 3 {
+		t.Fatalf("%d attempts before the restart, want 3 (the retry came too early for this test)", n)
+	}
+
+	startBridge(t, cfg, storage)
+	got := sink.WaitFor(4, 15*time.Second)
+	if len(got) != 4 {
+		t.Fatalf("%d requests delivered, want the 4 alerts once each", len(got))
+	}
+	seen := map[int64]int{}
+	for _, r := range got {
+		var rec alert.Record
+		if err := json.Unmarshal(r.Body, &rec); err != nil {
+			t.Fatal(err)
+		}
+		seen[rec.ID]++
+	}
+	if len(seen) != 4 {
+		t.Errorf("delivered records %v: want 4 distinct alerts, each once", seen)
+	}
+	if a := len(sink.Attempts()); a != 5 {
+		t.Errorf("%d requests in all, want 5 (2 delivered, 1 failed, then the 2 left)", a)
 	}
 }

@@ -214,7 +214,7 @@ func (q *Durable) schedule(j *store.Job) {
 	if due.IsZero() {
 		due = j.CreatedAt
 	}
-	q.lane(j.Target).add(entry{id: j.ID, groupKey: j.GroupKey, due: due, created: j.CreatedAt})
+	q.lane(j.Target).add(entry{id: j.ID, groupKey: j.GroupKey, due: due, created: j.CreatedAt, sent: j.Sent})
 }
 
 // unschedule drops a pending job from its target's lane.
@@ -332,7 +332,7 @@ func (q *Durable) attempt(l *lane, e entry) bool {
 	// either in its own transaction (then Reschedule finds nothing) or in
 	// Reschedule's.
 	q.busy.Delete(e.id)
-	superseded, err := q.db.Reschedule(sj.ID, attempts, next, string(res.Reason), res.Message, time.Now())
+	superseded, err := q.db.Reschedule(sj.ID, attempts, res.Sent, next, string(res.Reason), res.Message, time.Now())
 	if err != nil {
 		// Superseded meanwhile (ErrNotFound; Accept counted it), or the
 		// store is gone (shutdown) and the job stays pending on disk.

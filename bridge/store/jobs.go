@@ -54,6 +54,10 @@ type Job struct {
 	// Superseded is set on a job replaced by a newer notification of the
 	// same group before it was attempted.
 	Superseded bool `json:"superseded,omitempty"`
+	// Sent counts the messages of a notification split over several that
+	// were delivered; the next attempt, after a restart too, resumes after
+	// them.
+	Sent int `json:"sent,omitempty"`
 }
 
 // NewJob pairs a job with the group it delivers, for Accept.
@@ -314,7 +318,7 @@ func (d *DB) Pending(id uint64) (*Job, error) {
 // next. If a newer job of the same group and target is waiting, the failed
 // one is superseded instead (so an older state is never sent after a newer
 // one) and superseded is true.
-func (d *DB) Reschedule(id uint64, attempts int, next time.Time, reason, msg string, now time.Time) (superseded bool, err error) {
+func (d *DB) Reschedule(id uint64, attempts, sent int, next time.Time, reason, msg string, now time.Time) (superseded bool, err error) {
 	err = d.batch(func(tx *bolt.Tx) error {
 		superseded = false
 		b := tx.Bucket(stateBuckets[StatePending])
@@ -330,7 +334,7 @@ func (d *DB) Reschedule(id uint64, attempts int, next time.Time, reason, msg str
 			superseded = true
 			return markSuperseded(tx, j, now)
 		}
-		j.NextAttempt, j.Reason, j.Error, j.UpdatedAt = next, reason, msg, now
+		j.NextAttempt, j.Reason, j.Error, j.UpdatedAt, j.Sent = next, reason, msg, now, sent
 		return putJob(b, j)
 	})
 	return superseded, err
@@ -393,8 +397,8 @@ func (d *DB) Requeue(id uint64, now time.Time) (*Job, error) {
 			return ErrNotFound
 		}
 		// A replayed dead letter starts a new life: attempts and max_age
-		// count from now.
-		j.Attempts, j.Reason, j.Error, j.NextAttempt, j.CreatedAt = 0, "", "", time.Time{}, now
+		// count from now, and every message is sent again.
+		j.Attempts, j.Reason, j.Error, j.NextAttempt, j.CreatedAt, j.Sent = 0, "", "", time.Time{}, now, 0
 		out = j
 		return move(tx, j, StateDead, StatePending, now)
 	})

@@ -77,7 +77,7 @@ func TestSupersedeSkipsBusy(t *testing.T) {
 	}
 	second := acc.Jobs[0]
 	// The busy attempt fails: a newer job waits, so it is superseded now.
-	sup, err := db.Reschedule(first.ID, 1, t0.Add(time.Second), "serverError", "HTTP 500", t0)
+	sup, err := db.Reschedule(first.ID, 1, 0, t0.Add(time.Second), "serverError", "HTTP 500", t0)
 	if err != nil || !sup {
 		t.Fatalf("Reschedule with a newer job waiting: superseded=%v err=%v", sup, err)
 	}
@@ -207,5 +207,26 @@ func TestOpenLockedFailsFast(t *testing.T) {
 	defer db.Close()
 	if _, err := Open(dir); err == nil {
 		t.Error("second open of a locked store succeeded")
+	}
+}
+
+// TestRescheduleKeepsSentAndRequeueResetsIt: the delivered part count of
+// a split notification survives on disk; a replayed dead letter sends
+// every part again.
+func TestRescheduleKeepsSentAndRequeueResetsIt(t *testing.T) {
+	db := open(t)
+	j := accept(t, db, "a", "g", t0, "x").Jobs[0]
+	if _, err := db.Reschedule(j.ID, 1, 2, t0.Add(time.Second), "serverError", "HTTP 503", t0); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.Get(j.ID); got.Sent != 2 {
+		t.Fatalf("sent after Reschedule = %d, want 2", got.Sent)
+	}
+	if err := db.FinishAll([]FinishOp{{ID: j.ID, State: StateDead, Attempts: 2, Reason: "serverError", Now: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	back, err := db.Requeue(j.ID, t0)
+	if err != nil || back.Sent != 0 {
+		t.Errorf("Requeue = %+v, %v; want sent reset to 0", back, err)
 	}
 }
