@@ -56,7 +56,8 @@ func run(args []string) int {
 	checkFiles := checkCmd.Arg("config-files", "The configuration files to check.").Required().Strings()
 	renderCmd := app.Command("render", "Print exactly the body (and headers, to stderr) a target would send, for the built-in sample alerts or a payload file.")
 	renderTarget := renderCmd.Flag("target", "Target name.").Required().String()
-	renderPayload := renderCmd.Flag("payload", "Alertmanager webhook payload file; '-' for standard input. Default: built-in sample.").String()
+	var renderPayloadSet bool
+	renderPayload := renderCmd.Flag("payload", "Alertmanager webhook payload file; '-' for standard input. Default: built-in sample.").IsSetByUser(&renderPayloadSet).String()
 	sendTestCmd := app.Command("send-test", "Ask a running bridge to deliver a sample notification to a target (POST /api/v1/targets/{name}/test).")
 	sendTestTarget := sendTestCmd.Flag("target", "Target name.").Required().String()
 	sendTestURL := sendTestCmd.Flag("bridge.url", "Base URL of the running bridge.").Default("http://127.0.0.1:9097").String()
@@ -69,7 +70,13 @@ func run(args []string) int {
 	case checkCmd.FullCommand():
 		return checkConfig(os.Stdout, *checkFiles)
 	case renderCmd.FullCommand():
-		return render(os.Stdout, os.Stderr, *configFile, *renderTarget, *renderPayload)
+		payload := *renderPayload
+		if renderPayloadSet && payload == "" {
+			// The flag parser reads "--payload -" as the flag with an empty
+			// value; "-" is the only way to get there.
+			payload = "-"
+		}
+		return render(os.Stdout, os.Stderr, *configFile, *renderTarget, payload)
 	case sendTestCmd.FullCommand():
 		return sendTest(os.Stdout, *sendTestURL, *sendTestTarget)
 	}
@@ -189,7 +196,7 @@ func sendTest(out io.Writer, bridgeURL, target string) int {
 		fmt.Fprintf(out, "alertbridge: %s: %s\n", resp.Status, strings.TrimSpace(string(body)))
 		return 1
 	}
-	fmt.Fprintf(out, "queued: %s\nFollow it with GET %s/api/v1/deliveries?target=%s\n", strings.TrimSpace(string(body)), strings.TrimRight(bridgeURL, "/"), url.QueryEscape(target))
+	fmt.Fprintf(out, "queued: %s\nFollow it with GET %s/api/v1/deliveries?target=%s&state=delivered (or state=pending, state=dead)\n", strings.TrimSpace(string(body)), strings.TrimRight(bridgeURL, "/"), url.QueryEscape(target))
 	return 0
 }
 

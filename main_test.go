@@ -377,3 +377,25 @@ func TestVersionAndUsage(t *testing.T) {
 		t.Errorf("missing config: %v\n%s", err, out)
 	}
 }
+
+// TestRenderPayloadFromStdin: both "--payload -" and "--payload=-" read
+// the payload from standard input; neither falls back to the sample.
+func TestRenderPayloadFromStdin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildBinary(t)
+	for _, args := range [][]string{{"--payload", "-"}, {"--payload=-"}} {
+		cmd := exec.Command(bin, append([]string{"render", "--config.file=examples/alertbridge.yml", "--target=example-sink"}, args...)...)
+		f, err := os.Open("examples/payload-resolved.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stdin = f
+		out, err := cmd.Output()
+		f.Close()
+		if err != nil || !strings.Contains(string(out), `"target":"node/HighCPU"`) || strings.Contains(string(out), "SampleAlert") {
+			t.Errorf("render %v: %v\n%s", args, err, out)
+		}
+	}
+}
