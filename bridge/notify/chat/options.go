@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
+	"github.com/alertbridge/alertbridge/bridge/notify"
 )
 
 // DefaultMaxMessages is how many messages one notification may take when a
@@ -192,4 +193,23 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// OptionsOf returns a chat target's decoded options (*T), or, when the
+// settings carry none (tools and tests building a notifier directly), T's
+// validated defaults, which it also stores in s.Options so templates see
+// them.
+func OptionsOf[T any, P interface {
+	*T
+	Validate() error
+}](s *notify.Settings) (P, error) {
+	if o, ok := s.Options.(P); ok && o != nil {
+		return o, nil
+	}
+	o := P(new(T))
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	s.Options = o
+	return o, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/alertmanager/template"
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
+	"github.com/alertbridge/alertbridge/bridge/notify"
 )
 
 func group(alerts ...template.Alert) *alert.Group {
@@ -115,5 +116,33 @@ func TestMentionCheckUsers(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("CheckUsers =\n%q\nwant\n%q", got, want)
+	}
+}
+
+type testOptions struct {
+	Common
+	Format string
+}
+
+func (o *testOptions) Validate() error {
+	if o.Format == "" {
+		o.Format = "default"
+	}
+	if o.Format == "bad" {
+		return fmt.Errorf("format: bad")
+	}
+	return o.Common.Validate()
+}
+
+func TestOptionsOf(t *testing.T) {
+	var s notify.Settings
+	o, err := OptionsOf[testOptions](&s)
+	if err != nil || o.Format != "default" || s.Options != any(o) {
+		t.Errorf("defaults: %+v, %v; settings keep %v", o, err, s.Options)
+	}
+	mine := &testOptions{Format: "mine"}
+	s.Options = mine
+	if o, _ := OptionsOf[testOptions](&s); o != mine {
+		t.Errorf("decoded options replaced by %+v", o)
 	}
 }

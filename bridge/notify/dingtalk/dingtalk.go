@@ -72,13 +72,9 @@ type platform struct {
 
 // New builds a DingTalk notifier.
 func New(s notify.Settings) (*chat.Notifier, error) {
-	opts, _ := s.Options.(*Options)
-	if opts == nil {
-		opts = &Options{}
-		if err := opts.Validate(); err != nil {
-			return nil, err
-		}
-		s.Options = opts
+	opts, err := chat.OptionsOf[Options](&s)
+	if err != nil {
+		return nil, err
 	}
 	u, err := url.Parse(s.URL)
 	if err != nil {

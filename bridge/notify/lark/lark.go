@@ -102,13 +102,9 @@ type platform struct {
 
 // New builds a Lark notifier.
 func New(s notify.Settings) (*chat.Notifier, error) {
-	opts, _ := s.Options.(*Options)
-	if opts == nil {
-		opts = &Options{}
-		if err := opts.Validate(); err != nil {
-			return nil, err
-		}
-		s.Options = opts
+	opts, err := chat.OptionsOf[Options](&s)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := url.Parse(s.URL); err != nil {
 		return nil, errors.New("url is not a valid URL")

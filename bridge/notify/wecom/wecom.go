@@ -72,13 +72,9 @@ type platform struct {
 
 // New builds a WeCom notifier.
 func New(s notify.Settings) (*chat.Notifier, error) {
-	opts, _ := s.Options.(*Options)
-	if opts == nil {
-		opts = &Options{}
-		if err := opts.Validate(); err != nil {
-			return nil, err
-		}
-		s.Options = opts
+	opts, err := chat.OptionsOf[Options](&s)
+	if err != nil {
+		return nil, err
 	}
 	if s.Secret != "" {
 		return nil, errors.New("secret: WeCom group robots do not sign requests; the key in the url is the only credential")
