@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -212,4 +214,22 @@ func OptionsOf[T any, P interface {
 	}
 	s.Options = o
 	return o, nil
+}
+
+// MatchingIDs is a CheckUsers validator for ids that must match re; what
+// says what a valid id looks like ("a Slack member id (U…, W…)").
+func MatchingIDs(re *regexp.Regexp, what string) func(id string) error {
+	return func(id string) error {
+		if !re.MatchString(id) {
+			return fmt.Errorf("%q is not %s", id, what)
+		}
+		return nil
+	}
+}
+
+// IsHTTPURL reports whether s is an absolute http or https URL with a
+// host, as an icon or avatar link must be.
+func IsHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }

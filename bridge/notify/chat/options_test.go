@@ -3,6 +3,7 @@ package chat
 import (
 	"fmt"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -144,5 +145,23 @@ func TestOptionsOf(t *testing.T) {
 	s.Options = mine
 	if o, _ := OptionsOf[testOptions](&s); o != mine {
 		t.Errorf("decoded options replaced by %+v", o)
+	}
+}
+
+func TestMatchingIDsAndIsHTTPURL(t *testing.T) {
+	check := MatchingIDs(regexp.MustCompile(`^U[0-9]+$`), "a user id (U123)")
+	if err := check("U42"); err != nil {
+		t.Errorf("U42: %v", err)
+	}
+	if err := check("bob"); err == nil || err.Error() != `"bob" is not a user id (U123)` {
+		t.Errorf("bob: %v", err)
+	}
+	for s, want := range map[string]bool{
+		"https://x.example/i.png": true, "http://x.example": true,
+		"ftp://x.example/i.png": false, "/relative.png": false, "https://": false, "%zz": false,
+	} {
+		if got := IsHTTPURL(s); got != want {
+			t.Errorf("IsHTTPURL(%q) = %v, want %v", s, got, want)
+		}
 	}
 }

@@ -91,17 +91,12 @@ func (o *Options) Validate() error {
 		}
 	}
 	if o.AvatarURL != "" {
-		if u, err := url.Parse(o.AvatarURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if !chat.IsHTTPURL(o.AvatarURL) {
 			errs = append(errs, errors.New("avatar_url: must be an http(s) URL"))
 		}
 	}
 	if m := o.Mention; m != nil {
-		errs = append(errs, m.CheckUsers("Discord", "user ids in mention.users", func(id string) error {
-			if !snowflake.MatchString(id) {
-				return fmt.Errorf("%q is not a Discord user id (a number such as 80351110224678912)", id)
-			}
-			return nil
-		})...)
+		errs = append(errs, m.CheckUsers("Discord", "user ids in mention.users", chat.MatchingIDs(snowflake, "a Discord user id (a number such as 80351110224678912)"))...)
 		if len(m.Users) > MaxMentionedUsers {
 			errs = append(errs, fmt.Errorf("mention.users: %d users, Discord allows at most %d per message", len(m.Users), MaxMentionedUsers))
 		}

@@ -113,12 +113,7 @@ func (o *Options) Validate() error {
 		errs = append(errs, fmt.Errorf("format: %q is not one of card, text", o.Format))
 	}
 	if m := o.Mention; m != nil {
-		errs = append(errs, m.CheckUsers("Google Chat", "user ids in mention.users", func(id string) error {
-			if !userID.MatchString(id) {
-				return fmt.Errorf("%q is not a Google Chat user id (users/123456789 or 123456789)", id)
-			}
-			return nil
-		})...)
+		errs = append(errs, m.CheckUsers("Google Chat", "user ids in mention.users", chat.MatchingIDs(userID, "a Google Chat user id (users/123456789 or 123456789)"))...)
 	}
 	if err := o.Common.Validate(); err != nil {
 		errs = append(errs, err)

@@ -80,17 +80,12 @@ func (o *Options) Validate() error {
 		errs = append(errs, errors.New("channel: must not start or end with spaces"))
 	}
 	if o.IconURL != "" {
-		if u, err := url.Parse(o.IconURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if !chat.IsHTTPURL(o.IconURL) {
 			errs = append(errs, errors.New("icon_url: must be an http(s) URL"))
 		}
 	}
 	if m := o.Mention; m != nil {
-		errs = append(errs, m.CheckUsers("Mattermost", "usernames in mention.users", func(id string) error {
-			if !username.MatchString(id) {
-				return fmt.Errorf("%q is not a Mattermost username (write it without the @)", id)
-			}
-			return nil
-		})...)
+		errs = append(errs, m.CheckUsers("Mattermost", "usernames in mention.users", chat.MatchingIDs(username, "a Mattermost username (write it without the @)"))...)
 	}
 	if err := o.Common.Validate(); err != nil {
 		errs = append(errs, err)

@@ -85,7 +85,7 @@ func (o *Options) Validate() error {
 		errs = append(errs, fmt.Errorf("emoji: %q is not an emoji name such as :rotating_light:", o.Emoji))
 	}
 	if o.Avatar != "" {
-		if u, err := url.Parse(o.Avatar); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if !chat.IsHTTPURL(o.Avatar) {
 			errs = append(errs, errors.New("avatar: must be an http(s) URL"))
 		}
 	}
@@ -96,12 +96,7 @@ func (o *Options) Validate() error {
 		errs = append(errs, fmt.Errorf("channel: %q must start with # (a channel) or @ (a user)", o.Channel))
 	}
 	if m := o.Mention; m != nil {
-		errs = append(errs, m.CheckUsers("Rocket.Chat", "usernames in mention.users", func(id string) error {
-			if !username.MatchString(id) {
-				return fmt.Errorf("%q is not a Rocket.Chat username (write it without the @)", id)
-			}
-			return nil
-		})...)
+		errs = append(errs, m.CheckUsers("Rocket.Chat", "usernames in mention.users", chat.MatchingIDs(username, "a Rocket.Chat username (write it without the @)"))...)
 	}
 	if err := o.Common.Validate(); err != nil {
 		errs = append(errs, err)

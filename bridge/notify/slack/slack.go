@@ -89,7 +89,7 @@ func (o *Options) Validate() error {
 		errs = append(errs, fmt.Errorf("icon_emoji: %q is not an emoji name such as :rotating_light:", o.IconEmoji))
 	}
 	if o.IconURL != "" {
-		if u, err := url.Parse(o.IconURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if !chat.IsHTTPURL(o.IconURL) {
 			errs = append(errs, errors.New("icon_url: must be an http(s) URL"))
 		}
 	}
@@ -97,12 +97,7 @@ func (o *Options) Validate() error {
 		errs = append(errs, errors.New("icon_emoji, icon_url: set one, not both"))
 	}
 	if m := o.Mention; m != nil {
-		errs = append(errs, m.CheckUsers("Slack", "member ids in mention.users", func(id string) error {
-			if !slackID.MatchString(id) {
-				return fmt.Errorf("%q is not a Slack member id (U…, W…) or user group id (S…)", id)
-			}
-			return nil
-		})...)
+		errs = append(errs, m.CheckUsers("Slack", "member ids in mention.users", chat.MatchingIDs(slackID, "a Slack member id (U…, W…) or user group id (S…)"))...)
 	}
 	if err := o.Common.Validate(); err != nil {
 		errs = append(errs, err)
