@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -343,12 +342,6 @@ func TestCheckURL(t *testing.T) {
 	}
 }
 
-// clock is a settable clock safe to read from the fake's handler.
-type clock struct{ ns atomic.Int64 }
-
-func (c *clock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *clock) advance(d time.Duration) { c.ns.Add(int64(d)) }
-func newClock(t time.Time) *clock        { c := &clock{}; c.ns.Store(t.UnixNano()); return c }
 func send(t *testing.T, r *notify.Request) *http.Response {
 	t.Helper()
 	req, err := http.NewRequest(r.Method, r.URL, bytes.NewReader(r.Body))
@@ -470,15 +463,15 @@ func TestFakeEnforcesTheContract(t *testing.T) {
 // float retry_after and the X-RateLimit headers; 30 per minute per
 // channel, then 429 code 20028.
 func TestFakeRateLimits(t *testing.T) {
-	c := newClock(notifytest.FixedNow)
-	fake := notifytest.NewDiscord(t, notifytest.DiscordOptions{Now: c.now})
+	c := notifytest.NewClock(notifytest.FixedNow)
+	fake := notifytest.NewDiscord(t, notifytest.DiscordOptions{Now: c.Now})
 	req := &notify.Request{Method: http.MethodPost, URL: fake.URL + "?wait=true", Header: http.Header{"Content-Type": {"application/json"}}, Body: body(t, "hi", nil, true)}
 	for i := range 5 {
 		if resp := send(t, req); resp.StatusCode != 200 {
 			t.Fatalf("request %d: status %d", i+1, resp.StatusCode)
 		}
 	}
-	c.advance(500 * time.Millisecond)
+	c.Advance(500 * time.Millisecond)
 	resp := send(t, req)
 	raw, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 429 || !strings.Contains(string(raw), `"retry_after":1.500`) || resp.Header.Get("X-RateLimit-Reset-After") != "1.500" ||
@@ -492,13 +485,13 @@ func TestFakeRateLimits(t *testing.T) {
 	// 5 more every 2 s up to 30 in the minute, then the channel's limit.
 	for sent := 5; sent < 30; sent++ {
 		if sent%5 == 0 {
-			c.advance(2 * time.Second)
+			c.Advance(2 * time.Second)
 		}
 		if resp := send(t, req); resp.StatusCode != 200 {
 			t.Fatalf("request %d: status %d", sent+1, resp.StatusCode)
 		}
 	}
-	c.advance(2 * time.Second)
+	c.Advance(2 * time.Second)
 	resp = send(t, req)
 	raw, _ = io.ReadAll(resp.Body)
 	if resp.StatusCode != 429 || !strings.Contains(string(raw), `"code":20028`) {

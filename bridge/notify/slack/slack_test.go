@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -252,53 +251,9 @@ func TestCheckURL(t *testing.T) {
 // & < >.
 func TestReaderSeesValuesAsWritten(t *testing.T) {
 	f := notifytest.NewSlack(t, notifytest.SlackOptions{})
-	bodies, err := newNotifier(t, nil).Pack(notifytest.BuildGroup(t, oddPayload()))
+	bodies, err := newNotifier(t, nil).Pack(notifytest.BuildGroup(t, notifytest.MarkupPayload()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertShown(t, deliverToFake(t, f.Fake, bodies))
-}
-
-// oddValue holds every character the platform's markup gives meaning to,
-// an entity, a mention word and non-ASCII text, on one line.
-const oddValue = `<b>&amp;</b> *bold* _it_ ~s~ ` + "`code`" + ` \o/ [x](http://y) #h |t| > q @here 磁盘🔥`
-
-// oddPayload carries oddValue in a label, the summary and the description.
-func oddPayload() []byte {
-	return notifytest.NewPayload("alertname", []notifytest.Alert{{
-		Status:      "firing",
-		Labels:      map[string]string{"alertname": "Odd", "severity": "warning", "team": oddValue},
-		Annotations: map[string]string{"summary": "sum " + oddValue, "description": "desc " + oddValue},
-		StartsAt:    "2026-11-23T10:00:00Z", EndsAt: notifytest.ZeroTime,
-	}})
-}
-
-// deliverToFake posts each body to the fake and returns what it accepted.
-func deliverToFake(t *testing.T, f *notifytest.Fake, bodies [][]byte) []notifytest.Received {
-	t.Helper()
-	for _, b := range bodies {
-		resp, err := http.Post(f.URL, "application/json", bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-	}
-	if v := f.Violations(); len(v) > 0 {
-		t.Fatalf("violations %q", v)
-	}
-	return f.Received()
-}
-
-// assertShown checks that a reader sees the label, summary and
-// description exactly as written.
-func assertShown(t *testing.T, got []notifytest.Received) {
-	t.Helper()
-	if len(got) != 1 {
-		t.Fatalf("%d messages accepted, want 1", len(got))
-	}
-	for _, want := range []string{oddValue, "sum " + oddValue, "desc " + oddValue} {
-		if !strings.Contains(got[0].Text, want) {
-			t.Errorf("the reader does not see %q in:\n%s", want, got[0].Text)
-		}
-	}
+	notifytest.AssertMarkupShown(t, notifytest.PostBodies(t, f.Fake, bodies))
 }

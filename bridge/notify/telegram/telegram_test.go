@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -307,18 +306,6 @@ func TestCheckURL(t *testing.T) {
 	}
 }
 
-// clock is a settable clock safe to read from the fake's handler.
-type clock struct{ ns atomic.Int64 }
-
-func newClock(t time.Time) *clock {
-	c := &clock{}
-	c.ns.Store(t.UnixNano())
-	return c
-}
-
-func (c *clock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *clock) advance(d time.Duration) { c.ns.Add(int64(d)) }
-
 type answer struct {
 	Status      int
 	OK          bool   `json:"ok"`
@@ -440,15 +427,15 @@ func TestFakeEnforcesTheContract(t *testing.T) {
 }
 
 func TestFakeRateLimitAndMigration(t *testing.T) {
-	c := newClock(notifytest.FixedNow)
-	fake := notifytest.NewTelegram(t, notifytest.TelegramOptions{ChatID: "-4001", MigratedTo: -1004001, Now: c.now})
+	c := notifytest.NewClock(notifytest.FixedNow)
+	fake := notifytest.NewTelegram(t, notifytest.TelegramOptions{ChatID: "-4001", MigratedTo: -1004001, Now: c.Now})
 	body := func(chatID int64) string { return fmt.Sprintf(`{"chat_id":%d,"text":"x"}`, chatID) }
 	a := post(t, fake.URL, "application/json", body(-4001))
 	if a.Code != 400 || a.Parameters.MigrateToChatID != -1004001 {
 		t.Fatalf("posting to the migrated group: %s", a.raw)
 	}
 	for i := range 20 {
-		c.advance(time.Second)
+		c.Advance(time.Second)
 		if a := post(t, fake.URL, "application/json", body(-1004001)); !a.OK {
 			t.Fatalf("message %d: %s", i+1, a.raw)
 		}
@@ -461,7 +448,7 @@ func TestFakeRateLimitAndMigration(t *testing.T) {
 	if r.Reason != notify.ReasonRateLimited || r.RetryAfter != 41*time.Second {
 		t.Errorf("the fake's 429 classified %+v", r)
 	}
-	c.advance(41 * time.Second)
+	c.Advance(41 * time.Second)
 	if a := post(t, fake.URL, "application/json", body(-1004001)); !a.OK {
 		t.Errorf("after the wait: %s", a.raw)
 	}
