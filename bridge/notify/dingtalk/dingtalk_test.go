@@ -12,7 +12,6 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify/chat"
 	"github.com/alertbridge/alertbridge/bridge/notify/dingtalk"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
-	"github.com/alertbridge/alertbridge/bridge/render"
 )
 
 func TestSignMatchesTheContractVector(t *testing.T) {
@@ -23,24 +22,7 @@ func TestSignMatchesTheContractVector(t *testing.T) {
 
 func newNotifier(t testing.TB, opts *dingtalk.Options, secret string) *chat.Notifier {
 	t.Helper()
-	set, err := render.New(render.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if opts == nil {
-		opts = &dingtalk.Options{}
-	}
-	if err := opts.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	n, err := dingtalk.New(notify.Settings{
-		Name: "dt", URL: "https://oapi.dingtalk.com/robot/send?access_token=TOKEN", Secret: secret,
-		Templates: set, Options: opts, Now: func() time.Time { return time.UnixMilli(1700000000000) },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return notifytest.NewNotifier(t, dingtalk.New, opts, notify.Settings{Name: "dt", URL: "https://oapi.dingtalk.com/robot/send?access_token=TOKEN", Secret: secret, Now: func() time.Time { return time.UnixMilli(1700000000000) }})
 }
 
 func TestSignedURLIsTheContractQuery(t *testing.T) {

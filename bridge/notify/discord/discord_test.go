@@ -23,24 +23,7 @@ const webhookURL = "https://discord.com/api/webhooks/123456789012345678/TOKEN-ab
 
 func newNotifier(t *testing.T, opts *discord.Options) *chat.Notifier {
 	t.Helper()
-	set, err := render.New(render.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if opts == nil {
-		opts = &discord.Options{}
-	}
-	if err := opts.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	n, err := discord.New(notify.Settings{
-		Name: "dc", URL: webhookURL, Templates: set, Options: opts,
-		Now: func() time.Time { return notifytest.FixedNow },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return notifytest.NewNotifier(t, discord.New, opts, notify.Settings{Name: "dc", URL: webhookURL})
 }
 
 func TestRequestWaitsForTheMessageAndKeepsTheQuery(t *testing.T) {

@@ -14,31 +14,13 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify/chat"
 	"github.com/alertbridge/alertbridge/bridge/notify/googlechat"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
-	"github.com/alertbridge/alertbridge/bridge/render"
 )
 
 const webhookURL = "https://chat.googleapis.com/v1/spaces/AAAAbcd/messages?key=KEY-123&token=TOKEN-abc"
 
 func newNotifier(t *testing.T, opts *googlechat.Options) *chat.Notifier {
 	t.Helper()
-	set, err := render.New(render.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if opts == nil {
-		opts = &googlechat.Options{}
-	}
-	if err := opts.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	n, err := googlechat.New(notify.Settings{
-		Name: "gchat", URL: webhookURL, Templates: set, Options: opts,
-		Now: func() time.Time { return notifytest.FixedNow },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return notifytest.NewNotifier(t, googlechat.New, opts, notify.Settings{Name: "gchat", URL: webhookURL})
 }
 
 func TestRequestURLAndThread(t *testing.T) {

@@ -28,24 +28,7 @@ func TestSignMatchesTheContractVector(t *testing.T) {
 
 func newNotifier(t *testing.T, opts *lark.Options, secret string) *chat.Notifier {
 	t.Helper()
-	set, err := render.New(render.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if opts == nil {
-		opts = &lark.Options{}
-	}
-	if err := opts.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	n, err := lark.New(notify.Settings{
-		Name: "lark", URL: hookURL, Secret: secret,
-		Templates: set, Options: opts, Now: func() time.Time { return time.Unix(1599360473, 0) },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return notifytest.NewNotifier(t, lark.New, opts, notify.Settings{Name: "lark", URL: hookURL, Secret: secret, Now: func() time.Time { return time.Unix(1599360473, 0) }})
 }
 
 func TestSignedBodyCarriesTimestampAndSignFirst(t *testing.T) {

@@ -13,31 +13,13 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/chat"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
-	"github.com/alertbridge/alertbridge/bridge/render"
 )
 
 const hookURL = "https://chat.example.com/hooks/xkeyxsecretxkeyx"
 
 func newNotifier(t *testing.T, opts *Options) *chat.Notifier {
 	t.Helper()
-	set, err := render.New(render.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if opts == nil {
-		opts = &Options{}
-	}
-	if err := opts.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	n, err := New(notify.Settings{
-		Name: "mm", URL: hookURL, Templates: set, Options: opts,
-		Now: func() time.Time { return notifytest.FixedNow },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return notifytest.NewNotifier(t, New, opts, notify.Settings{Name: "mm", URL: hookURL})
 }
 
 func TestRequestPostsJSONToTheWebhook(t *testing.T) {

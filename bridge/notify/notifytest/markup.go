@@ -7,6 +7,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/alertbridge/alertbridge/bridge/notify"
+	"github.com/alertbridge/alertbridge/bridge/render"
 )
 
 // MarkupValue holds every character chat markups give meaning to, an
@@ -73,3 +76,35 @@ func (c *Clock) Now() time.Time { return time.Unix(0, c.ns.Load()) }
 
 // Advance moves the clock forward by d.
 func (c *Clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// NewNotifier builds a notifier as the bridge would for a target: opts
+// (its type's defaults when nil) validated and set as s.Options, the preset
+// templates unless s has its own, and FixedNow unless s sets a clock.
+func NewNotifier[N any, O any, P interface {
+	*O
+	Validate() error
+}](t testing.TB, build func(notify.Settings) (N, error), opts P, s notify.Settings) N {
+	t.Helper()
+	if opts == nil {
+		opts = P(new(O))
+	}
+	if err := opts.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s.Options = opts
+	if s.Templates == nil {
+		set, err := render.New(render.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Templates = set
+	}
+	if s.Now == nil {
+		s.Now = func() time.Time { return FixedNow }
+	}
+	n, err := build(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

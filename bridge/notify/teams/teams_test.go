@@ -14,31 +14,13 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify/chat"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"github.com/alertbridge/alertbridge/bridge/notify/teams"
-	"github.com/alertbridge/alertbridge/bridge/render"
 )
 
 const workflowURL = "https://default0123.45.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/0123abcd/triggers/manual/paths/invoke?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=SAS-sig_value"
 
 func newNotifier(t *testing.T, opts *teams.Options) *chat.Notifier {
 	t.Helper()
-	set, err := render.New(render.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if opts == nil {
-		opts = &teams.Options{}
-	}
-	if err := opts.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	n, err := teams.New(notify.Settings{
-		Name: "teams", URL: workflowURL, Templates: set, Options: opts,
-		Now: func() time.Time { return notifytest.FixedNow },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return notifytest.NewNotifier(t, teams.New, opts, notify.Settings{Name: "teams", URL: workflowURL})
 }
 
 func TestRequestPostsJSONToTheTriggerURLUnchanged(t *testing.T) {

@@ -26,24 +26,10 @@ const (
 
 func newNotifier(t *testing.T, opts *telegram.Options) *chat.Notifier {
 	t.Helper()
-	set, err := render.New(render.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if opts == nil {
 		opts = &telegram.Options{ChatID: "-1001234567890"}
 	}
-	if err := opts.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	n, err := telegram.New(notify.Settings{
-		Name: "tg", URL: botURL, Templates: set, Options: opts,
-		Now: func() time.Time { return notifytest.FixedNow },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return notifytest.NewNotifier(t, telegram.New, opts, notify.Settings{Name: "tg", URL: botURL})
 }
 
 func TestGoldenBodies(t *testing.T) {

@@ -21,21 +21,7 @@ const hookURL = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=KEY"
 
 func newNotifier(t *testing.T, opts *wecom.Options, u string) *chat.Notifier {
 	t.Helper()
-	set, err := render.New(render.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if opts == nil {
-		opts = &wecom.Options{}
-	}
-	if err := opts.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	n, err := wecom.New(notify.Settings{Name: "wecom", URL: u, Templates: set, Options: opts, Now: func() time.Time { return notifytest.FixedNow }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return notifytest.NewNotifier(t, wecom.New, opts, notify.Settings{Name: "wecom", URL: u})
 }
 
 func TestRequestIsAPlainJSONPostToTheURL(t *testing.T) {
