@@ -1,7 +1,6 @@
 package store
 
 import (
-	"container/heap"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -15,14 +14,17 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/alert"
 )
 
-// The alert center. Bucket "alerts" holds one value per alert (record id,
-// 8 bytes big endian), written with one Put per alert inside the
-// acceptance transaction:
+// The alert center. Bucket "alertlog" holds one value per alert, keyed by
+// when a notification last carried it and its record id (unix ms and id,
+// 8 bytes big endian each), so the newest alerts are at the end: writing
+// new alerts appends, listing newest first reads from the end and stops
+// at its page, and pruning reads from the start and stops at its cutoff.
+// Bucket "alertindex" maps a record id to the time in its key. The value:
 //
 //	off  size     field
 //	0    8        times: accepted notifications that carried the alert
 //	8    8        first seen, unix ms
-//	16   8        last seen (updated), unix ms: the sort key and the prune key
+//	16   8        last seen (updated), unix ms: the time in the key
 //	24   1        format (alertFormat)
 //	25   1        record status (0 firing, 2 resolved)
 //	26   1        record priority (0, 1, 2)
@@ -33,12 +35,11 @@ import (
 //	              the notification that carried it (see appendDetails)
 //
 // str is a uvarint length and the bytes; maps are a uvarint count and
-// key/value strs. The 24-byte header comes first so counting and pruning
-// read fixed offsets, and the fields the list filters on come next, so a
-// listing decides on an entry without decoding its details. The encoding
-// is binary rather than JSON because it runs inside the shared acceptance
-// transaction, where every microsecond is serialized across concurrent
-// webhook requests: it is about ten times cheaper than encoding/json for a
+// key/value strs. The 24-byte header comes first so counting reads fixed
+// offsets, and the fields the list filters on come next, so a listing
+// decides on an entry without decoding its details. The encoding is
+// binary rather than JSON because it is built for every alert of every
+// notification: it is about ten times cheaper than encoding/json for a
 // record, and allocates one buffer per alert. A 24-byte value (written by
 // versions before the alert center) carries counters only; it is not
 // listed until a notification carries the alert again.
@@ -138,8 +139,9 @@ type AlertPage struct {
 type alertAccept struct {
 	id   int64
 	seen alert.Seen
-	// old is the stored value (valid for the transaction), nil if new.
-	old []byte
+	// old is the stored value (valid for the transaction), nil if new;
+	// oldKey is its key.
+	old, oldKey []byte
 	// at is the alert's index in the notification (the last one, should
 	// the same alert appear twice).
 	at int
@@ -150,8 +152,8 @@ type alertAccept struct {
 // touchAlerts counts one more notification for each distinct alert id
 // inside an acceptance transaction. It writes nothing: recordAlerts writes
 // each alert once the jobs exist. seen[i] belongs to ids[i].
-func touchAlerts(tx *bolt.Tx, ids []int64, now time.Time) (seen []alert.Seen, alerts []alertAccept, index map[int64]int) {
-	b := tx.Bucket(bucketAlerts)
+func touchAlerts(tx kvTx, ids []int64, now time.Time) (seen []alert.Seen, alerts []alertAccept, index map[int64]int) {
+	b, idx := tx.Bucket(bucketAlerts), tx.Bucket(bucketAlertIndex)
 	seen = make([]alert.Seen, len(ids))
 	alerts = make([]alertAccept, 0, len(ids))
 	index = make(map[int64]int, len(ids))
@@ -165,7 +167,12 @@ func touchAlerts(tx *bolt.Tx, ids []int64, now time.Time) (seen []alert.Seen, al
 		}
 		binary.BigEndian.PutUint64(key[:], uint64(id))
 		a := alertAccept{id: id, at: i, seen: alert.Seen{Times: 1, FirstSeen: now}}
-		if old := b.Get(key[:]); len(old) >= seenSize {
+		var old []byte
+		if ms := idx.Get(key[:]); len(ms) == 8 {
+			a.oldKey = alertKey(int64(binary.BigEndian.Uint64(ms)), id)
+			old = b.Get(a.oldKey)
+		}
+		if len(old) >= seenSize {
 			a.old = old
 			a.seen.Times = int64(binary.BigEndian.Uint64(old[0:8])) + 1
 			a.seen.FirstSeen = time.UnixMilli(int64(binary.BigEndian.Uint64(old[8:16])))
@@ -180,7 +187,7 @@ func touchAlerts(tx *bolt.Tx, ids []int64, now time.Time) (seen []alert.Seen, al
 // recordAlerts writes every alert of an accepted notification: counters,
 // the latest record from g and the deliveries jobs[k] made for it. g may
 // be nil (counters only).
-func recordAlerts(tx *bolt.Tx, alerts []alertAccept, index map[int64]int, g *alert.Group, jobs []*Job, groups []*alert.Group, now time.Time) error {
+func recordAlerts(tx kvTx, alerts []alertAccept, index map[int64]int, g *alert.Group, jobs []*Job, groups []*alert.Group, now time.Time) error {
 	for k, vg := range groups {
 		for _, r := range vg.Records {
 			if i, ok := index[r.ID]; ok {
@@ -190,7 +197,7 @@ func recordAlerts(tx *bolt.Tx, alerts []alertAccept, index map[int64]int, g *ale
 			}
 		}
 	}
-	b := tx.Bucket(bucketAlerts)
+	b, idx := tx.Bucket(bucketAlerts), tx.Bucket(bucketAlertIndex)
 	for i := range alerts {
 		a := &alerts[i]
 		var val []byte
@@ -200,12 +207,56 @@ func recordAlerts(tx *bolt.Tx, alerts []alertAccept, index map[int64]int, g *ale
 			val = make([]byte, seenSize)
 			putHeader(val, a.seen, now)
 		}
-		// bbolt keeps val until the commit: each Put has its own buffer.
-		if err := b.Put(u64(uint64(a.id)), val); err != nil {
+		// Stores keep val: each Put has its own buffer.
+		key := alertKey(now.UnixMilli(), a.id)
+		if a.oldKey != nil && string(a.oldKey) != string(key) {
+			if err := b.Delete(a.oldKey); err != nil {
+				return fmt.Errorf("recording alert: %w", err)
+			}
+		}
+		if err := b.Put(key, val); err != nil {
 			return fmt.Errorf("recording alert: %w", err)
+		}
+		if a.oldKey == nil || string(a.oldKey) != string(key) {
+			if err := idx.Put(u64(uint64(a.id)), u64(uint64(now.UnixMilli()))); err != nil {
+				return fmt.Errorf("recording alert: %w", err)
+			}
 		}
 	}
 	return nil
+}
+
+// alertKey is the key of an alert in the log bucket.
+func alertKey(ms, id int64) []byte {
+	k := make([]byte, 16)
+	binary.BigEndian.PutUint64(k, uint64(ms))
+	binary.BigEndian.PutUint64(k[8:], uint64(id))
+	return k
+}
+
+// migrateAlerts moves the alerts of the bucket versions before the log
+// layout kept (keyed by id alone) into the log and its index.
+func migrateAlerts(tx *bolt.Tx) error {
+	old := tx.Bucket(bucketLegacyAlerts)
+	if old == nil {
+		return nil
+	}
+	b, idx := tx.Bucket(bucketAlerts), tx.Bucket(bucketAlertIndex)
+	err := old.ForEach(func(k, v []byte) error {
+		if len(k) != 8 || len(v) < seenSize {
+			return nil
+		}
+		ms := int64(binary.BigEndian.Uint64(v[16:24]))
+		id := int64(binary.BigEndian.Uint64(k))
+		if err := b.Put(alertKey(ms, id), append([]byte(nil), v...)); err != nil {
+			return err
+		}
+		return idx.Put(append([]byte(nil), k...), u64(uint64(ms)))
+	})
+	if err != nil {
+		return fmt.Errorf("moving alerts to the log layout: %w", err)
+	}
+	return tx.DeleteBucket(bucketLegacyAlerts)
 }
 
 func putHeader(val []byte, seen alert.Seen, now time.Time) {
@@ -483,13 +534,11 @@ func (r *reader) strMap() map[string]string {
 // descending), filtered by f, one page at a time. next is the position to
 // pass as the following page's Before, or zero when nothing follows.
 //
-// Cost: the list is not indexed by time, so every call reads every entry
-// of the bucket, which pruning bounds to the alerts notified within the
-// retention (global.alert_retention). Filtering reads only each entry's
-// fixed-offset header and filter fields; only the page's entries are
-// decoded. Picking the page keeps a heap of limit entries, so a call costs
-// O(n log limit) for n stored alerts and allocates in proportion to the
-// page, not to n: about 20 ms for 100,000 alerts on 2 cores
+// Cost: the log bucket is in list order, so a call reads from its
+// position backwards until the page is full and one more entry matches,
+// or, with f.Since, until the entries are older. Filtering reads only
+// each entry's fixed-offset header and filter fields; only the page's
+// entries are decoded. A filter that matches few alerts reads further
 // (BenchmarkAlerts).
 func (d *DB) Alerts(f AlertFilter, page AlertPage) (entries []*AlertEntry, next AlertCursor, err error) {
 	limit := page.Limit
@@ -500,46 +549,42 @@ func (d *DB) Alerts(f AlertFilter, page AlertPage) (entries []*AlertEntry, next 
 	if !f.Since.IsZero() {
 		since = f.Since.UnixMilli()
 	}
-	err = d.db.View(func(tx *bolt.Tx) error {
-		h := &alertHeap{}
-		more := false
-		err := tx.Bucket(bucketAlerts).ForEach(func(k, v []byte) error {
-			p, ok := parseAlert(v)
-			if !ok || len(k) != 8 || !p.matches(&f, since) {
-				return nil
-			}
-			id := int64(binary.BigEndian.Uint64(k))
-			if !page.Before.after(p.last, id) {
-				return nil
-			}
-			it := alertItem{ms: p.last, id: id, v: v}
-			switch {
-			case h.Len() < limit:
-				heap.Push(h, it)
-			case (*h)[0].less(it):
-				(*h)[0] = it
-				heap.Fix(h, 0)
-				more = true
-			default:
-				more = true
-			}
-			return nil
-		})
-		if err != nil {
-			return err
+	err = d.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketAlerts).Cursor()
+		var k, v []byte
+		if page.Before.IsZero() {
+			k, v = c.Last()
+		} else if k, v = c.Seek(alertKey(page.Before.UpdatedAt, page.Before.ID)); k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
 		}
-		entries = make([]*AlertEntry, h.Len())
-		for i := len(entries) - 1; i >= 0; i-- {
-			it := heap.Pop(h).(alertItem)
-			e, err := decodeAlert(it.id, it.v)
+		entries = []*AlertEntry{}
+		for ; k != nil; k, v = c.Prev() {
+			if len(k) != 16 {
+				continue
+			}
+			ms, id := int64(binary.BigEndian.Uint64(k)), int64(binary.BigEndian.Uint64(k[8:]))
+			if ms < since {
+				break
+			}
+			if !page.Before.after(ms, id) {
+				continue
+			}
+			p, ok := parseAlert(v)
+			if !ok || !p.matches(&f, since) {
+				continue
+			}
+			if len(entries) == limit {
+				last := entries[len(entries)-1]
+				next = AlertCursor{UpdatedAt: last.UpdatedAt.UnixMilli(), ID: last.ID}
+				break
+			}
+			e, err := decodeAlert(id, v)
 			if err != nil {
 				return err
 			}
-			entries[i] = e
-		}
-		if more && len(entries) > 0 {
-			last := entries[len(entries)-1]
-			next = AlertCursor{UpdatedAt: last.UpdatedAt.UnixMilli(), ID: last.ID}
+			entries = append(entries, e)
 		}
 		return nil
 	})
@@ -549,31 +594,6 @@ func (d *DB) Alerts(f AlertFilter, page AlertPage) (entries []*AlertEntry, next 
 	return entries, next, nil
 }
 
-type alertItem struct {
-	ms, id int64
-	v      []byte
-}
-
-// less orders items as the list does in reverse: oldest first.
-func (a alertItem) less(b alertItem) bool {
-	return a.ms < b.ms || (a.ms == b.ms && a.id < b.id)
-}
-
-// alertHeap is a min-heap: the root is the item that leaves the page
-// first.
-type alertHeap []alertItem
-
-func (h alertHeap) Len() int           { return len(h) }
-func (h alertHeap) Less(i, j int) bool { return h[i].less(h[j]) }
-func (h alertHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *alertHeap) Push(x any)        { *h = append(*h, x.(alertItem)) }
-func (h *alertHeap) Pop() any {
-	old := *h
-	it := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return it
-}
-
 // Alert returns one alert and its recorded deliveries, newest first, in
 // whatever state they are now (pending, delivered or dead). Deliveries
 // pruned from the history or deleted are left out. ErrNoAlert if the
@@ -581,8 +601,11 @@ func (h *alertHeap) Pop() any {
 func (d *DB) Alert(id int64) (*AlertEntry, []*Job, error) {
 	var e *AlertEntry
 	var jobs []*Job
-	err := d.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketAlerts).Get(u64(uint64(id)))
+	err := d.read(func(tx kvTx) error {
+		var v []byte
+		if ms := tx.Bucket(bucketAlertIndex).Get(u64(uint64(id))); len(ms) == 8 {
+			v = tx.Bucket(bucketAlerts).Get(alertKey(int64(binary.BigEndian.Uint64(ms)), id))
+		}
 		if _, ok := parseAlert(v); !ok {
 			return ErrNoAlert
 		}
@@ -615,21 +638,19 @@ func (d *DB) Alert(id int64) (*AlertEntry, []*Job, error) {
 // counters and their alert center entry. It returns how many were removed.
 func (d *DB) PruneAlerts(cutoff time.Time) (int, error) {
 	removed := 0
-	err := d.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketAlerts)
+	err := d.update(func(tx *bolt.Tx) error {
+		b, idx := tx.Bucket(bucketAlerts), tx.Bucket(bucketAlertIndex)
 		var stale [][]byte
-		err := b.ForEach(func(k, v []byte) error {
-			if len(v) >= seenSize && int64(binary.BigEndian.Uint64(v[16:24])) < cutoff.UnixMilli() {
-				stale = append(stale, append([]byte(nil), k...))
-			}
-			return nil
-		})
-		if err != nil {
-			return err
+		c := b.Cursor()
+		for k, _ := c.First(); k != nil && len(k) == 16 && int64(binary.BigEndian.Uint64(k)) < cutoff.UnixMilli(); k, _ = c.Next() {
+			stale = append(stale, append([]byte(nil), k...))
 		}
 		// Deleting while a cursor walks skips entries in bbolt; delete after.
 		for _, k := range stale {
 			if err := b.Delete(k); err != nil {
+				return err
+			}
+			if err := idx.Delete(k[8:]); err != nil {
 				return err
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
@@ -391,24 +392,40 @@ func TestAlertsPrunedWithCountersAndLegacyValues(t *testing.T) {
 		t.Errorf("pruned alert: %v", err)
 	}
 
-	// A counters-only value from before the alert center keeps counting,
-	// is not listed, and becomes an entry with the next notification.
+	// A counters-only value from before the alert center, in the bucket
+	// keyed by id that versions before the log layout used, moves to the
+	// log when the store opens, keeps counting, is not listed, and
+	// becomes an entry with the next notification.
 	legacy := testMessage("g", testAlert("Legacy", "firing", "critical", 3))
 	lid := alert.RecordIDs(legacy)[0]
-	err := db.db.Update(func(tx *bolt.Tx) error {
+	dir := t.TempDir()
+	bdb, err := bolt.Open(filepath.Join(dir, FileName), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = bdb.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucket(bucketLegacyAlerts)
+		if err != nil {
+			return err
+		}
 		var v [seenSize]byte
 		binary.BigEndian.PutUint64(v[0:8], 4)
 		binary.BigEndian.PutUint64(v[8:16], uint64(t0.Add(-time.Hour).UnixMilli()))
 		binary.BigEndian.PutUint64(v[16:24], uint64(t0.UnixMilli()))
-		return tx.Bucket(bucketAlerts).Put(u64(uint64(lid)), v[:])
+		return b.Put(u64(uint64(lid)), v[:])
 	})
+	if err != nil || bdb.Close() != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer db.Close()
 	if _, _, err := db.Alert(lid); !errors.Is(err, ErrNoAlert) {
 		t.Errorf("legacy value: %v, want ErrNoAlert", err)
 	}
-	if entries, _, _ := db.Alerts(AlertFilter{}, AlertPage{}); len(entries) != 1 {
+	if entries, _, _ := db.Alerts(AlertFilter{}, AlertPage{}); len(entries) != 0 {
 		t.Errorf("legacy value listed: %v", ids(entries))
 	}
 	_, g := acceptMsg(t, db, "c", t0.Add(3*time.Hour), legacy)

@@ -66,7 +66,7 @@ func TestBatchFailureIsolated(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = db.batch(func(tx *bolt.Tx) error {
+			errs[i] = db.batch(func(tx kvTx) error {
 				if err := tx.Bucket(bucketDedup).Put([]byte(fmt.Sprint("w", i)), u64(1)); err != nil {
 					return err
 				}
@@ -81,7 +81,7 @@ func TestBatchFailureIsolated(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	err := db.db.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		for i, e := range errs {
 			stored := tx.Bucket(bucketDedup).Get([]byte(fmt.Sprint("w", i))) != nil
 			switch {
@@ -105,7 +105,7 @@ func TestBatchFailureIsolated(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	if err := db.batch(func(*bolt.Tx) error { return nil }); !errors.Is(err, ErrClosed) {
+	if err := db.batch(func(kvTx) error { return nil }); !errors.Is(err, ErrClosed) {
 		t.Errorf("write after Close: %v, want ErrClosed", err)
 	}
 }

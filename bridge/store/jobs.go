@@ -109,15 +109,19 @@ func (d *DB) Accept(req AcceptRequest) (*Acceptance, error) {
 	// builds again only if a concurrent acceptance of the same alerts
 	// changed them meanwhile.
 	var pre *prepared
-	_ = d.db.View(func(tx *bolt.Tx) error {
-		if !duplicate(tx, req) {
-			seen, _, _ := touchAlerts(tx, req.AlertIDs, req.Now)
-			pre = prepare(req, seen)
+	var seen []alert.Seen
+	dup := false
+	_ = d.read(func(tx kvTx) error {
+		if dup = duplicate(tx, req); !dup {
+			seen, _, _ = touchAlerts(tx, req.AlertIDs, req.Now)
 		}
 		return nil
 	})
+	if !dup && seen != nil {
+		pre = prepare(req, seen)
+	}
 	var out *Acceptance
-	err := d.batch(func(tx *bolt.Tx) (err error) {
+	err := d.batch(func(tx kvTx) (err error) {
 		out, err = acceptTx(tx, req, &pre)
 		return err
 	})
@@ -167,7 +171,7 @@ func sameSeen(a, b []alert.Seen) bool {
 }
 
 // duplicate reports whether req was accepted within its dedup window.
-func duplicate(tx *bolt.Tx, req AcceptRequest) bool {
+func duplicate(tx kvTx, req AcceptRequest) bool {
 	if req.DedupKey == "" {
 		return false
 	}
@@ -183,7 +187,7 @@ func duplicate(tx *bolt.Tx, req AcceptRequest) bool {
 // as built before the transaction (nil if it was not); when the counters
 // differ from the ones it was built with, it is built again, so the jobs
 // committed always come from the last call of req.Build.
-func acceptTx(tx *bolt.Tx, req AcceptRequest, pre **prepared) (*Acceptance, error) {
+func acceptTx(tx kvTx, req AcceptRequest, pre **prepared) (*Acceptance, error) {
 	out := &Acceptance{}
 	if req.DedupKey != "" {
 		if duplicate(tx, req) {
@@ -245,7 +249,7 @@ func acceptTx(tx *bolt.Tx, req AcceptRequest, pre **prepared) (*Acceptance, erro
 // supersede moves a still-waiting job to delivered history, marked
 // superseded, unless it is being attempted. It returns the moved job, or
 // nil when nothing was superseded.
-func supersede(tx *bolt.Tx, id uint64, now time.Time, busy func(uint64) bool) (*Job, error) {
+func supersede(tx kvTx, id uint64, now time.Time, busy func(uint64) bool) (*Job, error) {
 	j, err := getJob(tx.Bucket(stateBuckets[StatePending]), id)
 	if err != nil || j == nil || (busy != nil && busy(id)) {
 		return nil, err
@@ -255,7 +259,7 @@ func supersede(tx *bolt.Tx, id uint64, now time.Time, busy func(uint64) bool) (*
 
 // markSuperseded moves a pending job to the delivered history as replaced,
 // dropping its payload.
-func markSuperseded(tx *bolt.Tx, j *Job, now time.Time) error {
+func markSuperseded(tx kvTx, j *Job, now time.Time) error {
 	j.Superseded = true
 	j.Reason, j.Error, j.NextAttempt = "superseded", "replaced by a newer notification of the same group", time.Time{}
 	if err := tx.Bucket(bucketPayloads).Delete(u64(j.ID)); err != nil {
@@ -266,15 +270,19 @@ func markSuperseded(tx *bolt.Tx, j *Job, now time.Time) error {
 
 // Payload loads the group a job delivers.
 func (d *DB) Payload(id uint64) (*alert.Group, error) {
-	var g alert.Group
-	err := d.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketPayloads).Get(u64(id))
-		if v == nil {
+	var v []byte
+	err := d.read(func(tx kvTx) error {
+		if v = tx.Bucket(bucketPayloads).Get(u64(id)); v == nil {
 			return ErrNotFound
 		}
-		return json.Unmarshal(v, &g)
+		v = append([]byte(nil), v...) // decoded after the read ends
+		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	var g alert.Group
+	if err := json.Unmarshal(v, &g); err != nil {
 		return nil, err
 	}
 	return &g, nil
@@ -283,7 +291,7 @@ func (d *DB) Payload(id uint64) (*alert.Group, error) {
 // Get returns a job in any state.
 func (d *DB) Get(id uint64) (*Job, error) {
 	var out *Job
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.read(func(tx kvTx) error {
 		for _, b := range stateBuckets {
 			j, err := getJob(tx.Bucket(b), id)
 			if err != nil {
@@ -303,15 +311,22 @@ func (d *DB) Get(id uint64) (*Job, error) {
 // state or gone. It is Get for the queue's workers, which only attempt
 // pending jobs: one bucket to look in instead of three.
 func (d *DB) Pending(id uint64) (*Job, error) {
-	var out *Job
-	err := d.db.View(func(tx *bolt.Tx) (err error) {
-		out, err = getJob(tx.Bucket(stateBuckets[StatePending]), id)
-		if err == nil && out == nil {
-			err = ErrNotFound
+	var v []byte
+	err := d.read(func(tx kvTx) error {
+		if v = tx.Bucket(stateBuckets[StatePending]).Get(u64(id)); v == nil {
+			return ErrNotFound
 		}
-		return err
+		v = append([]byte(nil), v...) // decoded after the read ends
+		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	var j Job
+	if err := json.Unmarshal(v, &j); err != nil {
+		return nil, fmt.Errorf("decoding delivery %d: %w", id, err)
+	}
+	return &j, nil
 }
 
 // Reschedule records a failed attempt of a pending job and when to try
@@ -319,7 +334,7 @@ func (d *DB) Pending(id uint64) (*Job, error) {
 // one is superseded instead (so an older state is never sent after a newer
 // one) and superseded is true.
 func (d *DB) Reschedule(id uint64, attempts, sent int, next time.Time, reason, msg string, now time.Time) (superseded bool, err error) {
-	err = d.batch(func(tx *bolt.Tx) error {
+	err = d.batch(func(tx kvTx) error {
 		superseded = false
 		b := tx.Bucket(stateBuckets[StatePending])
 		j, err := getJob(b, id)
@@ -358,7 +373,7 @@ type FinishOp struct {
 // longer pending (deleted or superseded meanwhile) are skipped.
 func (d *DB) FinishAll(ops []FinishOp) error {
 	// Outcomes share the acceptances' commits (and their fsync).
-	return d.batch(func(tx *bolt.Tx) error {
+	return d.batch(func(tx kvTx) error {
 		for _, op := range ops {
 			if err := finish(tx, op); err != nil && !errors.Is(err, ErrNotFound) {
 				return err
@@ -368,7 +383,7 @@ func (d *DB) FinishAll(ops []FinishOp) error {
 	})
 }
 
-func finish(tx *bolt.Tx, op FinishOp) error {
+func finish(tx kvTx, op FinishOp) error {
 	j, err := getJob(tx.Bucket(stateBuckets[StatePending]), op.ID)
 	if err != nil {
 		return err
@@ -388,7 +403,7 @@ func finish(tx *bolt.Tx, op FinishOp) error {
 // Requeue moves a dead job back to pending with its attempts reset.
 func (d *DB) Requeue(id uint64, now time.Time) (*Job, error) {
 	var out *Job
-	err := d.batch(func(tx *bolt.Tx) error {
+	err := d.batch(func(tx kvTx) error {
 		j, err := getJob(tx.Bucket(stateBuckets[StateDead]), id)
 		if err != nil {
 			return err
@@ -408,7 +423,7 @@ func (d *DB) Requeue(id uint64, now time.Time) (*Job, error) {
 // Delete removes a job in any state with its payload. busy reports
 // whether a pending job is being attempted; such a job is not deleted.
 func (d *DB) Delete(id uint64, busy func(uint64) bool) error {
-	return d.batch(func(tx *bolt.Tx) error {
+	return d.batch(func(tx kvTx) error {
 		for state, name := range stateBuckets {
 			b := tx.Bucket(name)
 			if b.Get(u64(id)) == nil {
@@ -429,7 +444,7 @@ func (d *DB) Delete(id uint64, busy func(uint64) bool) error {
 // ForEachPending calls fn for every pending job in id order (used at
 // startup to resume deliveries).
 func (d *DB) ForEachPending(fn func(*Job) error) error {
-	return d.db.View(func(tx *bolt.Tx) error {
+	return d.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(stateBuckets[StatePending]).ForEach(func(_, v []byte) error {
 			var j Job
 			if err := json.Unmarshal(v, &j); err != nil {
@@ -448,7 +463,7 @@ func (d *DB) List(state, target string, before uint64, limit int) ([]*Job, error
 		return nil, fmt.Errorf("unknown state %q", state)
 	}
 	var out []*Job
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(name).Cursor()
 		var k, v []byte
 		if before == 0 {
@@ -475,7 +490,7 @@ func (d *DB) List(state, target string, before uint64, limit int) ([]*Job, error
 // (oldest first), and expired dedup keys.
 func (d *DB) Prune(now time.Time, maxAge time.Duration, maxCount int, dedupWindow time.Duration) (int, error) {
 	removed := 0
-	err := d.db.Update(func(tx *bolt.Tx) error {
+	err := d.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(stateBuckets[StateDelivered])
 		excess := b.Stats().KeyN - maxCount
 		var drop [][]byte
@@ -520,7 +535,7 @@ func (d *DB) Prune(now time.Time, maxAge time.Duration, maxCount int, dedupWindo
 	return removed, err
 }
 
-func move(tx *bolt.Tx, j *Job, from, to string, now time.Time) error {
+func move(tx kvTx, j *Job, from, to string, now time.Time) error {
 	if err := tx.Bucket(stateBuckets[from]).Delete(u64(j.ID)); err != nil {
 		return err
 	}
@@ -528,7 +543,7 @@ func move(tx *bolt.Tx, j *Job, from, to string, now time.Time) error {
 	return putJob(tx.Bucket(stateBuckets[to]), j)
 }
 
-func getJob(b *bolt.Bucket, id uint64) (*Job, error) {
+func getJob(b kvBucket, id uint64) (*Job, error) {
 	v := b.Get(u64(id))
 	if v == nil {
 		return nil, nil
@@ -540,7 +555,7 @@ func getJob(b *bolt.Bucket, id uint64) (*Job, error) {
 	return &j, nil
 }
 
-func putJob(b *bolt.Bucket, j *Job) error {
+func putJob(b kvBucket, j *Job) error {
 	v, err := json.Marshal(j)
 	if err != nil {
 		return err

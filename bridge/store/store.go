@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -18,44 +19,96 @@ import (
 // FileName is the database file inside the storage folder.
 const FileName = "alertbridge.db"
 
-var bucketAlerts = []byte("alerts")
+var (
+	bucketAlerts       = []byte("alertlog")   // updated ms, record id -> alert (alerts.go)
+	bucketAlertIndex   = []byte("alertindex") // record id -> updated ms
+	bucketLegacyAlerts = []byte("alerts")     // record id -> alert, before the log layout
+)
 
 // ErrClosed is returned by writes after Close.
 var ErrClosed = errors.New("store is closed")
 
-// maxCommitBatch bounds the writes that share one transaction.
+// maxCommitBatch bounds the writes that share one log record.
 const maxCommitBatch = 1024
+
+// Memtable bounds: the active memtable is frozen (handed to the flusher,
+// and a new log segment started) when it holds memtableMaxBytes or its
+// oldest change is memtableMaxAge old. At most maxFrozen frozen memtables
+// wait for the flusher; past that, writes wait for it, and fail after
+// backlogTimeout so the caller can answer 503 rather than the bridge
+// growing without bound.
+const (
+	memtableMaxBytes = 4 << 20
+	memtableMaxAge   = time.Second
+	maxFrozen        = 4
+	backlogTimeout   = 10 * time.Second
+)
+
+// ErrBacklog is returned when the store cannot get its changes into the
+// database file fast enough (a full or failing disk): retry later.
+var ErrBacklog = errors.New("store is behind writing to disk")
 
 // DB is the open store.
 type DB struct {
-	db *bolt.DB
+	db     *bolt.DB
+	walDir string
 
-	// Group commit: writes queue on reqs; one goroutine runs whatever is
-	// queued in one transaction, so concurrent writers share its fsync.
-	// It takes the next batch as soon as the previous one is on disk: no
-	// timer, batches grow by themselves while a commit is slow.
+	// Group commit: writes queue on reqs; the committer runs whatever is
+	// queued as one log record and one fdatasync, so concurrent writers
+	// share it. It takes the next batch as soon as the previous one is
+	// on disk: no timer, batches grow by themselves while a sync is slow.
 	reqs      chan *writeReq
 	closing   chan struct{}
 	committed chan struct{} // closed when the committer has exited
 	closeOnce sync.Once
+	closeErr  error
+
+	// logBytes counts the bytes appended to the log.
+	logBytes atomic.Int64
+
+	// Owned by the committer.
+	log  *wal
+	born time.Time // first change of the active memtable
+
+	// mu guards the frozen list, flushErr and applied, and the contents
+	// of active: the committer merges into active under the write lock,
+	// readers look into it under the read lock.
+	mu       sync.RWMutex
+	active   *memtable
+	frozen   []*memtable   // oldest first
+	applied  chan struct{} // closed and replaced each time one is applied
+	flushErr error         // the flusher's last failure, nil once it succeeds
+
+	wake        chan struct{} // wakes the flusher
+	stopFlusher chan struct{}
+	flusherDone chan struct{}
 }
 
-// writeReq is one write waiting for the committer.
+// writeReq is one write waiting for the committer: a hot write (fn), a
+// cold one on bbolt itself (cold), or a freeze (neither; the reply
+// carries the generation to wait for).
 type writeReq struct {
-	fn   func(tx *bolt.Tx) error
+	fn   func(tx kvTx) error
+	cold func(tx *bolt.Tx) error
 	done chan error
+	gen  uint64 // freeze: the newest generation the caller waits for
 }
 
 // Open opens (creating if needed) the store in dir. It fails fast, rather
-// than waiting, if another process holds the file.
+// than waiting, if another process holds the file. Changes a previous run
+// logged but had not yet written into the database file are applied
+// first.
 func Open(dir string) (*DB, error) {
+	return openDB(dir, false)
+}
+
+func openDB(dir string, noSync bool) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("storage path: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
 	// The free-page list is not written at each commit (bbolt rebuilds it
-	// when opening): a commit writes only the pages that changed, which
-	// matters because every acceptance commits.
+	// when opening): a commit writes only the pages that changed.
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second,
 		NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
 	if err != nil {
@@ -64,38 +117,106 @@ func Open(dir string) (*DB, error) {
 		}
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
+	db.NoSync = noSync
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketAlerts, bucketPayloads, bucketDedup, bucketLatest,
-			stateBuckets[StatePending], stateBuckets[StateDelivered], stateBuckets[StateDead]} {
+		for _, name := range bucketNames {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
-		return nil
+		return migrateAlerts(tx)
 	})
+	walDir := filepath.Join(dir, walDir)
+	var gen uint64
+	if err == nil {
+		gen, err = recoverLog(db, walDir)
+	}
+	var log *wal
+	if err == nil {
+		log, err = openSegment(walDir, gen, noSync)
+	}
 	if err != nil {
 		db.Close()
-		return nil, err
+		return nil, fmt.Errorf("opening %s: %w", dir, err)
 	}
-	d := &DB{db: db, reqs: make(chan *writeReq), closing: make(chan struct{}), committed: make(chan struct{})}
+	d := &DB{db: db, walDir: walDir, log: log, active: newMemtable(gen),
+		reqs: make(chan *writeReq), closing: make(chan struct{}), committed: make(chan struct{}),
+		applied: make(chan struct{}), wake: make(chan struct{}, 1),
+		stopFlusher: make(chan struct{}), flusherDone: make(chan struct{})}
 	go d.commit()
+	go d.flush()
 	return d, nil
 }
 
 // Close closes the database; later writes fail with ErrClosed. Writes
-// already taken by the committer finish first.
+// already taken by the committer finish first, and every logged change is
+// written into the database file (if that fails, the log keeps it for
+// the next Open).
 func (d *DB) Close() error {
-	d.closeOnce.Do(func() { close(d.closing) })
-	<-d.committed
-	return d.db.Close()
+	d.closeOnce.Do(func() {
+		close(d.closing)
+		<-d.committed
+		d.freeze()
+		gen := d.active.gen - 1
+		werr := d.waitApplied(gen, backlogTimeout)
+		close(d.stopFlusher)
+		<-d.flusherDone
+		lerr := d.log.close()
+		if !d.active.empty() || werr != nil {
+			lerr = errors.Join(werr, lerr)
+		} else {
+			// Nothing is left in memory: the open segment is empty.
+			_ = removeSegment(d.walDir, d.log.gen)
+		}
+		d.closeErr = errors.Join(lerr, d.db.Close())
+	})
+	return d.closeErr
 }
 
-// batch runs fn in a write transaction shared with concurrent callers and
-// returns once that transaction is on disk. fn may run more than once (when
-// another write of its batch fails, the others run again without it), so
-// it must have no effects outside the transaction but its result.
-func (d *DB) batch(fn func(tx *bolt.Tx) error) error {
-	r := &writeReq{fn: fn, done: make(chan error, 1)}
+// batch runs fn as one write of a group commit and returns once its
+// changes are durable. fn runs once, against its own view of the store;
+// when it fails, none of its changes are kept.
+func (d *DB) batch(fn func(tx kvTx) error) error {
+	return d.send(&writeReq{fn: fn, done: make(chan error, 1)})
+}
+
+// update runs fn on bbolt itself, after every logged change is in the
+// file, with no other write running. For the rare writes that scan
+// (pruning, the API's requeue and delete).
+func (d *DB) update(fn func(tx *bolt.Tx) error) error {
+	return d.send(&writeReq{cold: fn, done: make(chan error, 1)})
+}
+
+// view runs fn on a bbolt read transaction that sees every change
+// committed before the call. For reads that scan or list.
+func (d *DB) view(fn func(tx *bolt.Tx) error) error {
+	r := &writeReq{done: make(chan error, 1)}
+	if err := d.send(r); err != nil {
+		return err
+	}
+	if err := d.waitApplied(r.gen, backlogTimeout); err != nil {
+		return err
+	}
+	return d.db.View(fn)
+}
+
+// read runs fn on a read-only view of the committed state: memtables,
+// then bbolt. For point reads on the hot path.
+func (d *DB) read(fn func(tx kvTx) error) error {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	v := &view{mems: make([]*memtable, 0, 1+len(d.frozen))}
+	v.mems = append(v.mems, d.active)
+	for i := len(d.frozen) - 1; i >= 0; i-- {
+		v.mems = append(v.mems, d.frozen[i])
+	}
+	return d.db.View(func(tx *bolt.Tx) error {
+		v.tx = tx
+		return fn(v)
+	})
+}
+
+func (d *DB) send(r *writeReq) error {
 	select {
 	case d.reqs <- r:
 	case <-d.closing:
@@ -107,11 +228,16 @@ func (d *DB) batch(fn func(tx *bolt.Tx) error) error {
 // commit is the committer goroutine.
 func (d *DB) commit() {
 	defer close(d.committed)
+	tick := time.NewTicker(memtableMaxAge / 2)
+	defer tick.Stop()
 	batch := make([]*writeReq, 0, maxCommitBatch)
 	for {
 		select {
 		case r := <-d.reqs:
 			batch = append(batch[:0], r)
+		case <-tick.C:
+			d.maybeFreeze()
+			continue
 		case <-d.closing:
 			return
 		}
@@ -124,50 +250,227 @@ func (d *DB) commit() {
 				break drain
 			}
 		}
-		d.run(batch)
+		// Hot writes run as one group; a cold write or a freeze runs
+		// after the hot writes queued before it.
+		for len(batch) > 0 {
+			n := 0
+			for n < len(batch) && batch[n].fn != nil {
+				n++
+			}
+			if n > 0 {
+				d.run(batch[:n])
+				batch = batch[n:]
+				continue
+			}
+			d.special(batch[0])
+			batch = batch[1:]
+		}
+		d.maybeFreeze()
 	}
 }
 
-// failedWrite marks which write of a batch failed.
-type failedWrite struct {
-	i   int
-	err error
-}
-
-func (e *failedWrite) Error() string { return e.err.Error() }
-
-// run commits a batch in one transaction. A write whose function fails
-// gets its error and is left out; the others run again in a new
-// transaction. A failed commit fails every write of the batch.
-func (d *DB) run(batch []*writeReq) {
-	for len(batch) > 0 {
-		err := d.db.Update(func(tx *bolt.Tx) error {
-			for i, r := range batch {
-				if err := safely(r.fn, tx); err != nil {
-					return &failedWrite{i: i, err: err}
-				}
-			}
-			return nil
-		})
-		var fw *failedWrite
-		if errors.As(err, &fw) {
-			batch[fw.i].done <- fw.err
-			batch = append(batch[:fw.i], batch[fw.i+1:]...)
-			continue
-		}
-		if errors.Is(err, bolt.ErrDatabaseNotOpen) {
-			err = ErrClosed
-		}
-		for _, r := range batch {
+// run commits a group of hot writes: each runs against the state left by
+// the ones before it; a write that fails gets its error and leaves no
+// change; the rest are logged as one record, synced, and made visible.
+func (d *DB) run(group []*writeReq) {
+	if err := d.waitRoom(); err != nil {
+		for _, r := range group {
 			r.done <- err
 		}
 		return
+	}
+	changes := newMemtable(d.active.gen)
+	d.mu.RLock()
+	below := &view{mems: make([]*memtable, 0, 2+len(d.frozen))}
+	below.mems = append(below.mems, changes, d.active)
+	for i := len(d.frozen) - 1; i >= 0; i-- {
+		below.mems = append(below.mems, d.frozen[i])
+	}
+	d.mu.RUnlock()
+	ok := group[:0:0]
+	err := d.db.View(func(tx *bolt.Tx) error {
+		below.tx = tx
+		for _, r := range group {
+			st := &stagedTx{st: newMemtable(0), below: below, flushedFrom: 2}
+			if err := safely(r.fn, kvTx(st)); err != nil {
+				r.done <- err
+				continue
+			}
+			changes.absorb(st.st, false)
+			ok = append(ok, r)
+		}
+		return nil
+	})
+	if err == nil && !changes.empty() {
+		var n int
+		n, err = d.log.append(changes)
+		d.logBytes.Add(int64(n))
+	}
+	if err != nil {
+		if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+			err = ErrClosed
+		}
+		for _, r := range ok {
+			r.done <- err
+		}
+		return
+	}
+	if !changes.empty() {
+		d.mu.Lock()
+		if d.active.empty() {
+			d.born = time.Now()
+		}
+		d.active.absorb(changes, true)
+		d.mu.Unlock()
+	}
+	for _, r := range ok {
+		r.done <- nil
+	}
+}
+
+// special runs a cold write or a freeze request.
+func (d *DB) special(r *writeReq) {
+	d.freeze()
+	r.gen = d.active.gen - 1
+	if r.cold == nil {
+		r.done <- nil
+		return
+	}
+	err := d.waitApplied(r.gen, backlogTimeout)
+	if err == nil {
+		err = d.db.Update(func(tx *bolt.Tx) error { return safely(r.cold, tx) })
+	}
+	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+		err = ErrClosed
+	}
+	r.done <- err
+}
+
+// maybeFreeze freezes the active memtable when it is big or old enough.
+func (d *DB) maybeFreeze() {
+	if !d.active.empty() && (d.active.size >= memtableMaxBytes || time.Since(d.born) >= memtableMaxAge) {
+		d.freeze()
+	}
+}
+
+// freeze hands the active memtable to the flusher and starts a new one
+// with its own log segment. Committer only (and Close, after it).
+func (d *DB) freeze() {
+	if d.active.empty() {
+		return
+	}
+	next, err := openSegment(d.walDir, d.active.gen+1, d.log.noSync)
+	if err != nil {
+		return // keep appending to the current segment; retried later
+	}
+	_ = d.log.close()
+	d.log = next
+	d.mu.Lock()
+	d.frozen = append(d.frozen, d.active)
+	d.active = newMemtable(next.gen)
+	d.mu.Unlock()
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// waitRoom waits while maxFrozen memtables wait for the flusher.
+func (d *DB) waitRoom() error {
+	deadline := time.Now().Add(backlogTimeout)
+	for {
+		d.mu.RLock()
+		n, ch, ferr := len(d.frozen), d.applied, d.flushErr
+		d.mu.RUnlock()
+		if n < maxFrozen {
+			return nil
+		}
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			return fmt.Errorf("%w: %v", ErrBacklog, ferr)
+		}
+		select {
+		case <-ch:
+		case <-time.After(wait):
+		}
+	}
+}
+
+// waitApplied waits until every memtable up to generation gen is in
+// bbolt.
+func (d *DB) waitApplied(gen uint64, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		d.mu.RLock()
+		done := len(d.frozen) == 0 || d.frozen[0].gen > gen
+		ch, ferr := d.applied, d.flushErr
+		d.mu.RUnlock()
+		if done {
+			return nil
+		}
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			return fmt.Errorf("%w: %v", ErrBacklog, ferr)
+		}
+		select {
+		case <-ch:
+		case <-time.After(wait):
+		}
+	}
+}
+
+// flush is the flusher goroutine: it applies frozen memtables to bbolt,
+// oldest first, one transaction each, then drops them and their log
+// segments. A failed apply is retried; the memtable stays readable and
+// its segment stays on disk meanwhile.
+func (d *DB) flush() {
+	defer close(d.flusherDone)
+	retry := time.Duration(0)
+	for {
+		var timer <-chan time.Time
+		if retry > 0 {
+			timer = time.After(retry)
+		}
+		select {
+		case <-d.wake:
+		case <-timer:
+		case <-d.stopFlusher:
+			return
+		}
+		retry = 0
+		for {
+			d.mu.RLock()
+			var m *memtable
+			if len(d.frozen) > 0 {
+				m = d.frozen[0]
+			}
+			d.mu.RUnlock()
+			if m == nil {
+				break
+			}
+			err := d.db.Update(m.apply)
+			if err == nil {
+				err = removeSegment(d.walDir, m.gen)
+			}
+			d.mu.Lock()
+			d.flushErr = err
+			if err == nil {
+				d.frozen = d.frozen[1:]
+				close(d.applied)
+				d.applied = make(chan struct{})
+			}
+			d.mu.Unlock()
+			if err != nil {
+				retry = 100 * time.Millisecond
+				break
+			}
+		}
 	}
 }
 
 // safely runs fn, turning a panic into an error so one bad write cannot
 // take the committer down.
-func safely(fn func(*bolt.Tx) error, tx *bolt.Tx) (err error) {
+func safely[T any](fn func(T) error, tx T) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic in store write: %v", p)
