@@ -14,7 +14,7 @@ import (
 )
 
 // WorkersPerTarget bounds concurrent attempts to one target.
-const WorkersPerTarget = 4
+const WorkersPerTarget = 16
 
 // MaxRetryAfter caps the wait a target may ask for (Retry-After and
 // similar), so a broken header cannot park a lane for days.

@@ -225,18 +225,42 @@ func (d *DB) send(r *writeReq) error {
 	return <-r.done
 }
 
-// commit is the committer goroutine.
+// commit is the committer goroutine. It pipelines group commits: while
+// the log record of one group is being written and synced (by the syncer
+// goroutine), it runs the next group on top of the first one's changes.
+// A group is acknowledged, and its changes become visible to readers,
+// only once its record is on disk.
 func (d *DB) commit() {
 	defer close(d.committed)
+	syncs := make(chan *pending)
+	synced := make(chan *pending)
+	go d.syncLoop(syncs, synced)
+	defer close(syncs)
 	tick := time.NewTicker(memtableMaxAge / 2)
 	defer tick.Stop()
+	var inflight *pending
+	// settle waits for the group in flight, if any, and completes it.
+	settle := func() {
+		if inflight != nil {
+			d.complete(<-synced)
+			inflight = nil
+		}
+	}
+	defer settle()
 	batch := make([]*writeReq, 0, maxCommitBatch)
 	for {
 		select {
 		case r := <-d.reqs:
 			batch = append(batch[:0], r)
-		case <-tick.C:
+		case p := <-synced:
+			d.complete(p)
+			inflight = nil
 			d.maybeFreeze()
+			continue
+		case <-tick.C:
+			if inflight == nil {
+				d.maybeFreeze()
+			}
 			continue
 		case <-d.closing:
 			return
@@ -251,80 +275,129 @@ func (d *DB) commit() {
 			}
 		}
 		// Hot writes run as one group; a cold write or a freeze runs
-		// after the hot writes queued before it.
+		// after the hot writes queued before it, with none in flight.
 		for len(batch) > 0 {
 			n := 0
 			for n < len(batch) && batch[n].fn != nil {
 				n++
 			}
-			if n > 0 {
-				d.run(batch[:n])
-				batch = batch[n:]
+			if n == 0 {
+				settle()
+				d.special(batch[0])
+				batch = batch[1:]
 				continue
 			}
-			d.special(batch[0])
-			batch = batch[1:]
+			p := d.stage(batch[:n], inflight)
+			batch = batch[n:]
+			settle()
+			if p == nil {
+				continue
+			}
+			if p.after != nil && p.after.err != nil {
+				// Built on a group whose record failed: fails with it.
+				p.err = p.after.err
+				d.complete(p)
+				continue
+			}
+			p.after = nil
+			if p.changes.empty() {
+				// Nothing to log (duplicates): what it read is on disk.
+				d.complete(p)
+				continue
+			}
+			inflight = p
+			syncs <- p
 		}
-		d.maybeFreeze()
+		if inflight == nil {
+			d.maybeFreeze()
+		}
 	}
 }
 
-// run commits a group of hot writes: each runs against the state left by
-// the ones before it; a write that fails gets its error and leaves no
-// change; the rest are logged as one record, synced, and made visible.
-func (d *DB) run(group []*writeReq) {
+// pending is a group of hot writes on its way to disk.
+type pending struct {
+	changes *memtable
+	reqs    []*writeReq // the writes that succeeded
+	after   *pending    // the group in flight it was built on
+	err     error       // the log write failed
+}
+
+// syncLoop writes and syncs the records of the groups it is handed, in
+// order, and hands them back.
+func (d *DB) syncLoop(in <-chan *pending, out chan<- *pending) {
+	for p := range in {
+		n, err := d.log.append(p.changes)
+		d.logBytes.Add(int64(n))
+		p.err = err
+		out <- p
+	}
+}
+
+// stage runs a group of hot writes on top of the group in flight (nil if
+// none): each write runs against the state left by the ones before it; a
+// write that fails gets its error and leaves no change. It returns nil
+// when no write is left to log.
+func (d *DB) stage(group []*writeReq, inflight *pending) *pending {
 	if err := d.waitRoom(); err != nil {
 		for _, r := range group {
 			r.done <- err
 		}
-		return
+		return nil
 	}
-	changes := newMemtable(d.active.gen)
+	p := &pending{changes: newMemtable(d.active.gen), after: inflight}
+	below := &view{mems: make([]*memtable, 0, 3+len(d.frozen))}
+	below.mems = append(below.mems, p.changes)
+	if inflight != nil {
+		below.mems = append(below.mems, inflight.changes)
+	}
+	below.mems = append(below.mems, d.active)
+	flushedFrom := len(below.mems)
 	d.mu.RLock()
-	below := &view{mems: make([]*memtable, 0, 2+len(d.frozen))}
-	below.mems = append(below.mems, changes, d.active)
 	for i := len(d.frozen) - 1; i >= 0; i-- {
 		below.mems = append(below.mems, d.frozen[i])
 	}
 	d.mu.RUnlock()
-	ok := group[:0:0]
 	err := d.db.View(func(tx *bolt.Tx) error {
 		below.tx = tx
 		for _, r := range group {
-			st := &stagedTx{st: newMemtable(0), below: below, flushedFrom: 2}
+			st := &stagedTx{st: newMemtable(0), below: below, flushedFrom: flushedFrom}
 			if err := safely(r.fn, kvTx(st)); err != nil {
 				r.done <- err
 				continue
 			}
-			changes.absorb(st.st, false)
-			ok = append(ok, r)
+			p.changes.absorb(st.st, false)
+			p.reqs = append(p.reqs, r)
 		}
 		return nil
 	})
-	if err == nil && !changes.empty() {
-		var n int
-		n, err = d.log.append(changes)
-		d.logBytes.Add(int64(n))
-	}
 	if err != nil {
 		if errors.Is(err, bolt.ErrDatabaseNotOpen) {
 			err = ErrClosed
 		}
-		for _, r := range ok {
+		for _, r := range p.reqs {
 			r.done <- err
 		}
-		return
+		return nil
 	}
-	if !changes.empty() {
+	if len(p.reqs) == 0 {
+		return nil
+	}
+	return p
+}
+
+// complete acknowledges a group whose record is on disk (or fails it),
+// making its changes visible first. Committer only.
+func (d *DB) complete(p *pending) {
+	if p.err == nil && !p.changes.empty() {
 		d.mu.Lock()
 		if d.active.empty() {
 			d.born = time.Now()
 		}
-		d.active.absorb(changes, true)
+		d.active.absorb(p.changes, true)
 		d.mu.Unlock()
 	}
-	for _, r := range ok {
-		r.done <- nil
+	for _, r := range p.reqs {
+		r.done <- p.err
 	}
 }
 
