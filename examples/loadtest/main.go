@@ -83,6 +83,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 )
@@ -110,6 +111,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	sinkOnly := fs.Bool("sink-only", false, "only run the sink, until interrupted, printing what it receives")
 	asJSON := fs.Bool("json", false, "print the report as JSON instead of text")
 	allowLoss := fs.Bool("allow-loss", false, "exit 0 even if groups were lost or duplicated")
+	cpuProfile := fs.String("cpuprofile", "", "write the load tool's own CPU profile to this file (what the tool costs the machine it shares with the bridge)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -123,6 +125,21 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "loadtest: -cpuprofile: %v\n", err)
+			return 2
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 
 	if *sinkOnly {
 		if err := runSinkOnly(ctx, cfg, stdout); err != nil {

@@ -2,14 +2,17 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -325,9 +328,21 @@ func TestExtractGroups(t *testing.T) {
 		{"no group", `{"text":"hello"}`, nil},
 		{"not json", `hello`, nil},
 		{"bad group", `{"loadtest_group":"x"}`, nil},
+		{"two runs", `[{"tags":{"loadtest_group":"1","loadtest_run":"a"}},{"tags":{"loadtest_group":"2","loadtest_run":"b"}}]`,
+			[]groupID{{"a", 1}, {"b", 2}}},
+		{"key inside a string", `{"text":"say \"loadtest_group\":9","loadtest_group":"3 "}`, nil},
+		{"escaped run", `{"loadtest_group":5,"loadtest_run":"r\u0031"}`, []groupID{{"r1", 5}}},
+		{"spaces", `{ "loadtest_group" : 6 , "loadtest_run" : "s" }`, []groupID{{"s", 6}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := extractGroups([]byte(tc.body))
+			// The scan, where it applies, must agree with the walk.
+			if fast, ok := scanGroups([]byte(tc.body)); ok {
+				slow := walkGroups([]byte(tc.body))
+				if fmt.Sprint(sortedIDs(fast)) != fmt.Sprint(sortedIDs(slow)) {
+					t.Errorf("scan %v, walk %v", fast, slow)
+				}
+			}
+			got := sortedIDs(extractGroups([]byte(tc.body)))
 			if len(got) != len(tc.want) {
 				t.Fatalf("got %v, want %v", got, tc.want)
 			}
@@ -338,6 +353,12 @@ func TestExtractGroups(t *testing.T) {
 			}
 		})
 	}
+}
+
+func sortedIDs(ids []groupID) []groupID {
+	return slices.SortedFunc(slices.Values(ids), func(a, b groupID) int {
+		return cmp.Or(strings.Compare(a.run, b.run), a.group-b.group)
+	})
 }
 
 func TestSinkIgnoresOtherRuns(t *testing.T) {

@@ -205,6 +205,103 @@ var (
 // group found without a run takes the body's run when the body names
 // exactly one.
 func extractGroups(body []byte) []groupID {
+	if ids, ok := scanGroups(body); ok {
+		return ids
+	}
+	return walkGroups(body)
+}
+
+// scanGroups is extractGroups without decoding the body, for the common
+// case where it cannot differ: a valid JSON body with no "groupKey" and at
+// most one run, where pairing groups with their objects' runs does not
+// matter. A key can only appear as a key here: inside a JSON string its
+// quotes would be escaped. ok is false when the case does not apply.
+func scanGroups(body []byte) (ids []groupID, ok bool) {
+	if bytes.Contains(body, []byte(`"groupKey"`)) || !json.Valid(body) {
+		return nil, false
+	}
+	run := ""
+	for rest := body; ; {
+		v, after, found := nextValue(rest, `"loadtest_run"`)
+		if !found {
+			break
+		}
+		rest = after
+		r, ok := jsonString(v)
+		if !ok {
+			return nil, false
+		}
+		if run != "" && r != run {
+			return nil, false
+		}
+		run = r
+	}
+	seen := map[int]bool{}
+	for rest := body; ; {
+		v, after, found := nextValue(rest, `"loadtest_group"`)
+		if !found {
+			break
+		}
+		rest = after
+		var raw any = json.Number(v)
+		if v[0] == '"' {
+			if raw, ok = jsonString(v); !ok {
+				return nil, false
+			}
+		}
+		if n, ok := groupNumber(raw); ok && !seen[n] {
+			seen[n] = true
+			ids = append(ids, groupID{run: run, group: n})
+		}
+	}
+	return ids, true
+}
+
+// jsonString decodes a JSON string value.
+func jsonString(v []byte) (string, bool) {
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' && bytes.IndexByte(v, '\\') < 0 {
+		return string(v[1 : len(v)-1]), true
+	}
+	var s string
+	return s, json.Unmarshal(v, &s) == nil
+}
+
+// nextValue finds key followed by a colon in body and returns the JSON
+// value after it (a string or a number) and the rest of the body.
+func nextValue(body []byte, key string) (value, rest []byte, found bool) {
+	for {
+		i := bytes.Index(body, []byte(key))
+		if i < 0 {
+			return nil, nil, false
+		}
+		body = body[i+len(key):]
+		t := bytes.TrimLeft(body, " \t\r\n")
+		if len(t) == 0 || t[0] != ':' {
+			continue
+		}
+		t = bytes.TrimLeft(t[1:], " \t\r\n")
+		end := 0
+		if len(t) > 0 && t[0] == '"' {
+			for end = 1; end < len(t) && t[end] != '"'; end++ {
+				if t[end] == '\\' {
+					end++
+				}
+			}
+			end++
+		} else {
+			for end < len(t) && !bytes.ContainsRune([]byte(",}] \t\r\n"), rune(t[end])) {
+				end++
+			}
+		}
+		if end > len(t) {
+			return nil, nil, false
+		}
+		return t[:end], t[end:], true
+	}
+}
+
+// walkGroups decodes the body and walks it: see extractGroups.
+func walkGroups(body []byte) []groupID {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v any
