@@ -20,7 +20,7 @@ const (
 )
 
 var (
-	bucketPayloads = []byte("payloads") // id -> group JSON
+	bucketPayloads = []byte("payloads") // id -> group (payload.go)
 	bucketDedup    = []byte("dedup")    // notification key -> accepted at (unix ms)
 	bucketLatest   = []byte("latest")   // target \x00 groupKey -> id of the newest job
 	stateBuckets   = map[string][]byte{
@@ -149,10 +149,7 @@ func prepare(req AcceptRequest, seen []alert.Seen) *prepared {
 	}
 	p.payloads = make([][]byte, len(p.jobs))
 	for i, nj := range p.jobs {
-		if p.payloads[i], p.err = json.Marshal(nj.Group); p.err != nil {
-			p.err = fmt.Errorf("encoding group: %w", p.err)
-			return p
-		}
+		p.payloads[i] = encodeGroup(make([]byte, 0, 2048), nj.Group)
 	}
 	return p
 }
@@ -281,11 +278,7 @@ func (d *DB) Payload(id uint64) (*alert.Group, error) {
 	if err != nil {
 		return nil, err
 	}
-	var g alert.Group
-	if err := json.Unmarshal(v, &g); err != nil {
-		return nil, err
-	}
-	return &g, nil
+	return decodeGroup(v)
 }
 
 // Get returns a job in any state.
