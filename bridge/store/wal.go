@@ -266,4 +266,3 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
-
