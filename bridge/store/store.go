@@ -76,6 +76,9 @@ type DB struct {
 	mu       sync.RWMutex
 	active   *memtable
 	frozen   []*memtable   // oldest first
+	// synced are groups on disk but not yet merged into active, oldest
+	// first: the syncer appends, the committer merges.
+	synced []*memtable
 	applied  chan struct{} // closed and replaced each time one is applied
 	flushErr error         // the flusher's last failure, nil once it succeeds
 
@@ -205,7 +208,10 @@ func (d *DB) view(fn func(tx *bolt.Tx) error) error {
 func (d *DB) read(fn func(tx kvTx) error) error {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	v := &view{mems: make([]*memtable, 0, 1+len(d.frozen))}
+	v := &view{mems: make([]*memtable, 0, 1+len(d.synced)+len(d.frozen))}
+	for i := len(d.synced) - 1; i >= 0; i-- {
+		v.mems = append(v.mems, d.synced[i])
+	}
 	v.mems = append(v.mems, d.active)
 	for i := len(d.frozen) - 1; i >= 0; i-- {
 		v.mems = append(v.mems, d.frozen[i])
@@ -239,10 +245,11 @@ func (d *DB) commit() {
 	tick := time.NewTicker(memtableMaxAge / 2)
 	defer tick.Stop()
 	var inflight *pending
-	// settle waits for the group in flight, if any, and completes it.
+	// settle waits for the group in flight, if any: the syncer has
+	// acknowledged it (or failed it) when it hands it back.
 	settle := func() {
 		if inflight != nil {
-			d.complete(<-synced)
+			<-synced
 			inflight = nil
 		}
 	}
@@ -252,8 +259,7 @@ func (d *DB) commit() {
 		select {
 		case r := <-d.reqs:
 			batch = append(batch[:0], r)
-		case p := <-synced:
-			d.complete(p)
+		case <-synced:
 			inflight = nil
 			d.maybeFreeze()
 			continue
@@ -283,10 +289,12 @@ func (d *DB) commit() {
 			}
 			if n == 0 {
 				settle()
+				d.absorbSynced()
 				d.special(batch[0])
 				batch = batch[1:]
 				continue
 			}
+			d.absorbSynced()
 			p := d.stage(batch[:n], inflight)
 			batch = batch[n:]
 			settle()
@@ -295,14 +303,13 @@ func (d *DB) commit() {
 			}
 			if p.after != nil && p.after.err != nil {
 				// Built on a group whose record failed: fails with it.
-				p.err = p.after.err
-				d.complete(p)
+				d.fail(p, p.after.err)
 				continue
 			}
 			p.after = nil
 			if p.changes.empty() {
 				// Nothing to log (duplicates): what it read is on disk.
-				d.complete(p)
+				d.fail(p, nil)
 				continue
 			}
 			inflight = p
@@ -323,12 +330,22 @@ type pending struct {
 }
 
 // syncLoop writes and syncs the records of the groups it is handed, in
-// order, and hands them back.
+// order. Once a record is on disk it makes the group's changes visible
+// to readers (the synced list, which the committer later merges into the
+// active memtable) and acknowledges its writes, then hands it back.
 func (d *DB) syncLoop(in <-chan *pending, out chan<- *pending) {
 	for p := range in {
 		n, err := d.log.append(p.changes)
 		d.logBytes.Add(int64(n))
 		p.err = err
+		if err == nil {
+			d.mu.Lock()
+			d.synced = append(d.synced, p.changes)
+			d.mu.Unlock()
+		}
+		for _, r := range p.reqs {
+			r.done <- err
+		}
 		out <- p
 	}
 }
@@ -345,14 +362,19 @@ func (d *DB) stage(group []*writeReq, inflight *pending) *pending {
 		return nil
 	}
 	p := &pending{changes: newMemtable(d.active.gen), after: inflight}
-	below := &view{mems: make([]*memtable, 0, 3+len(d.frozen))}
+	below := &view{mems: make([]*memtable, 0, 4+len(d.synced)+len(d.frozen))}
 	below.mems = append(below.mems, p.changes)
 	if inflight != nil {
 		below.mems = append(below.mems, inflight.changes)
 	}
+	d.mu.RLock()
+	for i := len(d.synced) - 1; i >= 0; i-- {
+		if inflight == nil || d.synced[i] != inflight.changes {
+			below.mems = append(below.mems, d.synced[i])
+		}
+	}
 	below.mems = append(below.mems, d.active)
 	flushedFrom := len(below.mems)
-	d.mu.RLock()
 	for i := len(d.frozen) - 1; i >= 0; i-- {
 		below.mems = append(below.mems, d.frozen[i])
 	}
@@ -385,20 +407,33 @@ func (d *DB) stage(group []*writeReq, inflight *pending) *pending {
 	return p
 }
 
-// complete acknowledges a group whose record is on disk (or fails it),
-// making its changes visible first. Committer only.
-func (d *DB) complete(p *pending) {
-	if p.err == nil && !p.changes.empty() {
-		d.mu.Lock()
+// fail answers the writes of a group that is not logged: with err, or
+// with success when it changed nothing.
+func (d *DB) fail(p *pending, err error) {
+	for _, r := range p.reqs {
+		r.done <- err
+	}
+}
+
+// absorbSynced merges the synced groups into the active memtable.
+// Committer only, with no group in flight or one that is not yet synced.
+func (d *DB) absorbSynced() {
+	d.mu.RLock()
+	n := len(d.synced)
+	d.mu.RUnlock()
+	if n == 0 {
+		return
+	}
+	d.mu.Lock()
+	for _, m := range d.synced {
 		if d.active.empty() {
 			d.born = time.Now()
 		}
-		d.active.absorb(p.changes, true)
-		d.mu.Unlock()
+		d.active.absorb(m, true)
 	}
-	for _, r := range p.reqs {
-		r.done <- p.err
-	}
+	clear(d.synced)
+	d.synced = d.synced[:0]
+	d.mu.Unlock()
 }
 
 // special runs a cold write or a freeze request.
@@ -421,6 +456,7 @@ func (d *DB) special(r *writeReq) {
 
 // maybeFreeze freezes the active memtable when it is big or old enough.
 func (d *DB) maybeFreeze() {
+	d.absorbSynced()
 	if !d.active.empty() && (d.active.size >= memtableMaxBytes || time.Since(d.born) >= memtableMaxAge) {
 		d.freeze()
 	}
@@ -429,6 +465,7 @@ func (d *DB) maybeFreeze() {
 // freeze hands the active memtable to the flusher and starts a new one
 // with its own log segment. Committer only (and Close, after it).
 func (d *DB) freeze() {
+	d.absorbSynced()
 	if d.active.empty() {
 		return
 	}
