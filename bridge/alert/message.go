@@ -5,6 +5,7 @@
 package alert
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/alertmanager/template"
@@ -51,6 +53,39 @@ func IsInvalid(err error) bool {
 // *InvalidError; errors from the reader itself (for example a body over the
 // size limit) are returned as they are so the caller can map them.
 func Decode(r io.Reader) (*Message, error) {
+	// The common case, a well-formed payload, is read whole into a
+	// pooled buffer and unmarshalled: a json.Decoder would grow a buffer
+	// of its own for every request. Anything else is decoded again by
+	// decodeStream, which tells the errors apart.
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledBody {
+			buf.Reset()
+			bodyBuffers.Put(buf)
+		}
+	}()
+	buf.Reset()
+	if _, err := buf.ReadFrom(r); err != nil {
+		return nil, err // the body could not be read: not the payload's fault
+	}
+	var m Message
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+		return decodeStream(bytes.NewReader(buf.Bytes()))
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// maxPooledBody bounds the body buffers kept for reuse.
+const maxPooledBody = 1 << 20
+
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// decodeStream is Decode with a json.Decoder, which reports why a payload
+// is malformed.
+func decodeStream(r io.Reader) (*Message, error) {
 	var m Message
 	src := &readErr{r: r}
 	dec := json.NewDecoder(src)

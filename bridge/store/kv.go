@@ -121,12 +121,12 @@ func (m *memtable) drop(b int, key string) {
 	}
 }
 
-// absorb merges the changes of the layer above (up) into m. With
-// toActive, m is the active memtable, where a dropped key is removed.
-func (m *memtable) absorb(up *memtable, toActive bool) {
+// absorb merges a group's changes (up) into m, the active memtable,
+// where a dropped key is removed.
+func (m *memtable) absorb(up *memtable) {
 	for b := range up.kv {
 		for k, u := range up.kv[b] {
-			if u.drop && toActive {
+			if u.drop {
 				m.drop(b, k)
 				continue
 			}
@@ -187,13 +187,50 @@ func (r viewBucket) Put(_, _ []byte) error         { return errReadOnly }
 func (r viewBucket) Delete(_ []byte) error         { return errReadOnly }
 func (r viewBucket) NextSequence() (uint64, error) { return 0, errReadOnly }
 
-// stagedTx collects one write's changes over a view of everything below.
+// stagedTx runs one write of a group directly on the group's changes,
+// keeping what it overwrote so that a write that fails can be undone.
 type stagedTx struct {
-	st    *memtable
-	below *view
+	changes *memtable
+	below   *view // the layers under changes
 	// flushedFrom is the position in below.mems of the newest frozen
-	// memtable (after the batch and the active memtable).
+	// memtable (after the active memtable).
 	flushedFrom int
+	undo        []undoEntry
+	seqs        [numBuckets]uint64 // sequences before the write
+}
+
+type undoEntry struct {
+	b       int
+	key     string
+	prev    memEntry
+	existed bool
+}
+
+// begin starts a new write.
+func (t *stagedTx) begin() {
+	t.undo = t.undo[:0]
+	t.seqs = t.changes.seq
+}
+
+// rollback undoes the changes of the current write.
+func (t *stagedTx) rollback() {
+	for i := len(t.undo) - 1; i >= 0; i-- {
+		u := t.undo[i]
+		if u.existed {
+			t.changes.set(u.b, u.key, u.prev)
+		} else {
+			t.changes.drop(u.b, u.key)
+		}
+	}
+	t.changes.seq = t.seqs
+	t.undo = t.undo[:0]
+}
+
+func (t *stagedTx) set(b int, key []byte, e memEntry) {
+	k := string(key)
+	prev, existed := t.changes.kv[b][k]
+	t.undo = append(t.undo, undoEntry{b: b, key: k, prev: prev, existed: existed})
+	t.changes.set(b, k, e)
 }
 
 func (t *stagedTx) Bucket(name []byte) kvBucket { return stagedBucket{t, bucketIndex(name)} }
@@ -204,7 +241,7 @@ type stagedBucket struct {
 }
 
 func (s stagedBucket) Get(key []byte) []byte {
-	if e, ok := s.t.st.entry(s.b, key); ok {
+	if e, ok := s.t.changes.entry(s.b, key); ok {
 		return e.val
 	}
 	return s.t.below.get(s.b, key)
@@ -214,7 +251,7 @@ func (s stagedBucket) Put(key, value []byte) error {
 	if value == nil {
 		value = []byte{}
 	}
-	s.t.st.set(s.b, string(key), memEntry{val: value})
+	s.t.set(s.b, key, memEntry{val: value})
 	return nil
 }
 
@@ -223,20 +260,20 @@ func (s stagedBucket) Put(key, value []byte) error {
 // and delivered meanwhile, its payload) is dropped: it never reaches bbolt.
 func (s stagedBucket) Delete(key []byte) error {
 	if s.t.below.inFlushed(s.b, key, s.t.flushedFrom) {
-		s.t.st.set(s.b, string(key), memEntry{del: true})
+		s.t.set(s.b, key, memEntry{del: true})
 	} else {
-		s.t.st.set(s.b, string(key), memEntry{drop: true})
+		s.t.set(s.b, key, memEntry{drop: true})
 	}
 	return nil
 }
 
 func (s stagedBucket) NextSequence() (uint64, error) {
-	n := s.t.st.seq[s.b]
+	n := s.t.changes.seq[s.b]
 	if n == 0 {
 		n = s.t.below.sequence(s.b)
 	}
 	n++
-	s.t.st.seq[s.b] = n
+	s.t.changes.seq[s.b] = n
 	return n, nil
 }
 

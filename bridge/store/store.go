@@ -362,8 +362,7 @@ func (d *DB) stage(group []*writeReq, inflight *pending) *pending {
 		return nil
 	}
 	p := &pending{changes: newMemtable(d.active.gen), after: inflight}
-	below := &view{mems: make([]*memtable, 0, 4+len(d.synced)+len(d.frozen))}
-	below.mems = append(below.mems, p.changes)
+	below := &view{mems: make([]*memtable, 0, 3+len(d.synced)+len(d.frozen))}
 	if inflight != nil {
 		below.mems = append(below.mems, inflight.changes)
 	}
@@ -381,13 +380,14 @@ func (d *DB) stage(group []*writeReq, inflight *pending) *pending {
 	d.mu.RUnlock()
 	err := d.db.View(func(tx *bolt.Tx) error {
 		below.tx = tx
+		st := &stagedTx{changes: p.changes, below: below, flushedFrom: flushedFrom}
 		for _, r := range group {
-			st := &stagedTx{st: newMemtable(0), below: below, flushedFrom: flushedFrom}
+			st.begin()
 			if err := safely(r.fn, kvTx(st)); err != nil {
+				st.rollback()
 				r.done <- err
 				continue
 			}
-			p.changes.absorb(st.st, false)
 			p.reqs = append(p.reqs, r)
 		}
 		return nil
@@ -429,7 +429,7 @@ func (d *DB) absorbSynced() {
 		if d.active.empty() {
 			d.born = time.Now()
 		}
-		d.active.absorb(m, true)
+		d.active.absorb(m)
 	}
 	clear(d.synced)
 	d.synced = d.synced[:0]
