@@ -60,7 +60,7 @@ func NewDurable(db *store.DB, d Deliverer) *Durable {
 }
 
 // hotGroupsMax bounds the groups kept in memory for immediate delivery.
-const hotGroupsMax = 1024
+const hotGroupsMax = 256
 
 // maxFinishBatch bounds the outcomes committed in one transaction.
 const maxFinishBatch = 1024

@@ -38,7 +38,8 @@ const maxCommitBatch = 1024
 // backlogTimeout so the caller can answer 503 rather than the bridge
 // growing without bound.
 const (
-	memtableMaxBytes = 4 << 20
+	releaseInterval  = 250 * time.Millisecond
+	memtableMaxBytes = 2 << 20
 	memtableMaxAge   = time.Second
 	maxFrozen        = 4
 	backlogTimeout   = 10 * time.Second
@@ -535,6 +536,10 @@ func (d *DB) waitApplied(gen uint64, timeout time.Duration) error {
 // its segment stays on disk meanwhile.
 func (d *DB) flush() {
 	defer close(d.flusherDone)
+	// Every releaseInterval the pages of the database file mapped into
+	// the process are released (see releaseMapped).
+	release := time.NewTicker(releaseInterval)
+	defer release.Stop()
 	retry := time.Duration(0)
 	for {
 		var timer <-chan time.Time
@@ -544,6 +549,9 @@ func (d *DB) flush() {
 		select {
 		case <-d.wake:
 		case <-timer:
+		case <-release.C:
+			releaseMapped(d.db)
+			continue
 		case <-d.stopFlusher:
 			return
 		}
