@@ -74,12 +74,12 @@ type DB struct {
 	// mu guards the frozen list, flushErr and applied, and the contents
 	// of active: the committer merges into active under the write lock,
 	// readers look into it under the read lock.
-	mu       sync.RWMutex
-	active   *memtable
-	frozen   []*memtable   // oldest first
+	mu     sync.RWMutex
+	active *memtable
+	frozen []*memtable // oldest first
 	// synced are groups on disk but not yet merged into active, oldest
 	// first: the syncer appends, the committer merges.
-	synced []*memtable
+	synced   []*memtable
 	applied  chan struct{} // closed and replaced each time one is applied
 	flushErr error         // the flusher's last failure, nil once it succeeds
 
