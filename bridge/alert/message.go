@@ -134,6 +134,11 @@ func (e *readErr) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// MaxGroupKey bounds the group key's length. Alertmanager's keys (the
+// route's matchers and the group's labels) are far shorter; the store
+// indexes jobs by target and group key, in keys of at most 32 KiB.
+const MaxGroupKey = 16 << 10
+
 // Validate checks the fields the bridge relies on and fills fingerprints
 // that a hand-written payload left out.
 func (m *Message) Validate() error {
@@ -145,6 +150,9 @@ func (m *Message) Validate() error {
 	}
 	if strings.TrimSpace(m.GroupKey) == "" {
 		return invalid("missing groupKey")
+	}
+	if len(m.GroupKey) > MaxGroupKey {
+		return invalid("groupKey is %d bytes long, over the limit of %d", len(m.GroupKey), MaxGroupKey)
 	}
 	if m.Status != "" && m.Status != string(model.AlertFiring) && m.Status != string(model.AlertResolved) {
 		return invalid("status %q: must be firing or resolved", m.Status)

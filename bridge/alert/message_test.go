@@ -68,6 +68,7 @@ func TestDecodeInvalid(t *testing.T) {
 		{name: "version as number", body: payload(t, func(p map[string]any) { p["version"] = 4 }), want: []string{"version", "string", "number"}},
 		{name: "missing groupKey", body: payload(t, func(p map[string]any) { delete(p, "groupKey") }), want: []string{"missing groupKey"}},
 		{name: "blank groupKey", body: payload(t, func(p map[string]any) { p["groupKey"] = "  " }), want: []string{"missing groupKey"}},
+		{name: "huge groupKey", body: payload(t, func(p map[string]any) { p["groupKey"] = strings.Repeat("k", MaxGroupKey+1) }), want: []string{"groupKey is 16385 bytes long", "limit of 16384"}},
 		{name: "group status invalid", body: payload(t, func(p map[string]any) { p["status"] = "pending" }), want: []string{`status "pending"`, "firing or resolved"}},
 		{name: "no alerts field", body: payload(t, func(p map[string]any) { delete(p, "alerts") }), want: []string{"alerts", "no alerts"}},
 		{name: "empty alerts", body: payload(t, func(p map[string]any) { p["alerts"] = []any{} }), want: []string{"alerts", "no alerts"}},

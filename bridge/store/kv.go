@@ -247,7 +247,17 @@ func (s stagedBucket) Get(key []byte) []byte {
 	return s.t.below.get(s.b, key)
 }
 
+// Put checks what bbolt would, so that a write bbolt cannot take fails
+// now, alone, rather than when its memtable is applied.
 func (s stagedBucket) Put(key, value []byte) error {
+	switch {
+	case len(key) == 0:
+		return bolt.ErrKeyRequired
+	case len(key) > bolt.MaxKeySize:
+		return bolt.ErrKeyTooLarge
+	case int64(len(value)) > bolt.MaxValueSize:
+		return bolt.ErrValueTooLarge
+	}
 	if value == nil {
 		value = []byte{}
 	}
@@ -259,6 +269,9 @@ func (s stagedBucket) Put(key, value []byte) error {
 // memtable. A key written since the active memtable began (a job accepted
 // and delivered meanwhile, its payload) is dropped: it never reaches bbolt.
 func (s stagedBucket) Delete(key []byte) error {
+	if len(key) == 0 || len(key) > bolt.MaxKeySize {
+		return nil // bbolt cannot hold such a key: nothing to delete
+	}
 	if s.t.below.inFlushed(s.b, key, s.t.flushedFrom) {
 		s.t.set(s.b, key, memEntry{del: true})
 	} else {

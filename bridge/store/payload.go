@@ -32,8 +32,7 @@ import (
 //	         str, status, times, first and last trigger time, tags, gmt
 //	         create str, gmt update str
 //
-// Integers in records are varints; time is a length-prefixed
-// time.AppendBinary; kv and list are a uvarint count plus one, 0 for nil;
+// Integers in records are varints; time is described at appendTime; kv and list are a uvarint count plus one, 0 for nil;
 // tags are one byte (0 nil, 1 a copy of the labels of the alert at the same
 // position, 2 a kv that follows).
 const payloadFormat = 0x01
@@ -171,21 +170,25 @@ func appendKV(b []byte, kv map[string]string) []byte {
 	return b
 }
 
+// appendTime encodes t as JSON would keep it: the instant and, unless it
+// is UTC, the zone offset (not the zone's name). One byte says which:
+// timeUTC, or timeOffset followed by the offset in seconds.
 func appendTime(b []byte, t time.Time) []byte {
-	if _, offset := t.Zone(); offset == 0 {
-		t = t.UTC() // as JSON, which writes "Z"
+	_, offset := t.Zone()
+	if offset == 0 {
+		b = append(b, timeUTC) // JSON writes "Z"
+	} else {
+		b = append(b, timeOffset)
+		b = binary.AppendVarint(b, int64(offset))
 	}
-	start := len(b)
-	b = append(b, 0)
-	b, err := t.AppendBinary(b)
-	if err != nil {
-		// Only for offsets that are not whole minutes or out of range,
-		// which no parsed timestamp has; such a time is stored as zero.
-		b = b[:start+1]
-	}
-	b[start] = byte(len(b) - start - 1)
-	return b
+	b = binary.AppendVarint(b, t.Unix())
+	return binary.AppendUvarint(b, uint64(t.Nanosecond()))
 }
+
+const (
+	timeUTC    = 0
+	timeOffset = 1
+)
 
 func sameKV(a, b map[string]string) bool {
 	if len(a) != len(b) || (a == nil) != (b == nil) {
@@ -246,18 +249,28 @@ func (r *reader) kv() template.KV {
 	return m
 }
 
+// time reads what appendTime wrote. A time with an offset gets the
+// location time.Parse would give it: Local when Local has that offset at
+// that instant, else a fixed zone.
 func (r *reader) time() time.Time {
-	n := int(r.byte())
-	if r.bad || n > len(r.b) {
+	kind := r.byte()
+	var offset int64
+	if kind == timeOffset {
+		offset = r.varint()
+	} else if kind != timeUTC {
+		r.bad = true
+	}
+	sec, nsec := r.varint(), r.uvarint()
+	if r.bad || nsec >= 1e9 || offset <= -1<<31 || offset >= 1<<31 {
 		r.bad, r.b = true, nil
 		return time.Time{}
 	}
-	var t time.Time
-	if n > 0 {
-		if err := t.UnmarshalBinary(r.b[:n]); err != nil {
-			r.bad = true
-		}
+	t := time.Unix(sec, int64(nsec))
+	if kind == timeUTC {
+		return t.UTC()
 	}
-	r.b = r.b[n:]
-	return t
+	if _, local := t.In(time.Local).Zone(); int64(local) == offset {
+		return t.In(time.Local)
+	}
+	return t.In(time.FixedZone("", int(offset)))
 }

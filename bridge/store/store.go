@@ -160,7 +160,7 @@ func (d *DB) Close() error {
 	d.closeOnce.Do(func() {
 		close(d.closing)
 		<-d.committed
-		d.freeze()
+		_ = d.freeze() // on failure the log keeps the active memtable
 		gen := d.active.gen - 1
 		werr := d.waitApplied(gen, backlogTimeout)
 		close(d.stopFlusher)
@@ -217,10 +217,14 @@ func (d *DB) read(fn func(tx kvTx) error) error {
 	for i := len(d.frozen) - 1; i >= 0; i-- {
 		v.mems = append(v.mems, d.frozen[i])
 	}
-	return d.db.View(func(tx *bolt.Tx) error {
+	err := d.db.View(func(tx *bolt.Tx) error {
 		v.tx = tx
 		return fn(v)
 	})
+	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+		err = ErrClosed
+	}
+	return err
 }
 
 func (d *DB) send(r *writeReq) error {
@@ -295,6 +299,13 @@ func (d *DB) commit() {
 				batch = batch[1:]
 				continue
 			}
+			if d.due() {
+				// Under steady load a group is always in flight when
+				// the next arrives: freeze between them, not only when
+				// the committer is idle.
+				settle()
+				d.maybeFreeze()
+			}
 			d.absorbSynced()
 			p := d.stage(batch[:n], inflight)
 			batch = batch[n:]
@@ -363,11 +374,11 @@ func (d *DB) stage(group []*writeReq, inflight *pending) *pending {
 		return nil
 	}
 	p := &pending{changes: newMemtable(d.active.gen), after: inflight}
+	d.mu.RLock()
 	below := &view{mems: make([]*memtable, 0, 3+len(d.synced)+len(d.frozen))}
 	if inflight != nil {
 		below.mems = append(below.mems, inflight.changes)
 	}
-	d.mu.RLock()
 	for i := len(d.synced) - 1; i >= 0; i-- {
 		if inflight == nil || d.synced[i] != inflight.changes {
 			below.mems = append(below.mems, d.synced[i])
@@ -439,7 +450,11 @@ func (d *DB) absorbSynced() {
 
 // special runs a cold write or a freeze request.
 func (d *DB) special(r *writeReq) {
-	d.freeze()
+	if err := d.freeze(); err != nil {
+		// What the active memtable holds would be missed.
+		r.done <- err
+		return
+	}
 	r.gen = d.active.gen - 1
 	if r.cold == nil {
 		r.done <- nil
@@ -455,24 +470,32 @@ func (d *DB) special(r *writeReq) {
 	r.done <- err
 }
 
-// maybeFreeze freezes the active memtable when it is big or old enough.
+// maybeFreeze freezes the active memtable when it is big or old enough,
+// or when its log segment can no longer be appended to. No group may be
+// in flight.
 func (d *DB) maybeFreeze() {
 	d.absorbSynced()
-	if !d.active.empty() && (d.active.size >= memtableMaxBytes || time.Since(d.born) >= memtableMaxAge) {
-		d.freeze()
+	if d.due() {
+		_ = d.freeze() // on failure, retried at the next check
 	}
 }
 
+// due reports whether the active memtable should be frozen.
+func (d *DB) due() bool {
+	return !d.active.empty() && (d.active.size >= memtableMaxBytes || time.Since(d.born) >= memtableMaxAge || d.log.broken != nil)
+}
+
 // freeze hands the active memtable to the flusher and starts a new one
-// with its own log segment. Committer only (and Close, after it).
-func (d *DB) freeze() {
+// with its own log segment. Committer only (and Close, after it), with no
+// group in flight. On failure the active memtable stays as it is.
+func (d *DB) freeze() error {
 	d.absorbSynced()
 	if d.active.empty() {
-		return
+		return nil
 	}
 	next, err := openSegment(d.walDir, d.active.gen+1, d.log.noSync)
 	if err != nil {
-		return // keep appending to the current segment; retried later
+		return fmt.Errorf("starting a log segment: %w", err)
 	}
 	_ = d.log.close()
 	d.log = next
@@ -484,6 +507,7 @@ func (d *DB) freeze() {
 	case d.wake <- struct{}{}:
 	default:
 	}
+	return nil
 }
 
 // waitRoom waits while maxFrozen memtables wait for the flusher.
@@ -569,6 +593,11 @@ func (d *DB) flush() {
 			err := d.db.Update(m.apply)
 			if err == nil {
 				err = removeSegment(d.walDir, m.gen)
+			}
+			if err == nil {
+				// A deletion lost in a crash would replay the segment
+				// over later writes made directly on bbolt.
+				err = syncDir(d.walDir)
 			}
 			d.mu.Lock()
 			d.flushErr = err

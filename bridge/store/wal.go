@@ -117,6 +117,9 @@ type wal struct {
 	gen  uint64
 	size int64
 	buf  []byte
+	// broken is set when a failed append could not be cut back: no
+	// record may follow it in this segment.
+	broken error
 	// noSync skips fdatasync (benchmarks only).
 	noSync bool
 }
@@ -226,14 +229,23 @@ func openSegment(dir string, gen uint64, noSync bool) (*wal, error) {
 // segment is cut back to its previous end, so an unacknowledged record is
 // never replayed.
 func (w *wal) append(m *memtable) (int, error) {
+	if w.broken != nil {
+		return 0, fmt.Errorf("writing log: segment unusable after %w", w.broken)
+	}
 	w.buf = encodeRecord(w.buf[:0], m)
+	if size := len(w.buf) - walHeader; size > maxWALBody {
+		w.buf = nil
+		return 0, fmt.Errorf("writing log: record of %d bytes over the limit", size)
+	}
 	n, err := w.f.Write(w.buf)
 	if err == nil && !w.noSync {
 		err = fdatasync(w.f)
 	}
 	if err != nil {
 		if n > 0 {
-			_ = w.f.Truncate(w.size)
+			if terr := w.f.Truncate(w.size); terr != nil {
+				w.broken = err
+			}
 		}
 		return 0, fmt.Errorf("writing log: %w", err)
 	}
