@@ -564,6 +564,7 @@ func (d *DB) flush() {
 	// the process are released (see releaseMapped).
 	release := time.NewTicker(releaseInterval)
 	defer release.Stop()
+	released := time.Now()
 	retry := time.Duration(0)
 	for {
 		var timer <-chan time.Time
@@ -575,6 +576,7 @@ func (d *DB) flush() {
 		case <-timer:
 		case <-release.C:
 			releaseMapped(d.db)
+			released = time.Now()
 			continue
 		case <-d.stopFlusher:
 			return
@@ -598,6 +600,11 @@ func (d *DB) flush() {
 				// A deletion lost in a crash would replay the segment
 				// over later writes made directly on bbolt.
 				err = syncDir(d.walDir)
+			}
+			if err == nil && time.Since(released) >= releaseInterval {
+				// A backlog keeps the flusher busy: release here too.
+				releaseMapped(d.db)
+				released = time.Now()
 			}
 			d.mu.Lock()
 			d.flushErr = err
