@@ -1,7 +1,9 @@
-// Package store is the bridge's embedded, crash-safe database (bbolt, pure
-// Go) under --storage.path. Writes from concurrent callers share one
-// transaction and one fsync (group commit, see commit), so durability does
-// not cost a disk flush per request.
+// Package store is the bridge's embedded, crash-safe database under
+// --storage.path: a write-ahead log (wal.go) in front of bbolt (pure Go).
+// Writes from concurrent callers share one log record and one fdatasync
+// (group commit, see commit), so durability does not cost a disk flush per
+// request; their changes reach bbolt later, in the background, a whole
+// in-memory table at a time (kv.go).
 package store
 
 import (
