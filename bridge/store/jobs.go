@@ -222,7 +222,7 @@ func acceptTx(tx kvTx, req AcceptRequest, pre **prepared) (*Acceptance, error) {
 		if err := putJob(pending, &j); err != nil {
 			return nil, err
 		}
-		lk := []byte(j.Target + "\x00" + j.GroupKey)
+		lk := latestKey(&j)
 		if old := latest.Get(lk); len(old) == 8 {
 			oldID := binary.BigEndian.Uint64(old)
 			if old, err := supersede(tx, oldID, req.Now, req.Busy); err != nil {
@@ -338,7 +338,7 @@ func (d *DB) Reschedule(id uint64, attempts, sent int, next time.Time, reason, m
 			return ErrNotFound
 		}
 		j.Attempts = attempts
-		if v := tx.Bucket(bucketLatest).Get([]byte(j.Target + "\x00" + j.GroupKey)); len(v) == 8 && binary.BigEndian.Uint64(v) != id {
+		if v := tx.Bucket(bucketLatest).Get(latestKey(j)); len(v) == 8 && binary.BigEndian.Uint64(v) != id {
 			superseded = true
 			return markSuperseded(tx, j, now)
 		}
@@ -390,8 +390,24 @@ func finish(tx kvTx, op FinishOp) error {
 			return err
 		}
 	}
+	// The newest job of its group and target is no longer waiting:
+	// nothing is left for a newer notification to supersede (a lane
+	// attempts one job per group at a time, so an older one of the group
+	// was superseded when its attempt ended). Dropping the entry keeps the
+	// index to groups with waiting jobs, and one accepted and delivered
+	// within a memtable never reaches the database file.
+	lk := latestKey(j)
+	if v := tx.Bucket(bucketLatest).Get(lk); len(v) == 8 && binary.BigEndian.Uint64(v) == j.ID {
+		if err := tx.Bucket(bucketLatest).Delete(lk); err != nil {
+			return err
+		}
+	}
 	return move(tx, j, StatePending, op.State, op.Now)
 }
+
+// latestKey is a job's key in the index of newest jobs per group and
+// target.
+func latestKey(j *Job) []byte { return []byte(j.Target + "\x00" + j.GroupKey) }
 
 // Requeue moves a dead job back to pending with its attempts reset.
 func (d *DB) Requeue(id uint64, now time.Time) (*Job, error) {
@@ -408,6 +424,13 @@ func (d *DB) Requeue(id uint64, now time.Time) (*Job, error) {
 		// count from now, and every message is sent again.
 		j.Attempts, j.Reason, j.Error, j.NextAttempt, j.CreatedAt, j.Sent = 0, "", "", time.Time{}, now, 0
 		out = j
+		// Waiting again, it is what a newer notification supersedes,
+		// unless the group has a newer job of its own.
+		if lk := latestKey(j); tx.Bucket(bucketLatest).Get(lk) == nil {
+			if err := tx.Bucket(bucketLatest).Put(lk, u64(j.ID)); err != nil {
+				return err
+			}
+		}
 		return move(tx, j, StateDead, StatePending, now)
 	})
 	return out, err

@@ -230,3 +230,42 @@ func TestRescheduleKeepsSentAndRequeueResetsIt(t *testing.T) {
 		t.Errorf("Requeue = %+v, %v; want sent reset to 0", back, err)
 	}
 }
+
+// The index of newest jobs per group holds only groups with a waiting job:
+// a finished job leaves it (so accepted-and-delivered jobs never reach the
+// database file through it), and a replayed dead letter comes back into
+// it, so a newer notification supersedes it while it waits.
+func TestLatestIndexHoldsWaitingJobsOnly(t *testing.T) {
+	db := open(t)
+	latest := func(gk string) []byte {
+		var v []byte
+		_ = db.read(func(tx kvTx) error {
+			v = append([]byte(nil), tx.Bucket(bucketLatest).Get(latestKey(&Job{Target: "ops", GroupKey: gk}))...)
+			return nil
+		})
+		return v
+	}
+	a := accept(t, db, "k1", "g", t0, "ops").Jobs[0]
+	if len(latest("g")) != 8 {
+		t.Fatal("no index entry for a waiting job")
+	}
+	if err := db.FinishAll([]FinishOp{{ID: a.ID, State: StateDead, Attempts: 1, Now: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	if v := latest("g"); len(v) != 0 {
+		t.Fatalf("index entry %x left after the job finished", v)
+	}
+	if _, err := db.Requeue(a.ID, t0); err != nil {
+		t.Fatal(err)
+	}
+	b := accept(t, db, "k2", "g", t0.Add(time.Second), "ops")
+	if len(b.Superseded) != 1 || b.Superseded[0].ID != a.ID {
+		t.Fatalf("newer notification superseded %v, want the replayed dead letter %d", b.Superseded, a.ID)
+	}
+	if err := db.FinishAll([]FinishOp{{ID: b.Jobs[0].ID, State: StateDelivered, Attempts: 1, Now: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	if v := latest("g"); len(v) != 0 {
+		t.Fatalf("index entry %x left after delivery", v)
+	}
+}
