@@ -49,9 +49,15 @@ var bucketNames = [][]byte{bucketAlerts, bucketAlertIndex, bucketPayloads, bucke
 
 const numBuckets = 8
 
-// appendOnly marks the buckets whose new keys sort last: job ids, and
-// the alert log's update times.
-var appendOnly = [numBuckets]bool{0: true, 2: true, 5: true, 6: true, 7: true}
+// appendOnly marks the buckets whose new keys sort last: those keyed by
+// job id, and the alert log, keyed by update time.
+var appendOnly = func() (a [numBuckets]bool) {
+	for _, name := range [][]byte{bucketAlerts, bucketPayloads,
+		stateBuckets[StatePending], stateBuckets[StateDelivered], stateBuckets[StateDead]} {
+		a[bucketIndex(name)] = true
+	}
+	return a
+}()
 
 func bucketIndex(name []byte) int {
 	for i, n := range bucketNames {

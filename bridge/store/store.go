@@ -164,7 +164,7 @@ func (d *DB) Close() error {
 		<-d.committed
 		_ = d.freeze() // on failure the log keeps the active memtable
 		gen := d.active.gen - 1
-		werr := d.waitApplied(gen, backlogTimeout)
+		werr := d.waitApplied(gen)
 		close(d.stopFlusher)
 		<-d.flusherDone
 		lerr := d.log.close()
@@ -200,7 +200,7 @@ func (d *DB) view(fn func(tx *bolt.Tx) error) error {
 	if err := d.send(r); err != nil {
 		return err
 	}
-	if err := d.waitApplied(r.gen, backlogTimeout); err != nil {
+	if err := d.waitApplied(r.gen); err != nil {
 		return err
 	}
 	return d.db.View(fn)
@@ -211,20 +211,40 @@ func (d *DB) view(fn func(tx *bolt.Tx) error) error {
 func (d *DB) read(fn func(tx kvTx) error) error {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	v := &view{mems: make([]*memtable, 0, 1+len(d.synced)+len(d.frozen))}
-	for i := len(d.synced) - 1; i >= 0; i-- {
-		v.mems = append(v.mems, d.synced[i])
-	}
-	v.mems = append(v.mems, d.active)
-	for i := len(d.frozen) - 1; i >= 0; i-- {
-		v.mems = append(v.mems, d.frozen[i])
-	}
+	v := &view{}
+	v.mems, _ = d.layers(nil)
 	err := d.db.View(func(tx *bolt.Tx) error {
 		v.tx = tx
 		return fn(v)
 	})
+	return closedErr(err)
+}
+
+// layers lists the memtables newest first: top (the group in flight, if
+// any), the synced groups, the active memtable, the frozen ones. flushed
+// is the position of the newest frozen one. d.mu must be held.
+func (d *DB) layers(top *memtable) (mems []*memtable, flushed int) {
+	mems = make([]*memtable, 0, 2+len(d.synced)+len(d.frozen))
+	if top != nil {
+		mems = append(mems, top)
+	}
+	for i := len(d.synced) - 1; i >= 0; i-- {
+		if d.synced[i] != top { // a group just synced is in both
+			mems = append(mems, d.synced[i])
+		}
+	}
+	mems = append(mems, d.active)
+	flushed = len(mems)
+	for i := len(d.frozen) - 1; i >= 0; i-- {
+		mems = append(mems, d.frozen[i])
+	}
+	return mems, flushed
+}
+
+// closedErr reports bbolt's "not open" as ErrClosed.
+func closedErr(err error) error {
 	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
-		err = ErrClosed
+		return ErrClosed
 	}
 	return err
 }
@@ -317,13 +337,13 @@ func (d *DB) commit() {
 			}
 			if p.after != nil && p.after.err != nil {
 				// Built on a group whose record failed: fails with it.
-				d.fail(p, p.after.err)
+				answer(p, p.after.err)
 				continue
 			}
 			p.after = nil
 			if p.changes.empty() {
 				// Nothing to log (duplicates): what it read is on disk.
-				d.fail(p, nil)
+				answer(p, nil)
 				continue
 			}
 			inflight = p
@@ -375,22 +395,15 @@ func (d *DB) stage(group []*writeReq, inflight *pending) *pending {
 		}
 		return nil
 	}
-	p := &pending{changes: newMemtable(d.active.gen), after: inflight}
-	d.mu.RLock()
-	below := &view{mems: make([]*memtable, 0, 3+len(d.synced)+len(d.frozen))}
+	p := &pending{changes: newMemtable(0), after: inflight}
+	var top *memtable
 	if inflight != nil {
-		below.mems = append(below.mems, inflight.changes)
+		top = inflight.changes
 	}
-	for i := len(d.synced) - 1; i >= 0; i-- {
-		if inflight == nil || d.synced[i] != inflight.changes {
-			below.mems = append(below.mems, d.synced[i])
-		}
-	}
-	below.mems = append(below.mems, d.active)
-	flushedFrom := len(below.mems)
-	for i := len(d.frozen) - 1; i >= 0; i-- {
-		below.mems = append(below.mems, d.frozen[i])
-	}
+	below := &view{}
+	d.mu.RLock()
+	var flushedFrom int
+	below.mems, flushedFrom = d.layers(top)
 	d.mu.RUnlock()
 	err := d.db.View(func(tx *bolt.Tx) error {
 		below.tx = tx
@@ -407,12 +420,7 @@ func (d *DB) stage(group []*writeReq, inflight *pending) *pending {
 		return nil
 	})
 	if err != nil {
-		if errors.Is(err, bolt.ErrDatabaseNotOpen) {
-			err = ErrClosed
-		}
-		for _, r := range p.reqs {
-			r.done <- err
-		}
+		answer(p, closedErr(err))
 		return nil
 	}
 	if len(p.reqs) == 0 {
@@ -421,9 +429,9 @@ func (d *DB) stage(group []*writeReq, inflight *pending) *pending {
 	return p
 }
 
-// fail answers the writes of a group that is not logged: with err, or
+// answer answers the writes of a group that is not logged: with err, or
 // with success when it changed nothing.
-func (d *DB) fail(p *pending, err error) {
+func answer(p *pending, err error) {
 	for _, r := range p.reqs {
 		r.done <- err
 	}
@@ -462,14 +470,11 @@ func (d *DB) special(r *writeReq) {
 		r.done <- nil
 		return
 	}
-	err := d.waitApplied(r.gen, backlogTimeout)
+	err := d.waitApplied(r.gen)
 	if err == nil {
 		err = d.db.Update(func(tx *bolt.Tx) error { return safely(r.cold, tx) })
 	}
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
-		err = ErrClosed
-	}
-	r.done <- err
+	r.done <- closedErr(err)
 }
 
 // maybeFreeze freezes the active memtable when it is big or old enough,
@@ -514,35 +519,25 @@ func (d *DB) freeze() error {
 
 // waitRoom waits while maxFrozen memtables wait for the flusher.
 func (d *DB) waitRoom() error {
-	deadline := time.Now().Add(backlogTimeout)
-	for {
-		d.mu.RLock()
-		n, ch, ferr := len(d.frozen), d.applied, d.flushErr
-		d.mu.RUnlock()
-		if n < maxFrozen {
-			return nil
-		}
-		wait := time.Until(deadline)
-		if wait <= 0 {
-			return fmt.Errorf("%w: %v", ErrBacklog, ferr)
-		}
-		select {
-		case <-ch:
-		case <-time.After(wait):
-		}
-	}
+	return d.waitFlusher(func() bool { return len(d.frozen) < maxFrozen })
 }
 
 // waitApplied waits until every memtable up to generation gen is in
 // bbolt.
-func (d *DB) waitApplied(gen uint64, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
+func (d *DB) waitApplied(gen uint64) error {
+	return d.waitFlusher(func() bool { return len(d.frozen) == 0 || d.frozen[0].gen > gen })
+}
+
+// waitFlusher waits, at most backlogTimeout, until done (called with d.mu
+// read-locked) holds, checking again each time the flusher applies a
+// memtable. The error names the flusher's last failure.
+func (d *DB) waitFlusher(done func() bool) error {
+	deadline := time.Now().Add(backlogTimeout)
 	for {
 		d.mu.RLock()
-		done := len(d.frozen) == 0 || d.frozen[0].gen > gen
-		ch, ferr := d.applied, d.flushErr
+		ok, ch, ferr := done(), d.applied, d.flushErr
 		d.mu.RUnlock()
-		if done {
+		if ok {
 			return nil
 		}
 		wait := time.Until(deadline)

@@ -412,6 +412,21 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+// -cpuprofile writes the tool's own profile, also when the run fails, and
+// an unwritable path is a usage error.
+func TestCPUProfileFlag(t *testing.T) {
+	var out, errOut bytes.Buffer
+	path := t.TempDir() + "/cpu.prof"
+	realMain([]string{"-cpuprofile", path, "-groups", "0", "-sink.listen", "127.0.0.1:0"}, &out, &errOut)
+	if st, err := os.Stat(path); err != nil || st.Size() == 0 {
+		t.Errorf("profile not written: %v", err)
+	}
+	errOut.Reset()
+	if code := realMain([]string{"-cpuprofile", t.TempDir() + "/missing/cpu.prof"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "-cpuprofile") {
+		t.Errorf("unwritable profile: exit %d, stderr %q", code, errOut.String())
+	}
+}
+
 func TestReadProcMem(t *testing.T) {
 	m, err := readProcMem(os.Getpid())
 	if err != nil {
