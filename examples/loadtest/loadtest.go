@@ -22,18 +22,40 @@ import (
 // Config is one load-test run.
 type Config struct {
 	BridgeURL string
-	// BridgePID, when positive, is the process whose peak RSS is reported.
+	// BridgePID, when positive, is the process whose peak RSS and CPU time
+	// are reported.
 	BridgePID int
 
 	SinkListen string
 	// SinkListener, when set, is used instead of listening on SinkListen.
 	SinkListener net.Listener
-	SinkDelay    time.Duration
-	SinkFailFor  time.Duration
+	// SinkType is "webhook" (default) or "dingtalk": how the sink answers.
+	SinkType  string
+	SinkDelay time.Duration
+	// SinkFailFor is the older spelling of an outage from the sink's start:
+	// SinkOutageStart 0, SinkOutage SinkFailFor.
+	SinkFailFor time.Duration
+	// SinkFailRate of the deliveries, at random, are answered SinkFailStatus
+	// (default 500; 200 with a dingtalk sink means its error body).
+	SinkFailRate   float64
+	SinkFailStatus int
+	// The sink is down from SinkOutageStart after its start for
+	// SinkOutage: it answers 503, or resets the connection when
+	// SinkOutageMode is "refuse".
+	SinkOutageStart time.Duration
+	SinkOutage      time.Duration
+	SinkOutageMode  string
 
 	Groups      int
 	Alerts      int
 	Concurrency int
+	// Shape sizes the alerts (the zero Shape: no padding, no extra labels).
+	Shape Shape
+	// Rate caps the posts per second (0: as fast as Concurrency allows).
+	Rate float64
+	// CompareForwarder runs a phase through a bare in-process forwarder
+	// before the bridge phase, with the same sink settings and load.
+	CompareForwarder bool
 
 	// Wait bounds the wait for deliveries after posting; Settle is how long
 	// to keep listening for duplicates once every group arrived.
@@ -60,8 +82,13 @@ func (c *Config) check() error {
 	if c.Concurrency < 1 {
 		errs = append(errs, errors.New("-concurrency must be at least 1"))
 	}
-	for name, d := range map[string]time.Duration{"-sink.delay": c.SinkDelay, "-sink.fail-for": c.SinkFailFor,
-		"-wait": c.Wait, "-settle": c.Settle, "-progress": c.Progress} {
+	if c.Shape.ExtraLabels < 0 || c.Shape.LabelBytes < 0 || c.Shape.DescriptionBytes < 0 {
+		errs = append(errs, errors.New("-payload.labels, -payload.label-bytes and -payload.description-bytes must not be negative"))
+	}
+	if c.Rate < 0 {
+		errs = append(errs, errors.New("-rate must not be negative"))
+	}
+	for name, d := range map[string]time.Duration{"-wait": c.Wait, "-settle": c.Settle, "-progress": c.Progress} {
 		if d < 0 {
 			errs = append(errs, fmt.Errorf("%s must not be negative", name))
 		}
@@ -69,10 +96,62 @@ func (c *Config) check() error {
 	if c.PostTimeout <= 0 {
 		errs = append(errs, errors.New("-post.timeout must be positive"))
 	}
+	if _, err := c.sinkOptions(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.Log == nil {
 		c.Log = io.Discard
 	}
 	return errors.Join(errs...)
+}
+
+// sinkOptions checks the sink's settings and returns them.
+func (c *Config) sinkOptions() (sinkOptions, error) {
+	o := sinkOptions{
+		Type: c.SinkType, Delay: c.SinkDelay, FailRate: c.SinkFailRate, FailStatus: c.SinkFailStatus,
+		OutageStart: c.SinkOutageStart, Outage: c.SinkOutage, OutageMode: c.SinkOutageMode,
+	}
+	if o.Type == "" {
+		o.Type = sinkWebhook
+	}
+	if o.FailStatus == 0 {
+		o.FailStatus = http.StatusInternalServerError
+	}
+	if o.OutageMode == "" {
+		o.OutageMode = outage503
+	}
+	var errs []error
+	if o.Type != sinkWebhook && o.Type != sinkDingTalk {
+		errs = append(errs, fmt.Errorf("-sink.type %q: must be webhook or dingtalk", o.Type))
+	}
+	for name, d := range map[string]time.Duration{"-sink.delay": c.SinkDelay, "-sink.fail-for": c.SinkFailFor,
+		"-sink.outage-start": c.SinkOutageStart, "-sink.outage": c.SinkOutage} {
+		if d < 0 {
+			errs = append(errs, fmt.Errorf("%s must not be negative", name))
+		}
+	}
+	if c.SinkFailFor > 0 {
+		if c.SinkOutage > 0 || c.SinkOutageStart > 0 {
+			errs = append(errs, errors.New("-sink.fail-for is -sink.outage from the start; set one or the other"))
+		}
+		o.OutageStart, o.Outage = 0, c.SinkFailFor
+	}
+	if c.SinkOutageStart > 0 && o.Outage == 0 {
+		errs = append(errs, errors.New("-sink.outage-start needs -sink.outage"))
+	}
+	if o.OutageMode != outage503 && o.OutageMode != outageRefuse {
+		errs = append(errs, fmt.Errorf("-sink.outage-mode %q: must be 503 or refuse", o.OutageMode))
+	}
+	if o.FailRate < 0 || o.FailRate > 1 {
+		errs = append(errs, fmt.Errorf("-sink.fail-rate %v: must be between 0 and 1", o.FailRate))
+	}
+	switch {
+	case o.FailStatus < 200 || o.FailStatus > 599:
+		errs = append(errs, fmt.Errorf("-sink.fail-status %d: not an HTTP status", o.FailStatus))
+	case o.FailStatus >= 200 && o.FailStatus <= 299 && o.Type != sinkDingTalk:
+		errs = append(errs, fmt.Errorf("-sink.fail-status %d: a webhook target counts any 2xx as delivered; use -sink.type dingtalk for a 200 with an error body", o.FailStatus))
+	}
+	return o, errors.Join(errs...)
 }
 
 func (c *Config) sinkListener() (net.Listener, error) {
@@ -109,8 +188,9 @@ func (p *postLog) fail(err error) {
 }
 
 // run posts cfg.Groups notifications to the bridge, waits for them at the
-// sink, and reports. It fails only on a setup error; lost or duplicated
-// groups are in the report.
+// sink, and reports; with cfg.CompareForwarder it first does the same
+// through a bare forwarder. It fails only on a setup error; lost or
+// duplicated groups are in the report.
 func run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := cfg.check(); err != nil {
 		if cfg.SinkListener != nil {
@@ -118,26 +198,16 @@ func run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		return nil, err
 	}
-	runID, seed, err := newRunID()
-	if err != nil {
-		return nil, err
-	}
-	payloads, err := buildPayloads(runID, seed, cfg.Groups, cfg.Alerts, time.Now().UTC())
-	if err != nil {
-		return nil, err
-	}
-	payloadBytes := 0
-	for _, p := range payloads {
-		payloadBytes += len(p)
-	}
-
+	opt, _ := cfg.sinkOptions()
 	l, err := cfg.sinkListener()
 	if err != nil {
 		return nil, err
 	}
-	s := newSink(runID, cfg.SinkDelay, cfg.SinkFailFor)
-	stopSink := serveSink(s, l)
+	sw := &sinkSwitch{}
+	sw.cur.Store(newSink("", opt))
+	stopSink := serveSink(sw, l)
 	defer stopSink()
+	sinkURL := "http://" + l.Addr().String()
 
 	client := &http.Client{
 		Timeout: cfg.PostTimeout,
@@ -151,27 +221,110 @@ func run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	defer client.CloseIdleConnections()
 
-	rep := &Report{
-		RunID: runID, BridgeURL: cfg.BridgeURL, SinkURL: "http://" + l.Addr().String(),
-		Groups: cfg.Groups, AlertsPerGroup: cfg.Alerts, Concurrency: cfg.Concurrency,
-		PayloadBytesAvg: payloadBytes / len(payloads),
-		SinkDelayMS:     ms(cfg.SinkDelay), SinkFailForMS: ms(cfg.SinkFailFor),
-		BridgePID: cfg.BridgePID,
+	var fwdRep *Report
+	if cfg.CompareForwarder {
+		fl, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("forwarder: %w", err)
+		}
+		fwd := newForwarder(sinkURL+"/forwarder", cfg.Concurrency, cfg.PostTimeout)
+		stopFwd := serveSink(fwd, fl)
+		fwdRep, err = runPhase(ctx, cfg, "forwarder", "http://"+fl.Addr().String()+"/webhook", sw, opt, sinkURL, client)
+		stopFwd()
+		fwd.client.CloseIdleConnections()
+		if err != nil {
+			return nil, err
+		}
+		if fwdRep.Interrupted {
+			return fwdRep, nil
+		}
 	}
-	fmt.Fprintf(cfg.Log, "run %s: posting %d groups x %d alerts (%d bytes each on average) to %s at concurrency %d; sink on %s\n",
-		runID, cfg.Groups, cfg.Alerts, rep.PayloadBytesAvg, cfg.BridgeURL, cfg.Concurrency, rep.SinkURL)
 
+	var cpu0 time.Duration
+	var cpuErr error
+	if cfg.BridgePID > 0 {
+		cpu0, cpuErr = readProcCPU(cfg.BridgePID)
+	}
+	rep, err := runPhase(ctx, cfg, "bridge", cfg.BridgeURL, sw, opt, sinkURL, client)
+	if err != nil {
+		return nil, err
+	}
+	rep.BridgePID = cfg.BridgePID
+	if cfg.BridgePID > 0 {
+		m, err := readProcMem(cfg.BridgePID)
+		if err != nil {
+			rep.BridgeMemError = err.Error()
+		}
+		rep.BridgePeakRSSBytes, rep.BridgeRSSBytes, rep.BridgeRSSAnonBytes, rep.BridgeRSSFileBytes = m.peak, m.rss, m.anon, m.file
+		if cpuErr == nil {
+			var cpu1 time.Duration
+			if cpu1, cpuErr = readProcCPU(cfg.BridgePID); cpuErr == nil {
+				rep.BridgeCPUSeconds = (cpu1 - cpu0).Seconds()
+				if rep.Delivered > 0 {
+					rep.BridgeCPUPerGroupMS = ms(cpu1-cpu0) / float64(rep.Delivered)
+				}
+			}
+		}
+		if cpuErr != nil && rep.BridgeMemError == "" {
+			rep.BridgeMemError = cpuErr.Error()
+		}
+	}
+	if fwdRep != nil {
+		rep.Forwarder = fwdRep
+		if fwdRep.E2ERate > 0 {
+			rep.E2ERatioToForwarder = rep.E2ERate / fwdRep.E2ERate
+		}
+	}
+	return rep, nil
+}
+
+// runPhase posts cfg.Groups fresh notifications (a run id of their own) to
+// target, with a fresh sink installed in sw, and waits for them at the
+// sink.
+func runPhase(ctx context.Context, cfg Config, phase, target string, sw *sinkSwitch, opt sinkOptions, sinkURL string, client *http.Client) (*Report, error) {
+	runID, seed, err := newRunID()
+	if err != nil {
+		return nil, err
+	}
+	payloads, err := buildPayloads(runID, seed, cfg.Groups, cfg.Alerts, cfg.Shape, time.Now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	payloadBytes := 0
+	for _, p := range payloads {
+		payloadBytes += len(p)
+	}
+
+	rep := &Report{
+		Phase: phase, RunID: runID, BridgeURL: target, SinkURL: sinkURL,
+		Groups: cfg.Groups, AlertsPerGroup: cfg.Alerts, Concurrency: cfg.Concurrency, RateLimit: cfg.Rate,
+		PayloadBytesAvg: payloadBytes / len(payloads),
+		SinkType:        opt.Type, SinkDelayMS: ms(opt.Delay), SinkFailRate: opt.FailRate,
+	}
+	if opt.FailRate > 0 {
+		rep.SinkFailStatus = opt.FailStatus
+	}
+	if opt.Outage > 0 {
+		rep.Outage = &OutageReport{StartMS: ms(opt.OutageStart), DurationMS: ms(opt.Outage), Mode: opt.OutageMode}
+	}
+	fmt.Fprintf(cfg.Log, "%s phase, run %s: posting %d groups x %d alerts (%d bytes each on average) to %s at concurrency %d; sink on %s\n",
+		phase, runID, cfg.Groups, cfg.Alerts, rep.PayloadBytesAvg, target, cfg.Concurrency, sinkURL)
+
+	s := newSink(runID, opt)
+	sw.cur.Store(s)
 	pl := &postLog{
 		posted: make([]bool, cfg.Groups), start: make([]time.Time, cfg.Groups),
 		ack: make([]time.Duration, cfg.Groups), code: make([]int, cfg.Groups),
 	}
 	var posted, acked atomic.Int64
-	var phase atomic.Value
-	phase.Store("posting")
+	var step atomic.Value
+	step.Store("posting")
 	stopProgress := progress(cfg, func() string {
-		return fmt.Sprintf("%s: posted %d/%d, acked %d, delivered %d", phase.Load(), posted.Load(), cfg.Groups, acked.Load(), s.delivered())
+		return fmt.Sprintf("%s %s: posted %d/%d, acked %d, delivered %d, sink failed %d, outage rejected %d",
+			phase, step.Load(), posted.Load(), cfg.Groups, acked.Load(), s.delivered(), s.failed.Load(), s.rejected.Load())
 	})
 	defer stopProgress()
+	cpu0 := selfCPU()
 
 	// Post phase.
 	t0 := time.Now()
@@ -186,9 +339,22 @@ func run(ctx context.Context, cfg Config) (*Report, error) {
 				if i >= cfg.Groups || ctx.Err() != nil {
 					return
 				}
+				if cfg.Rate > 0 {
+					// Post i is due i/Rate seconds after the start.
+					due := t0.Add(time.Duration(float64(i) / cfg.Rate * float64(time.Second)))
+					if d := time.Until(due); d > 0 {
+						t := time.NewTimer(d)
+						select {
+						case <-t.C:
+						case <-ctx.Done():
+							t.Stop()
+							return
+						}
+					}
+				}
 				pl.posted[i] = true
 				pl.start[i] = time.Now()
-				code, err := postOne(ctx, client, cfg.BridgeURL, payloads[i])
+				code, err := postOne(ctx, client, target, payloads[i])
 				pl.ack[i] = time.Since(pl.start[i])
 				pl.code[i] = code
 				if err != nil {
@@ -205,7 +371,7 @@ func run(ctx context.Context, cfg Config) (*Report, error) {
 	postEnd := time.Now()
 
 	// Wait phase: until every group acknowledged with 200 arrived.
-	phase.Store("waiting")
+	step.Store("waiting")
 	var pending []int
 	for i, c := range pl.code {
 		if c == http.StatusOK {
@@ -233,7 +399,7 @@ wait:
 		}
 	}
 	if len(pending) == 0 && cfg.Settle > 0 && ctx.Err() == nil {
-		phase.Store("settling")
+		step.Store("settling")
 		t := time.NewTimer(cfg.Settle)
 		select {
 		case <-t.C:
@@ -247,12 +413,8 @@ wait:
 	stopProgress()
 
 	rep.fill(pl, s, t0, postEnd)
-	if cfg.BridgePID > 0 {
-		m, err := readProcMem(cfg.BridgePID)
-		if err != nil {
-			rep.BridgeMemError = err.Error()
-		}
-		rep.BridgePeakRSSBytes, rep.BridgeRSSBytes, rep.BridgeRSSAnonBytes, rep.BridgeRSSFileBytes = m.peak, m.rss, m.anon, m.file
+	if cpu := selfCPU() - cpu0; rep.Delivered > 0 && cpu > 0 {
+		rep.ToolCPUPerGroupMS = ms(cpu) / float64(rep.Delivered)
 	}
 	return rep, nil
 }
@@ -361,6 +523,48 @@ type amAlert struct {
 
 var severities = []string{"critical", "warning", "info"}
 
+// Shape is the size of the generated alerts. The defaults make about 6 KB
+// per notification of 5 alerts, the size the issue benches use.
+type Shape struct {
+	// ExtraLabels is the number of labels beyond alertname, instance, job,
+	// severity and the two load-test labels; every one of them has a value
+	// of LabelBytes bytes. They are the same on every alert of a group (as
+	// cluster or namespace labels are), so they are common labels too.
+	ExtraLabels int
+	LabelBytes  int
+	// DescriptionBytes is the length of each alert's description
+	// annotation (it differs per alert).
+	DescriptionBytes int
+}
+
+// DefaultShape is 4 extra labels of 24 bytes and a 200-byte description.
+var DefaultShape = Shape{ExtraLabels: 4, LabelBytes: 24, DescriptionBytes: 200}
+
+var extraLabelNames = []string{"cluster", "namespace", "service", "team", "region", "zone", "pod", "container"}
+
+// extraLabelName is the name of extra label i.
+func extraLabelName(i int) string {
+	if i < len(extraLabelNames) {
+		return extraLabelNames[i]
+	}
+	return "label_" + strconv.Itoa(i)
+}
+
+// filler is the text values are cut from.
+const filler = "The load tool pads this value to the configured size so that payloads weigh what real ones do. "
+
+// padTo returns s cut or padded with filler text to exactly n bytes (s
+// itself when n is 0 or less).
+func padTo(s string, n int) string {
+	if n <= 0 {
+		return s
+	}
+	for len(s) < n {
+		s += " " + filler
+	}
+	return s[:n]
+}
+
 // groupKey is the Alertmanager group key of group n: grouped by alertname
 // and the load-test labels.
 func groupKey(run string, n int) string {
@@ -369,20 +573,25 @@ func groupKey(run string, n int) string {
 
 // buildPayloads renders every group's webhook body. Fingerprints are
 // seed XOR the alert's index, so they are unique within the run.
-func buildPayloads(run string, seed uint64, groups, alerts int, now time.Time) ([][]byte, error) {
+func buildPayloads(run string, seed uint64, groups, alerts int, shape Shape, now time.Time) ([][]byte, error) {
 	out := make([][]byte, groups)
 	base := now.Truncate(time.Second).Add(-30 * time.Minute)
 	for n := range groups {
 		g := strconv.Itoa(n)
 		sev := severities[n%len(severities)]
 		job := "loadtest-" + strconv.Itoa(n%50)
-		desc := fmt.Sprintf("Load test group %d of run %s: %d alerts.", n, run, alerts)
+		runbook := "https://runbooks.loadtest.example/alerts/LoadTest#" + job
+		common := map[string]string{"alertname": "LoadTest", "job": job, "severity": sev, "loadtest_group": g, "loadtest_run": run}
+		for i := range shape.ExtraLabels {
+			name := extraLabelName(i)
+			common[name] = padTo(fmt.Sprintf("%s-%d-", name, n%97), shape.LabelBytes)
+		}
 		p := amPayload{
 			Receiver:          "alertbridge",
 			Status:            "firing",
 			GroupLabels:       map[string]string{"alertname": "LoadTest", "loadtest_group": g, "loadtest_run": run},
-			CommonLabels:      map[string]string{"alertname": "LoadTest", "job": job, "severity": sev, "loadtest_group": g, "loadtest_run": run},
-			CommonAnnotations: map[string]string{"description": desc},
+			CommonLabels:      common,
+			CommonAnnotations: map[string]string{"runbook_url": runbook},
 			ExternalURL:       "http://alertmanager.loadtest:9093",
 			Version:           "4",
 			GroupKey:          groupKey(run, n),
@@ -390,15 +599,23 @@ func buildPayloads(run string, seed uint64, groups, alerts int, now time.Time) (
 		}
 		for i := range alerts {
 			instance := fmt.Sprintf("host-%d-%d.loadtest:9100", n, i)
+			labels := make(map[string]string, len(common)+1)
+			for k, v := range common {
+				labels[k] = v
+			}
+			labels["instance"] = instance
+			desc := fmt.Sprintf("Load test alert %d of group %d (run %s) on %s.", i, n, run, instance)
+			if shape.DescriptionBytes > 0 {
+				desc = padTo(desc, shape.DescriptionBytes)
+			}
 			p.Alerts[i] = amAlert{
 				Status: "firing",
-				Labels: map[string]string{
-					"alertname": "LoadTest", "instance": instance, "job": job, "severity": sev,
-					"loadtest_group": g, "loadtest_run": run,
-				},
+				Labels: labels,
 				Annotations: map[string]string{
-					"summary":     fmt.Sprintf("Load test alert %d of group %d on %s", i, n, instance),
+					"summary":     fmt.Sprintf("Load test alert %d of group %d: loadtest_up has been 0 on %s for more than 5 minutes", i, n, instance),
 					"description": desc,
+					"runbook_url": runbook,
+					"dashboard":   "https://grafana.loadtest.example/d/loadtest/node-overview?orgId=1&var-instance=" + instance,
 				},
 				StartsAt:     base.Add(time.Duration(n%1800+i) * time.Second),
 				GeneratorURL: "http://prometheus.loadtest:9090/graph?g0.expr=loadtest_up+%3D%3D+0&g0.tab=1",

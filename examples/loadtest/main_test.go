@@ -260,7 +260,7 @@ func TestRunWithoutBridge(t *testing.T) {
 }
 
 func TestPayloadsAreValidNotifications(t *testing.T) {
-	payloads, err := buildPayloads("abcd1234", 0x0123456789abcdef, 30, 4, time.Now().UTC())
+	payloads, err := buildPayloads("abcd1234", 0x0123456789abcdef, 30, 4, DefaultShape, time.Now().UTC())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +342,7 @@ func TestExtractGroups(t *testing.T) {
 					t.Errorf("scan %v, walk %v", fast, slow)
 				}
 			}
-			got := sortedIDs(extractGroups([]byte(tc.body)))
+			got := sortedIDs(extractGroups([]byte(tc.body), false))
 			if len(got) != len(tc.want) {
 				t.Fatalf("got %v, want %v", got, tc.want)
 			}
@@ -362,7 +362,7 @@ func sortedIDs(ids []groupID) []groupID {
 }
 
 func TestSinkIgnoresOtherRuns(t *testing.T) {
-	s := newSink("mine", 0, 0)
+	s := newSink("mine", sinkOptions{})
 	for _, body := range []string{
 		`[{"tags":{"loadtest_group":"1","loadtest_run":"mine"}}]`,
 		`[{"tags":{"loadtest_group":"2","loadtest_run":"old"}}]`,
@@ -384,7 +384,7 @@ func TestSinkIgnoresOtherRuns(t *testing.T) {
 }
 
 func TestSinkFailsThenRecovers(t *testing.T) {
-	s := newSink("", 0, 100*time.Millisecond)
+	s := newSink("", sinkOptions{Outage: 100 * time.Millisecond})
 	post := func() int {
 		rec := httptest.NewRecorder()
 		s.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"loadtest_group":"1"}`)))

@@ -10,21 +10,27 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
 // Report is the outcome of one run. Durations are in milliseconds, rates
 // in groups per second.
 type Report struct {
+	// Phase is "bridge", or "forwarder" for the bare forwarder's phase.
+	Phase           string  `json:"phase"`
 	RunID           string  `json:"run_id"`
 	BridgeURL       string  `json:"bridge_url"`
 	SinkURL         string  `json:"sink_url"`
 	Groups          int     `json:"groups"`
 	AlertsPerGroup  int     `json:"alerts_per_group"`
 	Concurrency     int     `json:"concurrency"`
+	RateLimit       float64 `json:"rate_limit,omitempty"`
 	PayloadBytesAvg int     `json:"payload_bytes_avg"`
+	SinkType        string  `json:"sink_type"`
 	SinkDelayMS     float64 `json:"sink_delay_ms"`
-	SinkFailForMS   float64 `json:"sink_fail_for_ms"`
+	SinkFailRate    float64 `json:"sink_fail_rate,omitempty"`
+	SinkFailStatus  int     `json:"sink_fail_status,omitempty"`
 
 	// Posted counts the groups POSTed (fewer than Groups if interrupted).
 	Posted  int `json:"posted"`
@@ -54,8 +60,10 @@ type Report struct {
 	WaitTimedOut        bool    `json:"wait_timed_out"`
 	Interrupted         bool    `json:"interrupted"`
 
-	// What else the sink saw.
+	// What else the sink saw: failures it injected (-sink.fail-rate) and
+	// requests it turned away during the outage.
 	SinkRequests     int64 `json:"sink_requests"`
+	SinkFailed       int64 `json:"sink_failed"`
 	SinkRejected     int64 `json:"sink_rejected"`
 	SinkAbandoned    int64 `json:"sink_abandoned"`
 	SinkUnrecognized int64 `json:"sink_unrecognized"`
@@ -69,10 +77,50 @@ type Report struct {
 	BridgeRSSAnonBytes int64  `json:"bridge_rss_anon_bytes,omitempty"`
 	BridgeRSSFileBytes int64  `json:"bridge_rss_file_bytes,omitempty"`
 	BridgeMemError     string `json:"bridge_mem_error,omitempty"`
+	// CPU time (user and system) the bridge used during its phase, and
+	// per delivered group.
+	BridgeCPUSeconds    float64 `json:"bridge_cpu_seconds,omitempty"`
+	BridgeCPUPerGroupMS float64 `json:"bridge_cpu_per_group_ms,omitempty"`
+	// ToolCPUPerGroupMS is the load tool's own CPU per delivered group in
+	// this phase (generator and sink; in the forwarder phase, the
+	// forwarder too).
+	ToolCPUPerGroupMS float64 `json:"tool_cpu_per_group_ms,omitempty"`
+
+	// Outage is set when the sink had an outage window.
+	Outage *OutageReport `json:"outage,omitempty"`
+
+	// Forwarder is the bare forwarder's phase (-compare-forwarder), and
+	// E2ERatioToForwarder the bridge's end-to-end rate divided by its.
+	Forwarder           *Report `json:"forwarder,omitempty"`
+	E2ERatioToForwarder float64 `json:"e2e_ratio_to_forwarder,omitempty"`
 
 	// Set for -json output.
 	Pass           bool     `json:"pass"`
 	FailureReasons []string `json:"failure_reasons,omitempty"`
+}
+
+// OutageReport is what happened around the sink's outage window.
+type OutageReport struct {
+	StartMS    float64 `json:"start_ms"`
+	DurationMS float64 `json:"duration_ms"`
+	Mode       string  `json:"mode"`
+	// Reached and Ended: whether the phase lasted until the outage's
+	// start, and its end.
+	Reached bool `json:"reached"`
+	Ended   bool `json:"ended"`
+	// Attempts is the requests the sink turned away while down; per
+	// second of the outage on average and at most.
+	Attempts          int64   `json:"attempts"`
+	AttemptsPerSec    float64 `json:"attempts_per_second"`
+	AttemptsMaxSec    int64   `json:"attempts_max_in_one_second"`
+	BacklogAtRecovery int     `json:"backlog_at_recovery"`
+	// RecoveryFirstMS and RecoveryLastMS: from the end of the outage to
+	// the first and the last arrival of a backlog group (acknowledged
+	// before the end, not delivered before it); null when none arrived.
+	RecoveryFirstMS *float64 `json:"recovery_first_delivery_ms"`
+	RecoveryLastMS  *float64 `json:"recovery_last_delivery_ms"`
+	// BacklogDelivered counts the backlog groups that arrived.
+	BacklogDelivered int `json:"backlog_delivered"`
 }
 
 // Latency is a distribution summary in milliseconds.
@@ -156,14 +204,72 @@ func (r *Report) fill(pl *postLog, s *sink, t0, postEnd time.Time) {
 		}
 	}
 	st := s.stats()
-	r.SinkRequests, r.SinkRejected, r.SinkAbandoned = st.Requests, st.Rejected, st.Abandoned
+	r.SinkRequests, r.SinkFailed, r.SinkRejected, r.SinkAbandoned = st.Requests, st.Failed, st.Rejected, st.Abandoned
 	r.SinkUnrecognized, r.SinkForeign = st.Unrecognized, st.Foreign
+	if r.Outage != nil {
+		r.Outage.fill(pl, s, arr, time.Now())
+	}
+}
+
+// fill computes the outage's numbers at the end of the phase (now).
+func (o *OutageReport) fill(pl *postLog, s *sink, arr []arrival, now time.Time) {
+	down, recovery := s.start.Add(s.opt.OutageStart), s.recovery()
+	o.Reached, o.Ended = !now.Before(down), !now.Before(recovery)
+	if !o.Reached {
+		return
+	}
+	for i := range s.outageHits {
+		n := s.outageHits[i].Load()
+		o.Attempts += n
+		o.AttemptsMaxSec = max(o.AttemptsMaxSec, n)
+	}
+	end := recovery
+	if now.Before(end) {
+		end = now
+	}
+	if secs := end.Sub(down).Seconds(); secs > 0 {
+		o.AttemptsPerSec = float64(o.Attempts) / secs
+	}
+	if !o.Ended {
+		return
+	}
+	var first, last time.Time
+	for i, code := range pl.code {
+		if code != http.StatusOK || !pl.start[i].Before(recovery) {
+			continue
+		}
+		a := arr[i]
+		if a.count > 0 && a.first.Before(recovery) {
+			continue // delivered before the end of the outage
+		}
+		o.BacklogAtRecovery++
+		if a.count == 0 {
+			continue
+		}
+		o.BacklogDelivered++
+		if first.IsZero() || a.first.Before(first) {
+			first = a.first
+		}
+		if a.first.After(last) {
+			last = a.first
+		}
+	}
+	if !first.IsZero() {
+		f, l := ms(first.Sub(recovery)), ms(last.Sub(recovery))
+		o.RecoveryFirstMS, o.RecoveryLastMS = &f, &l
+	}
 }
 
 // Failures lists why the run should exit non-zero: lost or duplicated
-// groups (unless allowLoss), nothing acknowledged, or an interruption.
+// groups (unless allowLoss), nothing acknowledged, or an interruption, in
+// the bridge's phase or the forwarder's.
 func (r *Report) Failures(allowLoss bool) []string {
 	var out []string
+	if r.Forwarder != nil {
+		for _, f := range r.Forwarder.Failures(allowLoss) {
+			out = append(out, "forwarder phase: "+f)
+		}
+	}
 	if r.Groups > 0 && r.AckedOK == 0 {
 		out = append(out, "no group was acknowledged with 200")
 	}
@@ -181,12 +287,48 @@ func (r *Report) Failures(allowLoss bool) []string {
 	return out
 }
 
-// WriteText prints the human-readable report.
+// WriteText prints the human-readable report: the forwarder's phase
+// first when there was one, then the bridge's.
 func (r *Report) WriteText(w io.Writer, failures []string) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	p("alertbridge load test, run %s", r.RunID)
-	p("  bridge        %s  (sink %s, delay %s, fail-for %s)", r.BridgeURL, r.SinkURL, fmtMS(r.SinkDelayMS), fmtMS(r.SinkFailForMS))
-	p("  load          %d groups x %d alerts, %d bytes per payload, concurrency %d", r.Groups, r.AlertsPerGroup, r.PayloadBytesAvg, r.Concurrency)
+	if r.Forwarder != nil {
+		p("== bare forwarder phase (run %s)", r.Forwarder.RunID)
+		r.Forwarder.writePhase(w)
+		p("== bridge phase (run %s)", r.RunID)
+	}
+	r.writePhase(w)
+	if r.BridgePID > 0 {
+		if r.BridgeMemError != "" {
+			p("bridge process  pid %d: %s", r.BridgePID, r.BridgeMemError)
+		} else {
+			p("bridge process  pid %d: peak RSS (VmHWM) %s; RSS now %s (anon %s, file %s)", r.BridgePID,
+				fmtBytes(r.BridgePeakRSSBytes), fmtBytes(r.BridgeRSSBytes), fmtBytes(r.BridgeRSSAnonBytes), fmtBytes(r.BridgeRSSFileBytes))
+			p("                CPU %.2fs in its phase = %.3f ms per delivered group", r.BridgeCPUSeconds, r.BridgeCPUPerGroupMS)
+		}
+	}
+	if r.Forwarder != nil {
+		p("comparison")
+		p("  end-to-end    bridge %.0f groups/s, bare forwarder %.0f groups/s: %.2fx", r.E2ERate, r.Forwarder.E2ERate, r.E2ERatioToForwarder)
+		p("  ack p99       bridge %s, bare forwarder %s", fmtMS(r.AckLatency.P99), fmtMS(r.Forwarder.AckLatency.P99))
+	}
+	if len(failures) == 0 {
+		p("result: PASS")
+		return
+	}
+	p("result: FAIL: %s", strings.Join(failures, "; "))
+}
+
+// writePhase prints one phase's numbers.
+func (r *Report) writePhase(w io.Writer) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	p("  target        %s", r.BridgeURL)
+	p("  sink          %s (%s): %s", r.SinkURL, r.SinkType, r.sinkFaults())
+	rate := ""
+	if r.RateLimit > 0 {
+		rate = fmt.Sprintf(", at most %.0f posts/s", r.RateLimit)
+	}
+	p("  load          %d groups x %d alerts, %d bytes per payload, concurrency %d%s", r.Groups, r.AlertsPerGroup, r.PayloadBytesAvg, r.Concurrency, rate)
 	p("post phase")
 	p("  posted        %d in %.2fs = %.0f groups/s", r.Posted, r.PostSeconds, r.PostRate)
 	p("  acked 200     %d", r.AckedOK)
@@ -209,21 +351,53 @@ func (r *Report) WriteText(w io.Writer, failures []string) {
 	if r.WaitTimedOut {
 		p("  wait          timed out before every acknowledged group arrived")
 	}
-	p("  sink          %d requests, %d rejected (fail-for), %d abandoned, %d unrecognized, %d groups of other runs",
-		r.SinkRequests, r.SinkRejected, r.SinkAbandoned, r.SinkUnrecognized, r.SinkForeign)
-	if r.BridgePID > 0 {
-		if r.BridgeMemError != "" {
-			p("bridge memory   pid %d: %s", r.BridgePID, r.BridgeMemError)
-		} else {
-			p("bridge memory   pid %d: peak RSS (VmHWM) %s; RSS now %s (anon %s, file %s)", r.BridgePID,
-				fmtBytes(r.BridgePeakRSSBytes), fmtBytes(r.BridgeRSSBytes), fmtBytes(r.BridgeRSSAnonBytes), fmtBytes(r.BridgeRSSFileBytes))
+	p("  sink answers  %d requests: %d failed (injected), %d turned away (outage), %d abandoned, %d unrecognized, %d groups of other runs",
+		r.SinkRequests, r.SinkFailed, r.SinkRejected, r.SinkAbandoned, r.SinkUnrecognized, r.SinkForeign)
+	if r.ToolCPUPerGroupMS > 0 {
+		p("  tool CPU      %.3f ms per delivered group (generator and sink%s)", r.ToolCPUPerGroupMS,
+			map[bool]string{true: " and forwarder", false: ""}[r.Phase == "forwarder"])
+	}
+	if o := r.Outage; o != nil {
+		p("outage          %s for %s from %s after the start (%s)", map[bool]string{true: "connections reset", false: "503"}[o.Mode == outageRefuse],
+			fmtMS(o.DurationMS), fmtMS(o.StartMS), o.describe())
+	}
+}
+
+func (o *OutageReport) describe() string {
+	if !o.Reached {
+		return "not reached: the phase ended before it"
+	}
+	s := fmt.Sprintf("%d attempts while down, %.1f/s on average, at most %d in one second", o.Attempts, o.AttemptsPerSec, o.AttemptsMaxSec)
+	if !o.Ended {
+		return s + "; the phase ended before the recovery"
+	}
+	s += fmt.Sprintf("; backlog at recovery %d groups", o.BacklogAtRecovery)
+	if o.RecoveryFirstMS != nil {
+		s += fmt.Sprintf(", first delivered %s and last %s after recovery (%d of them)", fmtMS(*o.RecoveryFirstMS), fmtMS(*o.RecoveryLastMS), o.BacklogDelivered)
+	}
+	return s
+}
+
+// sinkFaults describes the sink's injected faults.
+func (r *Report) sinkFaults() string {
+	var parts []string
+	if r.SinkDelayMS > 0 {
+		parts = append(parts, "latency "+fmtMS(r.SinkDelayMS))
+	}
+	if r.SinkFailRate > 0 {
+		what := strconv.Itoa(r.SinkFailStatus)
+		if r.SinkFailStatus >= 200 && r.SinkFailStatus <= 299 {
+			what += " with an error body"
 		}
+		parts = append(parts, fmt.Sprintf("%.0f%% answered %s", 100*r.SinkFailRate, what))
 	}
-	if len(failures) == 0 {
-		p("result: PASS")
-		return
+	if o := r.Outage; o != nil {
+		parts = append(parts, fmt.Sprintf("outage %s from %s (%s)", fmtMS(o.DurationMS), fmtMS(o.StartMS), o.Mode))
 	}
-	p("result: FAIL: %s", strings.Join(failures, "; "))
+	if len(parts) == 0 {
+		return "no faults"
+	}
+	return strings.Join(parts, ", ")
 }
 
 func fmtLatency(l Latency) string {
@@ -303,4 +477,41 @@ func readProcMem(pid int) (procMem, error) {
 		return m, fmt.Errorf("/proc/%d/status has no VmHWM", pid)
 	}
 	return m, nil
+}
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat times (100 on
+// every Linux architecture Go supports).
+const clockTicks = 100
+
+// readProcCPU reads a process's CPU time (user plus system) so far.
+func readProcCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name, in parentheses, may hold spaces: fields count
+	// from after its closing parenthesis, where field 3 (state) starts.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64) // field 14
+	stime, err2 := strconv.ParseInt(f[12], 10, 64) // field 15
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	return time.Duration(utime+stime) * time.Second / clockTicks, nil
+}
+
+// selfCPU is the load tool's own CPU time so far (0 if unknown).
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"regexp"
@@ -27,33 +28,119 @@ type groupID struct {
 
 // arrival is what the sink knows of one group.
 type arrival struct {
-	count int       // deliveries answered 200
-	first time.Time // arrival of the first of them
+	count int       // deliveries answered as a success
+	first time.Time // the first of them (when its answer was about to be written)
+}
+
+// Sink types: how the sink answers.
+const (
+	// sinkWebhook answers a success with 200 {"ok":true}.
+	sinkWebhook = "webhook"
+	// sinkDingTalk answers like a DingTalk robot: 200 {"errcode":0,...}
+	// on success, and an injected failure with -sink.fail-status 200 is
+	// 200 {"errcode":-1,"errmsg":"system busy"}, which only a bridge that
+	// reads the body sees as a failure.
+	sinkDingTalk = "dingtalk"
+)
+
+// Outage modes.
+const (
+	outage503    = "503"
+	outageRefuse = "refuse"
+)
+
+// sinkOptions are the sink's answers: its platform and the faults it
+// injects.
+type sinkOptions struct {
+	Type string
+	// Delay comes before every answer except an outage's.
+	Delay time.Duration
+	// FailRate is the fraction of deliveries answered as a failure with
+	// FailStatus (the type's error body with 200), chosen at random.
+	FailRate   float64
+	FailStatus int
+	// During [OutageStart, OutageStart+Outage) after the sink's start,
+	// every request is answered 503 (OutageMode "503") or its connection
+	// is reset without an answer ("refuse").
+	OutageStart, Outage time.Duration
+	OutageMode          string
+}
+
+func (o sinkOptions) okBody() string {
+	if o.Type == sinkDingTalk {
+		return `{"errcode":0,"errmsg":"ok"}` + "\n"
+	}
+	return `{"ok":true}` + "\n"
+}
+
+func (o sinkOptions) failBody() string {
+	if o.Type == sinkDingTalk {
+		return `{"errcode":-1,"errmsg":"system busy"}` + "\n"
+	}
+	return `{"error":"injected failure (-sink.fail-rate)"}` + "\n"
 }
 
 // sink records the groups delivered to it. With run set it belongs to one
 // load-test run: groups of other runs are counted as foreign, groups
 // without a run id are taken as this run's.
 type sink struct {
-	run     string
-	delay   time.Duration
-	failFor time.Duration
-	start   time.Time
+	run   string
+	opt   sinkOptions
+	start time.Time
+	// rnd draws the injected failures (rand.Float64 unless a test sets it).
+	rnd func() float64
 
 	mu     sync.Mutex
 	groups map[groupID]*arrival
 
 	requests     atomic.Int64 // every request
-	deliveries   atomic.Int64 // answered 200 with at least one group of the run
-	rejected     atomic.Int64 // answered 503 during failFor
+	deliveries   atomic.Int64 // answered as a success with at least one group of the run
+	failed       atomic.Int64 // answered as a failure by -sink.fail-rate
+	rejected     atomic.Int64 // answered 503 or reset during the outage
 	abandoned    atomic.Int64 // sender hung up before the answer
 	unrecognized atomic.Int64 // no group found in the body
 	foreign      atomic.Int64 // groups of another run
 	badRequests  atomic.Int64 // not a POST, or body unreadable
+
+	// outageHits counts the requests of each second of the outage.
+	outageHits []atomic.Int64
 }
 
-func newSink(run string, delay, failFor time.Duration) *sink {
-	return &sink{run: run, delay: delay, failFor: failFor, start: time.Now(), groups: map[groupID]*arrival{}}
+func newSink(run string, opt sinkOptions) *sink {
+	if opt.Type == "" {
+		opt.Type = sinkWebhook
+	}
+	if opt.FailStatus == 0 {
+		opt.FailStatus = http.StatusInternalServerError
+	}
+	if opt.OutageMode == "" {
+		opt.OutageMode = outage503
+	}
+	s := &sink{run: run, opt: opt, start: time.Now(), rnd: rand.Float64, groups: map[groupID]*arrival{}}
+	if opt.Outage > 0 {
+		s.outageHits = make([]atomic.Int64, (opt.Outage+time.Second-1)/time.Second)
+	}
+	return s
+}
+
+// outageSecond returns which second of the outage t falls in, or -1.
+func (s *sink) outageSecond(t time.Time) int {
+	if s.opt.Outage <= 0 {
+		return -1
+	}
+	d := t.Sub(s.start) - s.opt.OutageStart
+	if d < 0 || d >= s.opt.Outage {
+		return -1
+	}
+	return int(d / time.Second)
+}
+
+// recovery is when the outage ends (zero without one).
+func (s *sink) recovery() time.Time {
+	if s.opt.Outage <= 0 {
+		return time.Time{}
+	}
+	return s.start.Add(s.opt.OutageStart + s.opt.Outage)
 }
 
 func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -69,14 +156,18 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "reading body: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	at := time.Now()
-	if s.failFor > 0 && at.Sub(s.start) < s.failFor {
+	if sec := s.outageSecond(time.Now()); sec >= 0 {
 		s.rejected.Add(1)
-		http.Error(w, "sink is down (-sink.fail-for)", http.StatusServiceUnavailable)
+		s.outageHits[sec].Add(1)
+		if s.opt.OutageMode == outageRefuse {
+			resetConnection(w)
+			return
+		}
+		http.Error(w, "sink is down (outage)", http.StatusServiceUnavailable)
 		return
 	}
-	if s.delay > 0 {
-		t := time.NewTimer(s.delay)
+	if s.opt.Delay > 0 {
+		t := time.NewTimer(s.opt.Delay)
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
@@ -89,14 +180,37 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.abandoned.Add(1)
 		return
 	}
-	ids := extractGroups(body)
+	w.Header().Set("Content-Type", "application/json")
+	if s.opt.FailRate > 0 && s.rnd() < s.opt.FailRate {
+		// Not a delivery: nothing is recorded.
+		s.failed.Add(1)
+		w.WriteHeader(s.opt.FailStatus)
+		_, _ = io.WriteString(w, s.opt.failBody())
+		return
+	}
+	ids := extractGroups(body, s.opt.Type != sinkWebhook)
 	if len(ids) == 0 {
 		s.unrecognized.Add(1)
 	} else {
-		s.record(ids, at)
+		s.record(ids, time.Now())
 	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write([]byte(`{"ok":true}` + "\n"))
+	_, _ = io.WriteString(w, s.opt.okBody())
+}
+
+// resetConnection drops the request's connection without an answer, with
+// a TCP reset where it can: the sender sees a transport error, as with a
+// refused connection.
+func resetConnection(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			if tc, ok := conn.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0)
+			}
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler) // the server closes the connection
 }
 
 func (s *sink) record(ids []groupID, at time.Time) {
@@ -153,9 +267,9 @@ func (s *sink) delivered() int {
 
 // sinkStats is a snapshot of every group the sink saw, for -sink-only.
 type sinkStats struct {
-	Requests, Deliveries, Groups, DuplicateGroups, ExtraDeliveries int64
-	Rejected, Abandoned, Unrecognized, Foreign, BadRequests        int64
-	Runs                                                           []string
+	Requests, Deliveries, Groups, DuplicateGroups, ExtraDeliveries  int64
+	Failed, Rejected, Abandoned, Unrecognized, Foreign, BadRequests int64
+	Runs                                                            []string
 }
 
 func (s *sink) stats() sinkStats {
@@ -179,6 +293,7 @@ func (s *sink) stats() sinkStats {
 	sort.Strings(st.Runs)
 	st.Requests = s.requests.Load()
 	st.Deliveries = s.deliveries.Load()
+	st.Failed = s.failed.Load()
 	st.Rejected = s.rejected.Load()
 	st.Abandoned = s.abandoned.Load()
 	st.Unrecognized = s.unrecognized.Load()
@@ -188,9 +303,9 @@ func (s *sink) stats() sinkStats {
 }
 
 func (st sinkStats) String() string {
-	return fmt.Sprintf("requests=%d deliveries=%d groups=%d duplicate_groups=%d extra_deliveries=%d rejected=%d abandoned=%d unrecognized=%d bad_requests=%d runs=%v",
+	return fmt.Sprintf("requests=%d deliveries=%d groups=%d duplicate_groups=%d extra_deliveries=%d failed=%d outage_rejected=%d abandoned=%d unrecognized=%d bad_requests=%d runs=%v",
 		st.Requests, st.Deliveries, st.Groups, st.DuplicateGroups, st.ExtraDeliveries,
-		st.Rejected, st.Abandoned, st.Unrecognized, st.BadRequests, st.Runs)
+		st.Failed, st.Rejected, st.Abandoned, st.Unrecognized, st.BadRequests, st.Runs)
 }
 
 var (
@@ -204,11 +319,52 @@ var (
 // "loadtest_run"; a "groupKey" string names the group and run in it. A
 // group found without a run takes the body's run when the body names
 // exactly one.
-func extractGroups(body []byte) []groupID {
-	if ids, ok := scanGroups(body); ok {
-		return ids
+//
+// With text set (a chat-type sink) and when none of that names a group,
+// the body's text is searched for
+// loadtest_group and loadtest_run followed by a value, as a chat message
+// renders them: "loadtest\\_group: 7" in DingTalk markdown (the
+// backslash escaped once more inside the JSON string), or
+// loadtest_group%3D%227%22 in a silence link.
+func extractGroups(body []byte, text bool) []groupID {
+	ids, ok := scanGroups(body)
+	if !ok {
+		ids = walkGroups(body)
 	}
-	return walkGroups(body)
+	if len(ids) == 0 && text {
+		ids = textGroups(body)
+	}
+	return ids
+}
+
+var (
+	textGroupRE = regexp.MustCompile(`loadtest\\*_group(?:[\s:="*\\]|%3[Dd]|%22)*([0-9]+)`)
+	textRunRE   = regexp.MustCompile(`loadtest\\*_run(?:[\s:="*\\]|%3[Dd]|%22)*([0-9A-Za-z]+)`)
+)
+
+// textGroups is the text search of extractGroups. The groups found take
+// the run when the text names exactly one.
+func textGroups(body []byte) []groupID {
+	run := ""
+	for _, m := range textRunRE.FindAllSubmatch(body, -1) {
+		if r := string(m[1]); run == "" {
+			run = r
+		} else if r != run {
+			run = ""
+			break
+		}
+	}
+	var ids []groupID
+	seen := map[int]bool{}
+	for _, m := range textGroupRE.FindAllSubmatch(body, -1) {
+		n, err := strconv.Atoi(string(m[1]))
+		if err != nil || seen[n] {
+			continue
+		}
+		seen[n] = true
+		ids = append(ids, groupID{run: run, group: n})
+	}
+	return ids
 }
 
 // scanGroups is extractGroups without decoding the body, for the common
@@ -382,9 +538,16 @@ func groupNumber(v any) (int, bool) {
 	return n, true
 }
 
-// serveSink serves s on l until stop is called.
-func serveSink(s *sink, l net.Listener) (stop func()) {
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+// sinkSwitch serves the sink of the current phase of a run.
+type sinkSwitch struct{ cur atomic.Pointer[sink] }
+
+func (w *sinkSwitch) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	w.cur.Load().ServeHTTP(rw, r)
+}
+
+// serveSink serves h (a sink) on l until stop is called.
+func serveSink(h http.Handler, l net.Listener) (stop func()) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -401,11 +564,15 @@ func serveSink(s *sink, l net.Listener) (stop func()) {
 // runSinkOnly runs the sink until ctx ends, printing its counters every
 // cfg.Progress when they changed, and once more at the end.
 func runSinkOnly(ctx context.Context, cfg Config, out io.Writer) error {
+	opt, err := cfg.sinkOptions()
+	if err != nil {
+		return err
+	}
 	l, err := cfg.sinkListener()
 	if err != nil {
 		return err
 	}
-	s := newSink("", cfg.SinkDelay, cfg.SinkFailFor)
+	s := newSink("", opt)
 	stop := serveSink(s, l)
 	defer stop()
 	fmt.Fprintf(out, "sink listening on http://%s (any path); Ctrl-C to stop\n", l.Addr())
