@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -36,6 +37,10 @@ type fakeBridge struct {
 	copies func(n int) int
 	// body renders the delivery body (default: the records array).
 	body func(g *alert.Group) ([]byte, error)
+	// ignoreBody makes every 200 a success, like a bridge that does not
+	// read DingTalk's errcode; by default a 200 with a non-zero errcode is
+	// a failure.
+	ignoreBody bool
 
 	client *http.Client
 	wg     sync.WaitGroup
@@ -89,14 +94,14 @@ func (f *fakeBridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 }
 
-// deliver posts body to the sink, retrying every 20ms, at most 50 times.
+// deliver posts body to the sink, retrying every 20ms, at most 100 times.
 func (f *fakeBridge) deliver(body []byte) {
-	for range 50 {
+	for range 100 {
 		resp, err := f.client.Post(f.sinkURL, "application/json", bytes.NewReader(body))
 		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
+			ans, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if resp.StatusCode == http.StatusOK && (f.ignoreBody || !bytes.Contains(ans, []byte(`"errcode":-1`))) {
 				return
 			}
 		}
@@ -436,6 +441,353 @@ func TestReadProcMem(t *testing.T) {
 		t.Errorf("%+v", m)
 	}
 	if _, err := readProcMem(-1); err == nil {
+		t.Error("pid -1: no error")
+	}
+}
+
+// The default payload weighs about 6 KB with 5 alerts: 4 extra labels of
+// 24 bytes, a 200-byte description.
+func TestPayloadSize(t *testing.T) {
+	payloads, err := buildPayloads("abcd1234", 42, 100, 5, DefaultShape, time.Now().UTC())
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, p := range payloads {
+		total += len(p)
+	}
+	if avg := total / len(payloads); avg < 5500 || avg > 6700 {
+		t.Errorf("average payload %d bytes; want about 6 KB", avg)
+	}
+	msg, err := alert.Decode(bytes.NewReader(payloads[17]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range msg.Alerts {
+		extra := 0
+		for k, v := range a.Labels {
+			switch k {
+			case "alertname", "instance", "job", "severity", "loadtest_group", "loadtest_run":
+			default:
+				extra++
+				if len(v) != 24 {
+					t.Errorf("label %s=%q: %d bytes, want 24", k, v, len(v))
+				}
+				if msg.CommonLabels[k] != v {
+					t.Errorf("extra label %s is not a common label", k)
+				}
+			}
+		}
+		if extra != 4 {
+			t.Errorf("%d extra labels, want 4: %v", extra, a.Labels)
+		}
+		if d := a.Annotations["description"]; len(d) != 200 || !strings.Contains(d, a.Labels["instance"]) {
+			t.Errorf("description %q: %d bytes, want 200 naming the instance", d, len(d))
+		}
+		if a.Annotations["summary"] == "" {
+			t.Error("no summary")
+		}
+	}
+	// The zero shape stays small (the other tests use it).
+	small, _ := buildPayloads("abcd1234", 42, 1, 5, Shape{}, time.Now().UTC())
+	if len(small[0]) >= len(payloads[0]) {
+		t.Errorf("zero shape %d bytes, default %d", len(small[0]), len(payloads[0]))
+	}
+}
+
+// A failure injected with -sink.fail-rate is not a delivery: the retried
+// group is counted once, not as a duplicate.
+func TestRunSinkFailRate(t *testing.T) {
+	cfg := setup(t, &fakeBridge{})
+	cfg.SinkFailRate = 0.3
+	rep := runOK(t, cfg)
+	if rep.Delivered != 200 || rep.Lost != 0 || rep.Duplicates != 0 || rep.SinkFailed == 0 || rep.SinkFailStatus != 500 {
+		t.Errorf("delivered %d, lost %d, duplicates %d, failed %d, status %d; want 200, 0, 0, >0, 500",
+			rep.Delivered, rep.Lost, rep.Duplicates, rep.SinkFailed, rep.SinkFailStatus)
+	}
+	if rep.SinkRequests != int64(rep.Delivered)+rep.SinkFailed {
+		t.Errorf("requests %d != delivered %d + failed %d", rep.SinkRequests, rep.Delivered, rep.SinkFailed)
+	}
+}
+
+func TestSinkFailStatusAndBodies(t *testing.T) {
+	for _, tc := range []struct {
+		opt        sinkOptions
+		wantStatus int
+		wantBody   string
+	}{
+		{sinkOptions{FailRate: 1, FailStatus: 502}, 502, `"error"`},
+		{sinkOptions{Type: sinkDingTalk, FailRate: 1, FailStatus: 200}, 200, `{"errcode":-1,"errmsg":"system busy"}`},
+		{sinkOptions{Type: sinkDingTalk}, 200, `{"errcode":0,"errmsg":"ok"}`},
+		{sinkOptions{}, 200, `{"ok":true}`},
+	} {
+		s := newSink("", tc.opt)
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"loadtest_group":"1"}`)))
+		if rec.Code != tc.wantStatus || !strings.Contains(rec.Body.String(), tc.wantBody) {
+			t.Errorf("%+v: %d %s; want %d %s", tc.opt, rec.Code, rec.Body.String(), tc.wantStatus, tc.wantBody)
+		}
+		failed := tc.opt.FailRate == 1
+		if st := s.stats(); (st.Groups == 0) != failed || (st.Failed == 1) != failed {
+			t.Errorf("%+v: stats %s", tc.opt, st)
+		}
+	}
+}
+
+// A DingTalk-type sink answers 200 with an error body; a bridge that reads
+// the body delivers everything once, one that does not loses groups.
+func TestRunDingTalkErrorBody(t *testing.T) {
+	markdown := func(g *alert.Group) ([]byte, error) {
+		var text strings.Builder
+		for _, a := range g.Alerts {
+			fmt.Fprintf(&text, "**FIRING** %s\n\n", a.Labels["alertname"])
+			for _, k := range []string{"instance", "loadtest_group", "loadtest_run"} {
+				fmt.Fprintf(&text, "- %s: %s\n", strings.ReplaceAll(k, "_", `\_`), a.Labels[k])
+			}
+		}
+		return json.Marshal(map[string]any{"msgtype": "markdown", "markdown": map[string]string{"title": "LoadTest", "text": text.String()}})
+	}
+	cfg := setup(t, &fakeBridge{body: markdown})
+	cfg.SinkType, cfg.SinkFailRate, cfg.SinkFailStatus = sinkDingTalk, 0.3, 200
+	rep := runOK(t, cfg)
+	if rep.Delivered != 200 || rep.Lost != 0 || rep.Duplicates != 0 || rep.SinkFailed == 0 || rep.SinkUnrecognized != 0 {
+		t.Errorf("delivered %d, lost %d, duplicates %d, failed %d, unrecognized %d; want 200, 0, 0, >0, 0",
+			rep.Delivered, rep.Lost, rep.Duplicates, rep.SinkFailed, rep.SinkUnrecognized)
+	}
+
+	cfg = setup(t, &fakeBridge{body: markdown, ignoreBody: true})
+	cfg.SinkType, cfg.SinkFailRate, cfg.SinkFailStatus = sinkDingTalk, 0.3, 200
+	cfg.Wait = 300 * time.Millisecond
+	rep = runOK(t, cfg)
+	if rep.Lost == 0 || rep.SinkFailed == 0 || rep.Duplicates != 0 {
+		t.Errorf("body-blind bridge: lost %d, failed %d, duplicates %d; want the failed ones lost", rep.Lost, rep.SinkFailed, rep.Duplicates)
+	}
+}
+
+// The sink finds the group in the bridge's real DingTalk markdown body
+// (rendered by the dingtalk preset from a load-test payload of group 7).
+func TestExtractGroupsDingTalkMarkdown(t *testing.T) {
+	body, err := os.ReadFile("testdata/dingtalk-markdown.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := extractGroups(body, false); len(got) != 0 {
+		t.Errorf("webhook sink: %v, want nothing (the group is only in the text)", got)
+	}
+	if got := extractGroups(body, true); len(got) != 1 || got[0] != (groupID{"abcd1234", 7}) {
+		t.Errorf("dingtalk sink: %v, want group 7 of run abcd1234", got)
+	}
+	for body, want := range map[string][]groupID{
+		`{"text":"- loadtest\\_group: 12\n- loadtest\\_run: r9"}`:                 {{"r9", 12}},
+		`{"text":"[silence](http://x/#/silences/new?filter=%7Bloadtest_group%3D%2231%22%7D)"}`: {{"", 31}},
+		`{"text":"nothing here"}`: nil,
+	} {
+		if got := extractGroups([]byte(body), true); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: %v, want %v", body, got, want)
+		}
+	}
+}
+
+func TestRunSinkLatency(t *testing.T) {
+	cfg := setup(t, &fakeBridge{})
+	cfg.Groups, cfg.SinkDelay = 20, 50*time.Millisecond
+	rep := runOK(t, cfg)
+	if rep.Delivered != 20 || rep.Duplicates != 0 || rep.SinkDelayMS != 50 {
+		t.Errorf("delivered %d, duplicates %d, delay %v; want 20, 0, 50", rep.Delivered, rep.Duplicates, rep.SinkDelayMS)
+	}
+	// A delivery counts when it is answered, after the latency.
+	if rep.E2ELatency.P50 < 50 {
+		t.Errorf("e2e p50 %.1fms; want at least the 50ms latency", rep.E2ELatency.P50)
+	}
+}
+
+// An outage from the start: attempts while down are counted, the groups
+// acknowledged meanwhile are the backlog, and the time from recovery to
+// their first and last delivery is reported. (The window's arithmetic is
+// checked without timing in TestOutageReport.)
+func TestRunSinkOutage(t *testing.T) {
+	for _, mode := range []string{outage503, outageRefuse} {
+		t.Run(mode, func(t *testing.T) {
+			cfg := setup(t, &fakeBridge{})
+			cfg.Groups = 30
+			cfg.SinkOutage, cfg.SinkOutageMode = 500*time.Millisecond, mode
+			rep := runOK(t, cfg)
+			o := rep.Outage
+			if rep.Delivered != 30 || rep.Lost != 0 || rep.Duplicates != 0 || o == nil {
+				t.Fatalf("delivered %d, lost %d, duplicates %d, outage %+v; want 30, 0, 0, set", rep.Delivered, rep.Lost, rep.Duplicates, o)
+			}
+			if !o.Reached || !o.Ended || o.Attempts == 0 || o.Attempts != rep.SinkRejected || o.AttemptsPerSec <= 0 || o.AttemptsMaxSec == 0 || o.Mode != mode {
+				t.Errorf("outage %+v, rejected %d", o, rep.SinkRejected)
+			}
+			if o.BacklogAtRecovery == 0 || o.BacklogDelivered != o.BacklogAtRecovery || o.RecoveryFirstMS == nil ||
+				*o.RecoveryFirstMS < 0 || *o.RecoveryLastMS < *o.RecoveryFirstMS {
+				t.Errorf("backlog %d, delivered %d, first %v, last %v", o.BacklogAtRecovery, o.BacklogDelivered, o.RecoveryFirstMS, o.RecoveryLastMS)
+			}
+			var text bytes.Buffer
+			rep.WriteText(&text, nil)
+			if !strings.Contains(text.String(), "after recovery") {
+				t.Errorf("report has no recovery line:\n%s", text.String())
+			}
+		})
+	}
+}
+
+// The outage window and its report, on a made-up timeline.
+func TestOutageReport(t *testing.T) {
+	s := newSink("r", sinkOptions{OutageStart: time.Second, Outage: 2 * time.Second})
+	t0 := time.Now().Add(-1500 * time.Millisecond)
+	s.start = t0 // 0.5s into the outage now
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"loadtest_group":"1"}`)))
+	if rec.Code != http.StatusServiceUnavailable || s.outageHits[0].Load() != 1 || s.delivered() != 0 {
+		t.Fatalf("inside the window: %d, hits %d, delivered %d", rec.Code, s.outageHits[0].Load(), s.delivered())
+	}
+	for _, c := range []struct {
+		at   time.Duration
+		want int
+	}{{999 * time.Millisecond, -1}, {time.Second, 0}, {2500 * time.Millisecond, 1}, {2999 * time.Millisecond, 1}, {3 * time.Second, -1}} {
+		if got := s.outageSecond(t0.Add(c.at)); got != c.want {
+			t.Errorf("outage second at %v: %d, want %d", c.at, got, c.want)
+		}
+	}
+	s.outageHits[1].Store(3)
+
+	at := func(d float64) time.Time { return t0.Add(time.Duration(d * float64(time.Second))) }
+	pl := &postLog{
+		start: []time.Time{at(0.5), at(1.5), at(2.5), at(3.5), at(1.2), at(1.1)},
+		code:  []int{200, 200, 200, 200, 200, 503},
+	}
+	arr := []arrival{
+		{count: 1, first: at(0.6)}, // delivered before the outage
+		{count: 1, first: at(3.2)}, // backlog, first
+		{count: 2, first: at(4.0)}, // backlog, last
+		{count: 1, first: at(3.6)}, // posted after the recovery
+		{},                         // backlog, never delivered
+		{},                         // not acknowledged
+	}
+	o := &OutageReport{}
+	o.fill(pl, s, arr, at(5))
+	if !o.Reached || !o.Ended || o.Attempts != 4 || o.AttemptsMaxSec != 3 || o.AttemptsPerSec != 2 {
+		t.Errorf("attempts: %+v", o)
+	}
+	if o.BacklogAtRecovery != 3 || o.BacklogDelivered != 2 || o.RecoveryFirstMS == nil ||
+		math.Abs(*o.RecoveryFirstMS-200) > 0.01 || math.Abs(*o.RecoveryLastMS-1000) > 0.01 {
+		t.Errorf("backlog %d, delivered %d, first %v, last %v", o.BacklogAtRecovery, o.BacklogDelivered, *o.RecoveryFirstMS, *o.RecoveryLastMS)
+	}
+	o = &OutageReport{}
+	o.fill(pl, s, arr, at(2)) // the phase ended during the outage
+	if !o.Reached || o.Ended || o.AttemptsPerSec != 4 || o.RecoveryFirstMS != nil {
+		t.Errorf("ended during the outage: %+v", o)
+	}
+}
+
+// An outage the phase never reaches is reported as such.
+func TestRunSinkOutageNotReached(t *testing.T) {
+	cfg := setup(t, &fakeBridge{})
+	cfg.Groups = 10
+	cfg.SinkOutageStart, cfg.SinkOutage = time.Hour, time.Minute
+	rep := runOK(t, cfg)
+	if rep.Outage == nil || rep.Outage.Reached || rep.Outage.Attempts != 0 || rep.Delivered != 10 {
+		t.Errorf("outage %+v, delivered %d", rep.Outage, rep.Delivered)
+	}
+}
+
+// -compare-forwarder runs a bare forwarder phase first, then the bridge's.
+func TestRunCompareForwarder(t *testing.T) {
+	cfg := setup(t, &fakeBridge{})
+	cfg.CompareForwarder = true
+	rep := runOK(t, cfg)
+	f := rep.Forwarder
+	if f == nil {
+		t.Fatal("no forwarder phase")
+	}
+	if f.Phase != "forwarder" || rep.Phase != "bridge" || f.RunID == rep.RunID {
+		t.Errorf("phases %q (run %s), %q (run %s)", f.Phase, f.RunID, rep.Phase, rep.RunID)
+	}
+	if f.AckedOK != 200 || f.Delivered != 200 || f.Lost != 0 || f.Duplicates != 0 || rep.Delivered != 200 || rep.Duplicates != 0 {
+		t.Errorf("forwarder acked %d delivered %d lost %d dup %d; bridge delivered %d dup %d",
+			f.AckedOK, f.Delivered, f.Lost, f.Duplicates, rep.Delivered, rep.Duplicates)
+	}
+	if f.E2ERate <= 0 || rep.E2ERatioToForwarder <= 0 {
+		t.Errorf("forwarder rate %v, ratio %v", f.E2ERate, rep.E2ERatioToForwarder)
+	}
+	if fails := rep.Failures(false); len(fails) != 0 {
+		t.Errorf("failures %v", fails)
+	}
+	var js bytes.Buffer
+	if err := json.NewEncoder(&js).Encode(rep); err != nil || !strings.Contains(js.String(), `"e2e_ratio_to_forwarder"`) {
+		t.Errorf("json: %v %s", err, js.String())
+	}
+}
+
+// The forwarder answers 200 only when the sink took the body: a failed
+// delivery (status, or errcode in a 200) is a 502 to the sender, and it
+// does not retry.
+func TestForwarderPassesFailuresBack(t *testing.T) {
+	for _, opt := range []sinkOptions{
+		{FailRate: 1, FailStatus: 500},
+		{Type: sinkDingTalk, FailRate: 1, FailStatus: 200},
+		{Outage: time.Hour, OutageMode: outageRefuse},
+	} {
+		s := newSink("", opt)
+		sinkSrv := httptest.NewServer(s)
+		fwd := newForwarder(sinkSrv.URL+"/forwarder", 2, 2*time.Second)
+		rec := httptest.NewRecorder()
+		fwd.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/webhook", strings.NewReader(`{"groupKey":"{}:{loadtest_group=\"3\"}"}`)))
+		sinkSrv.Close()
+		if rec.Code != http.StatusBadGateway || fwd.failed.Load() != 1 || s.requests.Load() != 1 {
+			t.Errorf("%+v: forwarder answered %d, failed %d, sink requests %d; want 502, 1, 1", opt, rec.Code, fwd.failed.Load(), s.requests.Load())
+		}
+	}
+	cfg := setup(t, &fakeBridge{})
+	cfg.CompareForwarder, cfg.SinkFailRate = true, 0.3
+	rep := runOK(t, cfg)
+	f := rep.Forwarder
+	if f.AckStatus["502"] == 0 || f.AckStatus["502"] != int(f.SinkFailed) || f.Lost != 0 || f.Delivered != f.AckedOK {
+		t.Errorf("forwarder: 502s %d, sink failed %d, lost %d, delivered %d, acked %d", f.AckStatus["502"], f.SinkFailed, f.Lost, f.Delivered, f.AckedOK)
+	}
+}
+
+// -rate spreads the posts: 20 at 100/s take at least 190ms.
+func TestRunRate(t *testing.T) {
+	cfg := setup(t, &fakeBridge{})
+	cfg.Groups, cfg.Rate = 20, 100
+	rep := runOK(t, cfg)
+	if rep.Delivered != 20 || rep.PostSeconds < 0.19 {
+		t.Errorf("delivered %d in a post phase of %.3fs; want 20 in at least 0.19s", rep.Delivered, rep.PostSeconds)
+	}
+}
+
+func TestSinkUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"-sink.fail-status", "200"}, // a webhook target takes any 200
+		{"-sink.fail-rate", "1.5"},
+		{"-sink.fail-status", "99"},
+		{"-sink.type", "slack"},
+		{"-sink.outage-mode", "drop"},
+		{"-sink.fail-for", "1s", "-sink.outage", "2s"},
+		{"-sink.outage-start", "1s"},
+		{"-rate", "-1"},
+		{"-payload.label-bytes", "-1"},
+	} {
+		var out, errOut bytes.Buffer
+		if code := realMain(append(args, "-sink.listen", "127.0.0.1:0"), &out, &errOut); code != 2 {
+			t.Errorf("%v: exit %d, want 2; stderr: %s", args, code, errOut.String())
+		}
+	}
+}
+
+func TestReadProcCPU(t *testing.T) {
+	if _, err := readProcCPU(os.Getpid()); err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	deadline := time.Now().Add(50 * time.Millisecond)
+	for time.Now().Before(deadline) {
+	}
+	if d, err := readProcCPU(os.Getpid()); err != nil || d <= 0 {
+		t.Errorf("cpu %v, %v", d, err)
+	}
+	if _, err := readProcCPU(-1); err == nil {
 		t.Error("pid -1: no error")
 	}
 }
