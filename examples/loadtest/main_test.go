@@ -578,7 +578,7 @@ func TestExtractGroupsDingTalkMarkdown(t *testing.T) {
 		t.Errorf("dingtalk sink: %v, want group 7 of run abcd1234", got)
 	}
 	for body, want := range map[string][]groupID{
-		`{"text":"- loadtest\\_group: 12\n- loadtest\\_run: r9"}`:                 {{"r9", 12}},
+		`{"text":"- loadtest\\_group: 12\n- loadtest\\_run: r9"}`:                              {{"r9", 12}},
 		`{"text":"[silence](http://x/#/silences/new?filter=%7Bloadtest_group%3D%2231%22%7D)"}`: {{"", 31}},
 		`{"text":"nothing here"}`: nil,
 	} {
