@@ -16,14 +16,17 @@
 // loadtest_run="3f9c0a12"}. The sink finds them in whatever JSON it is sent:
 // the default webhook body (a JSON array of records, read from each record's
 // tags), or any custom template body that renders a "loadtest_group" value
-// or the "groupKey" somewhere in its JSON. Deliveries of other runs (late
+// or the "groupKey" somewhere in its JSON; a -sink.type dingtalk sink also
+// reads "loadtest_group: 7" in a chat message's text. Deliveries of other runs (late
 // retries of an earlier run) are counted as foreign and otherwise ignored.
 //
 // # Running it
 //
 // Build the bridge and start it with the load-test configuration, whose
-// only target ("sink", type webhook) delivers to the tool's sink at
-// http://127.0.0.1:9098/sink; then run the tool. From the repository root:
+// target "sink" (type webhook, where POST /webhook routes) delivers to the
+// tool's sink at http://127.0.0.1:9098/sink, and whose target "dingtalk"
+// (reached only through /webhook/dingtalk) delivers there as a DingTalk
+// robot; then run the tool. From the repository root:
 //
 //	go build -o /tmp/alertbridge .
 //	/tmp/alertbridge --config.file=examples/loadtest/alertbridge.yml \
@@ -38,16 +41,60 @@
 //
 // Variations:
 //
-//	go run ./examples/loadtest -sink.delay 200ms        # a slow chat tool
-//	go run ./examples/loadtest -sink.fail-for 10s       # target down for 10s, then back
+//	go run ./examples/loadtest -compare-forwarder       # bare forwarder first, then the bridge: the ratio of their rates
+//	go run ./examples/loadtest -sink.delay 200ms        # a slow chat tool (latency per answer)
+//	go run ./examples/loadtest -sink.fail-rate 0.3 -sink.fail-status 500   # 30% of posts fail
+//	go run ./examples/loadtest -bridge.url http://127.0.0.1:9097/webhook/dingtalk \
+//	  -sink.type dingtalk -sink.fail-rate 0.3 -sink.fail-status 200        # 30% answered 200 {"errcode":-1,...}
+//	go run ./examples/loadtest -sink.outage-start 10s -sink.outage 60s -rate 100   # target down for a minute mid-run
 //	go run ./examples/loadtest -json > report.json      # machine-readable report
 //	go run ./examples/loadtest -sink-only               # just the sink, for a bridge fed by a real Alertmanager
 //
-// -sink.fail-for counts from the sink's start, which is right before the
-// first POST; during it the sink answers 503 (counted as "rejected") and the
-// bridge is expected to retry. -sink.delay delays every answer; a delivery
-// whose sender hangs up before the answer (the bridge's timeout) is counted
-// as "abandoned", not as delivered.
+// # Payloads
+//
+// By default every notification is about 6 KB: -alerts 5 alerts, each with
+// alertname, instance, job, severity, the two load-test labels and
+// -payload.labels 4 more (cluster, namespace, service, team) whose values
+// are -payload.label-bytes 24 long and the same across the group (so they
+// are common labels too), and the annotations summary, a
+// -payload.description-bytes 200 description, runbook_url and dashboard.
+// Payloads are built before the timed phase. -rate caps the posts per
+// second, to spread a run over an outage window.
+//
+// # The sink's faults
+//
+// The sink answers like -sink.type: webhook ({"ok":true}) or dingtalk
+// ({"errcode":0,"errmsg":"ok"}, for the load-test config's dingtalk
+// target, reached through /webhook/dingtalk; the sink then also finds the
+// group in the markdown text). On top of that:
+//
+//   - -sink.delay D: every answer (a failure's too) comes after D; a sender
+//     that hangs up first is counted as "abandoned", not as a delivery. A
+//     delivery counts when it is answered.
+//   - -sink.fail-rate R -sink.fail-status S: a fraction R of the deliveries,
+//     chosen at random, is answered S with an error body; S 200 needs
+//     -sink.type dingtalk and answers 200 {"errcode":-1,"errmsg":"system
+//     busy"}, which only a bridge that reads the body sees as a failure. A
+//     failed attempt is not recorded: the retry that succeeds is the
+//     group's one delivery, and only a second success is a duplicate.
+//   - -sink.outage-start T -sink.outage D: from T after the phase's first
+//     POST, for D, every request is answered 503 (-sink.outage-mode 503) or
+//     its connection reset without an answer (refuse; the sender sees a
+//     transport error, as with a refused connection). -sink.fail-for D is
+//     the same as -sink.outage D from the start.
+//
+// # Bare forwarder comparison
+//
+// With -compare-forwarder the tool first runs the same load (its own run
+// id, same sink settings) through a bare forwarder inside the tool: it
+// takes the Alertmanager webhook, POSTs the body unchanged to the sink,
+// and answers 200 when the sink took it (502 when not: no queue, no store,
+// no retry; Alertmanager would retry). Then it runs the bridge phase, and
+// reports the bridge's end-to-end rate as a ratio of the forwarder's. The
+// forwarder shares the machine with the tool, like the bridge does, so
+// the ratio compares both on the same cores in the same run. Under
+// injected failures the forwarder's rate counts only what it delivered at
+// once; the comparison is meant for the healthy and slow-target cases.
 //
 // # The report
 //
@@ -56,14 +103,25 @@
 //   - post phase rate: groups posted per second of the posting phase;
 //   - delivered: groups of this run that reached the sink; lost: groups the
 //     bridge acknowledged with 200 that never reached the sink before -wait
-//     ran out; duplicates: groups delivered more than once (and the number
-//     of extra deliveries);
+//     ran out; duplicates: groups delivered (answered as a success) more
+//     than once, and the number of extra deliveries;
 //   - end-to-end rate: groups delivered divided by the time from the first
 //     POST to the last first delivery; end-to-end latency (POST to the
-//     bridge to arrival at the sink) p50, p90, p99, max;
+//     bridge to the sink's answer) p50, p90, p99, max;
+//   - what the sink answered: failures injected, requests turned away
+//     during the outage, abandoned, unrecognized, other runs' groups;
+//   - with an outage window: the attempts while down (in all, per second on
+//     average and the most in one second), the backlog at recovery (groups
+//     acknowledged before it and not delivered yet), and the time from
+//     recovery to the first and the last delivery of that backlog;
 //   - with -bridge.pid, the bridge's peak RSS (VmHWM from /proc/<pid>/status)
-//     at the end of the run, and its current RSS split into anonymous memory
-//     (heap) and file pages (a memory-mapped database counts there).
+//     at the end of the run, its current RSS split into anonymous memory
+//     (heap) and file pages (a memory-mapped database counts there), and
+//     the CPU time it used in its phase, per delivered group; the tool's
+//     own CPU per delivered group in each phase;
+//   - with -compare-forwarder, the forwarder's phase and the ratio.
+//
+// The tool does not start the bridge: give its pid with -bridge.pid.
 //
 // The generator does not retry a non-200 ack (Alertmanager would); such a
 // group is counted under its status code and not waited for. Payloads are
