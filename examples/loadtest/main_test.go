@@ -791,3 +791,19 @@ func TestReadProcCPU(t *testing.T) {
 		t.Error("pid -1: no error")
 	}
 }
+
+// alertbridge-defaults.yml is alertbridge.yml without the retry settings.
+func TestDefaultsConfigMatches(t *testing.T) {
+	fast, err1 := os.ReadFile("alertbridge.yml")
+	defaults, err2 := os.ReadFile("alertbridge-defaults.yml")
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	targets := func(b []byte) string { _, after, _ := strings.Cut(string(b), "\ntargets:\n"); return after }
+	if targets(fast) == "" || targets(fast) != targets(defaults) {
+		t.Error("the targets of alertbridge.yml and alertbridge-defaults.yml differ")
+	}
+	if !strings.Contains(string(fast), "retry:") || strings.Contains(string(defaults), "retry:") || strings.Contains(string(defaults), "global:") {
+		t.Error("alertbridge-defaults.yml must leave global settings at their defaults")
+	}
+}
