@@ -134,27 +134,16 @@ func (b *Builder) BuildSeen(m *Message, now time.Time, seen []Seen) *Group {
 }
 
 func (b *Builder) record(a template.Alert, id int64, seen Seen, now time.Time) Record {
-	loc := b.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	first := seen.FirstSeen
-	if first.IsZero() {
-		first = now
-	}
 	r := Record{
-		ID:               id,
-		Target:           recordTarget(a.Labels),
-		AlertDefineID:    RuleID(a),
-		Priority:         b.priority(a.Labels),
-		Content:          Summary(a),
-		Status:           StatusFiring,
-		Times:            seen.Times,
-		FirstTriggerTime: a.StartsAt.UnixMilli(),
-		LastTriggerTime:  now.UnixMilli(),
-		Tags:             maps.Clone(map[string]string(a.Labels)),
-		GmtCreate:        first.In(loc).Format(hertzbeatLayout),
-		GmtUpdate:        now.In(loc).Format(hertzbeatLayout),
+		ID:              id,
+		Target:          recordTarget(a.Labels),
+		AlertDefineID:   RuleID(a),
+		Priority:        b.priority(a.Labels),
+		Content:         Summary(a),
+		Status:          StatusFiring,
+		LastTriggerTime: now.UnixMilli(),
+		Tags:            maps.Clone(map[string]string(a.Labels)),
+		GmtUpdate:       now.In(b.location()).Format(hertzbeatLayout),
 	}
 	if a.Status == string(model.AlertResolved) {
 		r.Status = StatusResolved
@@ -162,10 +151,52 @@ func (b *Builder) record(a template.Alert, id int64, seen Seen, now time.Time) R
 			r.LastTriggerTime = a.EndsAt.UnixMilli()
 		}
 	}
-	if a.StartsAt.IsZero() {
+	r.stamp(seen, a.StartsAt, now, b.location())
+	return r
+}
+
+// location is the time zone records are written in (UTC when unset).
+func (b *Builder) location() *time.Location {
+	if b.Location == nil {
+		return time.UTC
+	}
+	return b.Location
+}
+
+// Zone returns the time zone the builder writes records in.
+func (b *Builder) Zone() *time.Location { return b.location() }
+
+// stamp sets the fields of r that come from the counters: Times,
+// GmtCreate (in loc) and, when Alertmanager gave no start, the first
+// trigger time. A zero Seen means first seen now.
+func (r *Record) stamp(seen Seen, startsAt, now time.Time, loc *time.Location) {
+	first := seen.FirstSeen
+	if first.IsZero() {
+		first = now
+	}
+	r.Times = seen.Times
+	r.GmtCreate = first.In(loc).Format(hertzbeatLayout)
+	r.FirstTriggerTime = startsAt.UnixMilli()
+	if startsAt.IsZero() {
 		r.FirstTriggerTime = first.UnixMilli()
 	}
-	return r
+}
+
+// Stamp sets the counters of every record of g whose id is in seen (see
+// Seen), so a group built with BuildSeen(m, now, nil) and stamped with the
+// counters equals one built with them. loc is the builder's time zone
+// (Builder.Zone); now is g.ReceivedAt.
+func (g *Group) Stamp(seen map[int64]Seen, loc *time.Location) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	for i := range g.Records {
+		s, ok := seen[g.Records[i].ID]
+		if !ok || i >= len(g.Alerts) {
+			continue
+		}
+		g.Records[i].stamp(s, g.Alerts[i].StartsAt, g.ReceivedAt, loc)
+	}
 }
 
 func (b *Builder) priority(labels template.KV) int {

@@ -4,22 +4,22 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
+	"unicode/utf8"
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
 )
 
-// The alert center. Bucket "alertlog" holds one value per alert, keyed by
-// when a notification last carried it and its record id (unix ms and id,
-// 8 bytes big endian each), so the newest alerts are at the end: writing
-// new alerts appends, listing newest first reads from the end and stops
-// at its page, and pruning reads from the start and stops at its cutoff.
-// Bucket "alertindex" maps a record id to the time in its key. The value:
+// The alert center. Keys "a" hold one value per alert, keyed by when a
+// notification last carried it and its record id (unix ms and id, 8 bytes
+// big endian each), so the newest alerts are at the end: listing newest
+// first reads from the end and stops at its page, and pruning reads from
+// the start and stops at its cutoff. Keys "i" map a record id to the time
+// in its key (keys.go). The value:
 //
 //	off  size     field
 //	0    8        times: accepted notifications that carried the alert
@@ -40,16 +40,27 @@ import (
 // decides on an entry without decoding its details. The encoding is
 // binary rather than JSON because it is built for every alert of every
 // notification: it is about ten times cheaper than encoding/json for a
-// record, and allocates one buffer per alert. A 24-byte value (written by
-// versions before the alert center) carries counters only; it is not
+// record, and allocates one buffer per alert. A 24-byte value carries
+// counters only (an alert whose group had no record of it); it is not
 // listed until a notification carries the alert again.
+//
+// An entry's size is bounded: at most maxAlertDeliveries deliveries, and
+// labels and annotations cut to maxAlertDetailBytes in all, values
+// shortened first (see boundDetails), with cutMarker at the end of what
+// was cut.
 const (
 	seenSize    = 24
 	alertFormat = 1
 	// maxAlertDeliveries bounds the delivery ids kept per alert; older ones
 	// are dropped as new ones are appended.
 	maxAlertDeliveries = 20
+	// maxAlertDetailBytes bounds the label and annotation bytes kept per
+	// alert.
+	maxAlertDetailBytes = 8 << 10
 )
+
+// cutMarker ends a label or annotation value the alert center shortened.
+const cutMarker = "…[cut]"
 
 // ErrNoAlert is returned for an alert id the store does not hold.
 var ErrNoAlert = errors.New("no such alert")
@@ -149,15 +160,13 @@ type alertAccept struct {
 	jobs []int
 }
 
-// touchAlerts counts one more notification for each distinct alert id
-// inside an acceptance transaction. It writes nothing: recordAlerts writes
+// touchAlerts counts one more notification for each distinct alert id,
+// reading the counters through g. It writes nothing: recordAlerts writes
 // each alert once the jobs exist. seen[i] belongs to ids[i].
-func touchAlerts(tx kvTx, ids []int64, now time.Time) (seen []alert.Seen, alerts []alertAccept, index map[int64]int) {
-	b, idx := tx.Bucket(bucketAlerts), tx.Bucket(bucketAlertIndex)
+func touchAlerts(g getter, ids []int64, now time.Time) (seen []alert.Seen, alerts []alertAccept, index map[int64]int, err error) {
 	seen = make([]alert.Seen, len(ids))
 	alerts = make([]alertAccept, 0, len(ids))
 	index = make(map[int64]int, len(ids))
-	var key [8]byte
 	for i, id := range ids {
 		if k, dup := index[id]; dup {
 			// The same alert twice in one notification counts once.
@@ -165,29 +174,36 @@ func touchAlerts(tx kvTx, ids []int64, now time.Time) (seen []alert.Seen, alerts
 			seen[i] = alerts[k].seen
 			continue
 		}
-		binary.BigEndian.PutUint64(key[:], uint64(id))
 		a := alertAccept{id: id, at: i, seen: alert.Seen{Times: 1, FirstSeen: now}}
-		var old []byte
-		if ms := idx.Get(key[:]); len(ms) == 8 {
+		ms, err := g.get(alertIdxKey(id))
+		switch {
+		case errors.Is(err, errNotFound):
+		case err != nil:
+			return nil, nil, nil, err
+		case len(ms) != 8:
+			return nil, nil, nil, fmt.Errorf("%w: alert index entry of %d bytes", ErrCorrupt, len(ms))
+		default:
 			a.oldKey = alertKey(int64(binary.BigEndian.Uint64(ms)), id)
-			old = b.Get(a.oldKey)
-		}
-		if len(old) >= seenSize {
-			a.old = old
-			a.seen.Times = int64(binary.BigEndian.Uint64(old[0:8])) + 1
-			a.seen.FirstSeen = time.UnixMilli(int64(binary.BigEndian.Uint64(old[8:16])))
+			old, err := g.get(a.oldKey)
+			if err != nil && !errors.Is(err, errNotFound) {
+				return nil, nil, nil, err
+			}
+			if len(old) >= seenSize {
+				a.old = old
+				a.seen.Times = int64(binary.BigEndian.Uint64(old[0:8])) + 1
+				a.seen.FirstSeen = time.UnixMilli(int64(binary.BigEndian.Uint64(old[8:16])))
+			}
 		}
 		index[id] = len(alerts)
 		alerts = append(alerts, a)
 		seen[i] = a.seen
 	}
-	return seen, alerts, index
+	return seen, alerts, index, nil
 }
 
 // recordAlerts writes every alert of an accepted notification: counters,
-// the latest record from g and the deliveries jobs[k] made for it. g may
-// be nil (counters only).
-func recordAlerts(tx kvTx, alerts []alertAccept, index map[int64]int, g *alert.Group, jobs []*Job, groups []*alert.Group, now time.Time) error {
+// the latest record from g and the deliveries jobs[k] made for it.
+func recordAlerts(t *tx, alerts []alertAccept, index map[int64]int, g *alert.Group, jobs []*Job, groups []*alert.Group, now time.Time) error {
 	for k, vg := range groups {
 		for _, r := range vg.Records {
 			if i, ok := index[r.ID]; ok {
@@ -197,7 +213,6 @@ func recordAlerts(tx kvTx, alerts []alertAccept, index map[int64]int, g *alert.G
 			}
 		}
 	}
-	b, idx := tx.Bucket(bucketAlerts), tx.Bucket(bucketAlertIndex)
 	for i := range alerts {
 		a := &alerts[i]
 		var val []byte
@@ -207,56 +222,22 @@ func recordAlerts(tx kvTx, alerts []alertAccept, index map[int64]int, g *alert.G
 			val = make([]byte, seenSize)
 			putHeader(val, a.seen, now)
 		}
-		// Stores keep val: each Put has its own buffer.
 		key := alertKey(now.UnixMilli(), a.id)
 		if a.oldKey != nil && string(a.oldKey) != string(key) {
-			if err := b.Delete(a.oldKey); err != nil {
+			if err := t.del(a.oldKey); err != nil {
 				return fmt.Errorf("recording alert: %w", err)
 			}
 		}
-		if err := b.Put(key, val); err != nil {
+		if err := t.set(key, val); err != nil {
 			return fmt.Errorf("recording alert: %w", err)
 		}
 		if a.oldKey == nil || string(a.oldKey) != string(key) {
-			if err := idx.Put(u64(uint64(a.id)), u64(uint64(now.UnixMilli()))); err != nil {
+			if err := t.set(alertIdxKey(a.id), u64(uint64(now.UnixMilli()))); err != nil {
 				return fmt.Errorf("recording alert: %w", err)
 			}
 		}
 	}
 	return nil
-}
-
-// alertKey is the key of an alert in the log bucket.
-func alertKey(ms, id int64) []byte {
-	k := make([]byte, 16)
-	binary.BigEndian.PutUint64(k, uint64(ms))
-	binary.BigEndian.PutUint64(k[8:], uint64(id))
-	return k
-}
-
-// migrateAlerts moves the alerts of the bucket versions before the log
-// layout kept (keyed by id alone) into the log and its index.
-func migrateAlerts(tx *bolt.Tx) error {
-	old := tx.Bucket(bucketLegacyAlerts)
-	if old == nil {
-		return nil
-	}
-	b, idx := tx.Bucket(bucketAlerts), tx.Bucket(bucketAlertIndex)
-	err := old.ForEach(func(k, v []byte) error {
-		if len(k) != 8 || len(v) < seenSize {
-			return nil
-		}
-		ms := int64(binary.BigEndian.Uint64(v[16:24]))
-		id := int64(binary.BigEndian.Uint64(k))
-		if err := b.Put(alertKey(ms, id), append([]byte(nil), v...)); err != nil {
-			return err
-		}
-		return idx.Put(append([]byte(nil), k...), u64(uint64(ms)))
-	})
-	if err != nil {
-		return fmt.Errorf("moving alerts to the log layout: %w", err)
-	}
-	return tx.DeleteBucket(bucketLegacyAlerts)
 }
 
 func putHeader(val []byte, seen alert.Seen, now time.Time) {
@@ -286,15 +267,16 @@ func encodeAlert(a *alertAccept, g *alert.Group, jobs []*Job, now time.Time) []b
 	if len(newJobs) > maxAlertDeliveries {
 		newJobs = newJobs[len(newJobs)-maxAlertDeliveries:]
 	}
+	tags, annotations := boundDetails(r.Tags, am.Annotations)
 	size := seenSize + 3 + 2*binary.MaxVarintLen64 + len(r.Target) + len(oldDeliv) + 256 +
 		len(r.Content) + len(am.GeneratorURL) + len(g.Receiver) + len(g.GroupKey) + len(am.Fingerprint)
 	for _, k := range newJobs {
 		size += 9 + len(jobs[k].Target)
 	}
-	for k, v := range r.Tags {
+	for k, v := range tags {
 		size += len(k) + len(v) + 2
 	}
-	for k, v := range am.Annotations {
+	for k, v := range annotations {
 		size += len(k) + len(v) + 2
 	}
 	val := make([]byte, seenSize, size)
@@ -307,7 +289,96 @@ func encodeAlert(a *alertAccept, g *alert.Group, jobs []*Job, now time.Time) []b
 		val = binary.BigEndian.AppendUint64(val, jobs[k].ID)
 		val = appendStr(val, jobs[k].Target)
 	}
-	return appendDetails(val, r, am.Fingerprint, am.Annotations, am.GeneratorURL, g.Receiver, g.GroupKey)
+	rec := *r
+	rec.Tags = tags
+	return appendDetails(val, &rec, am.Fingerprint, annotations, am.GeneratorURL, g.Receiver, g.GroupKey)
+}
+
+// boundDetails returns labels and annotations whose keys and values take
+// at most maxAlertDetailBytes together: unchanged when they fit;
+// otherwise the longest values are shortened (on a rune boundary, ending
+// with cutMarker) until they do, and if keys alone are too many, the
+// pairs past the budget are left out, in key order, and the label
+// "alertbridge_cut" says how many.
+func boundDetails(tags, annotations map[string]string) (map[string]string, map[string]string) {
+	total, keys := 0, 0
+	for _, m := range []map[string]string{tags, annotations} {
+		for k, v := range m {
+			total += len(k) + len(v)
+			keys += len(k)
+		}
+	}
+	if total <= maxAlertDetailBytes {
+		return tags, annotations
+	}
+	n := len(tags) + len(annotations)
+	// The largest per-value cap that fits: values up to it are kept
+	// whole, longer ones are cut to it.
+	var lens []int
+	for _, m := range []map[string]string{tags, annotations} {
+		for _, v := range m {
+			lens = append(lens, len(v))
+		}
+	}
+	slices.Sort(lens)
+	budget := maxAlertDetailBytes - keys - n*len(cutMarker)
+	capLen := 0
+	if budget > 0 {
+		used := 0
+		capLen = budget / n
+		for i, l := range lens {
+			if rest := n - i; used+l*rest > budget {
+				capLen = (budget - used) / rest
+				break
+			}
+			used += l
+		}
+	}
+	cut := func(m map[string]string) map[string]string {
+		out := make(map[string]string, len(m))
+		for k, v := range m {
+			if len(v) > capLen {
+				v = shorten(v, capLen) + cutMarker
+			}
+			out[k] = v
+		}
+		return out
+	}
+	t, a := cut(tags), cut(annotations)
+	if budget > 0 {
+		return t, a
+	}
+	// Too many keys to keep every pair: keep them in key order while they
+	// fit.
+	left := maxAlertDetailBytes - 64
+	dropped := 0
+	keep := func(m map[string]string) map[string]string {
+		names := slices.Sorted(maps.Keys(m))
+		out := make(map[string]string, len(m))
+		for _, k := range names {
+			if size := len(k) + len(m[k]); size <= left {
+				out[k] = m[k]
+				left -= size
+			} else {
+				dropped++
+			}
+		}
+		return out
+	}
+	t, a = keep(t), keep(a)
+	t["alertbridge_cut"] = strconv.Itoa(dropped) + " labels and annotations not kept"
+	return t, a
+}
+
+// shorten cuts s to at most n bytes on a rune boundary.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // appendDetails encodes what only answers read. Times and gmtCreate are
@@ -549,44 +620,36 @@ func (d *DB) Alerts(f AlertFilter, page AlertPage) (entries []*AlertEntry, next 
 	if !f.Since.IsZero() {
 		since = f.Since.UnixMilli()
 	}
-	err = d.view(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketAlerts).Cursor()
-		var k, v []byte
-		if page.Before.IsZero() {
-			k, v = c.Last()
-		} else if k, v = c.Seek(alertKey(page.Before.UpdatedAt, page.Before.ID)); k == nil {
-			k, v = c.Last()
-		} else {
-			k, v = c.Prev()
-		}
-		entries = []*AlertEntry{}
-		for ; k != nil; k, v = c.Prev() {
-			if len(k) != 16 {
-				continue
+	entries = []*AlertEntry{}
+	var start []byte
+	if !page.Before.IsZero() {
+		start = alertKey(page.Before.UpdatedAt, page.Before.ID)
+	}
+	err = d.read(func() error {
+		return d.iterate([]byte{kindAlert}, start, true, func(k, v []byte) (bool, error) {
+			if len(k) != 17 {
+				return true, nil
 			}
-			ms, id := int64(binary.BigEndian.Uint64(k)), int64(binary.BigEndian.Uint64(k[8:]))
+			ms, id := int64(binary.BigEndian.Uint64(k[1:])), int64(binary.BigEndian.Uint64(k[9:]))
 			if ms < since {
-				break
-			}
-			if !page.Before.after(ms, id) {
-				continue
+				return false, nil
 			}
 			p, ok := parseAlert(v)
 			if !ok || !p.matches(&f, since) {
-				continue
+				return true, nil
 			}
 			if len(entries) == limit {
 				last := entries[len(entries)-1]
 				next = AlertCursor{UpdatedAt: last.UpdatedAt.UnixMilli(), ID: last.ID}
-				break
+				return false, nil
 			}
 			e, err := decodeAlert(id, v)
 			if err != nil {
-				return err
+				return false, err
 			}
 			entries = append(entries, e)
-		}
-		return nil
+			return true, nil
+		})
 	})
 	if err != nil {
 		return nil, AlertCursor{}, err
@@ -601,22 +664,31 @@ func (d *DB) Alerts(f AlertFilter, page AlertPage) (entries []*AlertEntry, next 
 func (d *DB) Alert(id int64) (*AlertEntry, []*Job, error) {
 	var e *AlertEntry
 	var jobs []*Job
-	err := d.read(func(tx kvTx) error {
-		var v []byte
-		if ms := tx.Bucket(bucketAlertIndex).Get(u64(uint64(id))); len(ms) == 8 {
-			v = tx.Bucket(bucketAlerts).Get(alertKey(int64(binary.BigEndian.Uint64(ms)), id))
+	err := d.read(func() error {
+		ms, err := d.get(alertIdxKey(id))
+		if errors.Is(err, errNotFound) || (err == nil && len(ms) != 8) {
+			return ErrNoAlert
+		}
+		if err != nil {
+			return err
+		}
+		v, err := d.get(alertKey(int64(binary.BigEndian.Uint64(ms)), id))
+		if errors.Is(err, errNotFound) {
+			return ErrNoAlert
+		}
+		if err != nil {
+			return err
 		}
 		if _, ok := parseAlert(v); !ok {
 			return ErrNoAlert
 		}
-		var err error
 		if e, err = decodeAlert(id, v); err != nil {
 			return err
 		}
 		jobs = []*Job{}
 		for _, jid := range e.deliveries {
 			for _, state := range []string{StatePending, StateDead, StateDelivered} {
-				j, err := getJob(tx.Bucket(stateBuckets[state]), jid)
+				j, err := getJob(d, state, jid)
 				if err != nil {
 					return err
 				}
@@ -638,24 +710,41 @@ func (d *DB) Alert(id int64) (*AlertEntry, []*Job, error) {
 // counters and their alert center entry. It returns how many were removed.
 func (d *DB) PruneAlerts(cutoff time.Time) (int, error) {
 	removed := 0
-	err := d.update(func(tx *bolt.Tx) error {
-		b, idx := tx.Bucket(bucketAlerts), tx.Bucket(bucketAlertIndex)
+	for {
 		var stale [][]byte
-		c := b.Cursor()
-		for k, _ := c.First(); k != nil && len(k) == 16 && int64(binary.BigEndian.Uint64(k)) < cutoff.UnixMilli(); k, _ = c.Next() {
-			stale = append(stale, append([]byte(nil), k...))
+		err := d.read(func() error {
+			return d.iterate([]byte{kindAlert}, nil, false, func(k, _ []byte) (bool, error) {
+				if len(k) != 17 || int64(binary.BigEndian.Uint64(k[1:])) >= cutoff.UnixMilli() {
+					return false, nil
+				}
+				stale = append(stale, append([]byte(nil), k...))
+				return len(stale) < pruneBatch, nil
+			})
+		})
+		if err != nil || len(stale) == 0 {
+			return removed, err
 		}
-		// Deleting while a cursor walks skips entries in bbolt; delete after.
-		for _, k := range stale {
-			if err := b.Delete(k); err != nil {
-				return err
+		err = d.write(func(t *tx) error {
+			for _, k := range stale {
+				id := int64(binary.BigEndian.Uint64(k[9:]))
+				// A notification may have moved the alert meanwhile.
+				if ms, err := t.get(alertIdxKey(id)); err == nil && len(ms) == 8 && string(ms) == string(k[1:9]) {
+					if err := t.del(alertIdxKey(id)); err != nil {
+						return err
+					}
+				}
+				if err := t.del(k); err != nil {
+					return err
+				}
 			}
-			if err := idx.Delete(k[8:]); err != nil {
-				return err
-			}
+			return nil
+		})
+		if err != nil {
+			return removed, err
 		}
-		removed = len(stale)
-		return nil
-	})
-	return removed, err
+		removed += len(stale)
+		if len(stale) < pruneBatch {
+			return removed, nil
+		}
+	}
 }

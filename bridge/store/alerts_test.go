@@ -4,14 +4,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/prometheus/alertmanager/template"
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
 )
@@ -46,28 +44,22 @@ func testMessage(groupKey string, alerts ...template.Alert) *alert.Message {
 // and the whole group that was built.
 func acceptMsg(t *testing.T, db *DB, key string, now time.Time, m *alert.Message, routes ...route) (*Acceptance, *alert.Group) {
 	t.Helper()
-	var built *alert.Group
-	acc, err := db.Accept(AcceptRequest{
-		DedupKey: key, DedupWindow: time.Minute, AlertIDs: alert.RecordIDs(m), Now: now,
-		Build: func(seen []alert.Seen) (*alert.Group, []NewJob, error) {
-			b := alert.Builder{}
-			g := b.BuildSeen(m, now, seen)
-			built = g
-			var jobs []NewJob
-			for _, r := range routes {
-				view := g.Filter(func(a template.Alert) bool {
-					for _, i := range r.alerts {
-						if m.Alerts[i].Fingerprint == a.Fingerprint {
-							return true
-						}
-					}
-					return false
-				})
-				jobs = append(jobs, NewJob{Job: &Job{Target: r.target, GroupKey: m.GroupKey}, Group: view})
+	b := alert.Builder{}
+	g := b.BuildSeen(m, now, nil)
+	built := g
+	var jobs []NewJob
+	for _, r := range routes {
+		view := g.Filter(func(a template.Alert) bool {
+			for _, i := range r.alerts {
+				if m.Alerts[i].Fingerprint == a.Fingerprint {
+					return true
+				}
 			}
-			return g, jobs, nil
-		},
-	})
+			return false
+		})
+		jobs = append(jobs, NewJob{Job: &Job{Target: r.target, GroupKey: m.GroupKey}, Group: view})
+	}
+	acc, err := db.Accept(AcceptRequest{DedupKey: key, DedupWindow: time.Minute, Now: now, Group: g, Jobs: jobs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +175,7 @@ func TestAlertCenterRecordsEveryAlertAndItsDeliveries(t *testing.T) {
 	}
 
 	// A deleted job is simply omitted.
-	if err := db.Delete(chat.ID, nil); err != nil {
+	if err := db.Delete(chat.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, jobs, _ = db.Alert(g.Records[0].ID); len(jobs) != 2 {
@@ -375,7 +367,7 @@ func TestAlertEncodingKeepsEveryRecordField(t *testing.T) {
 	}
 }
 
-func TestAlertsPrunedWithCountersAndLegacyValues(t *testing.T) {
+func TestAlertsPrunedWithCounters(t *testing.T) {
 	db := open(t)
 	old := testMessage("g", testAlert("Old", "firing", "critical", 1))
 	recent := testMessage("g", testAlert("Recent", "firing", "critical", 2))
@@ -392,50 +384,9 @@ func TestAlertsPrunedWithCountersAndLegacyValues(t *testing.T) {
 		t.Errorf("pruned alert: %v", err)
 	}
 
-	// A counters-only value from before the alert center, in the bucket
-	// keyed by id that versions before the log layout used, moves to the
-	// log when the store opens, keeps counting, is not listed, and
-	// becomes an entry with the next notification.
-	legacy := testMessage("g", testAlert("Legacy", "firing", "critical", 3))
-	lid := alert.RecordIDs(legacy)[0]
-	dir := t.TempDir()
-	bdb, err := bolt.Open(filepath.Join(dir, FileName), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = bdb.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucket(bucketLegacyAlerts)
-		if err != nil {
-			return err
-		}
-		var v [seenSize]byte
-		binary.BigEndian.PutUint64(v[0:8], 4)
-		binary.BigEndian.PutUint64(v[8:16], uint64(t0.Add(-time.Hour).UnixMilli()))
-		binary.BigEndian.PutUint64(v[16:24], uint64(t0.UnixMilli()))
-		return b.Put(u64(uint64(lid)), v[:])
-	})
-	if err != nil || bdb.Close() != nil {
-		t.Fatal(err)
-	}
-	db, err = Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, _, err := db.Alert(lid); !errors.Is(err, ErrNoAlert) {
-		t.Errorf("legacy value: %v, want ErrNoAlert", err)
-	}
-	if entries, _, _ := db.Alerts(AlertFilter{}, AlertPage{}); len(entries) != 0 {
-		t.Errorf("legacy value listed: %v", ids(entries))
-	}
-	_, g := acceptMsg(t, db, "c", t0.Add(3*time.Hour), legacy)
-	e, jobs, err := db.Alert(lid)
-	if err != nil || e.Times != 5 || g.Records[0].Times != 5 || !reflect.DeepEqual(e.Record, g.Records[0]) || len(jobs) != 0 {
-		t.Errorf("legacy alert after a notification: %+v %v %v", e, jobs, err)
-	}
 	// Same alert twice in one notification: counted once, recorded once.
 	twice := testMessage("g", testAlert("Twice", "firing", "critical", 5), testAlert("Twice", "firing", "critical", 5))
-	_, g = acceptMsg(t, db, "d", t0.Add(3*time.Hour), twice, route{"ops", []int{0}})
+	_, g := acceptMsg(t, db, "d", t0.Add(3*time.Hour), twice, route{"ops", []int{0}})
 	if g.Records[0].Times != 1 || g.Records[1].Times != 1 {
 		t.Errorf("times of a repeated alert: %d %d, want 1 1", g.Records[0].Times, g.Records[1].Times)
 	}

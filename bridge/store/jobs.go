@@ -7,34 +7,27 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/alertbridge/alertbridge/bridge/alert"
 )
 
-// Job states. A job lives in exactly one state bucket.
+// Job states. A job is kept under exactly one state.
 const (
 	StatePending   = "pending"
 	StateDelivered = "delivered"
 	StateDead      = "dead"
 )
 
-var (
-	bucketPayloads = []byte("payloads") // id -> group (payload.go)
-	bucketDedup    = []byte("dedup")    // notification key -> accepted at (unix ms)
-	bucketLatest   = []byte("latest")   // target \x00 groupKey -> id of the newest job
-	stateBuckets   = map[string][]byte{
-		StatePending:   []byte("pending"),
-		StateDelivered: []byte("delivered"),
-		StateDead:      []byte("dead"),
-	}
-)
-
-// ErrNotFound is returned for an unknown job id.
+// ErrNotFound is returned for an unknown job id, or a job not in the
+// state a call needs.
 var ErrNotFound = errors.New("no such delivery")
 
 // ErrBusy is returned when deleting a job that is being attempted.
 var ErrBusy = errors.New("delivery is being attempted right now; try again")
+
+// ErrSuperseded is returned when retrying a dead letter whose group has a
+// newer notification for the same target: sending the dead one would put
+// an older state after a newer one.
+var ErrSuperseded = errors.New("a newer notification of this group was accepted for the target since; the dead letter is not resent")
 
 // Job is the durable description of one delivery of one group to one
 // target. The group itself is stored apart and loaded with Payload.
@@ -52,7 +45,7 @@ type Job struct {
 	Reason string `json:"reason,omitempty"`
 	Error  string `json:"error,omitempty"`
 	// Superseded is set on a job replaced by a newer notification of the
-	// same group before it was attempted.
+	// same group before it was delivered.
 	Superseded bool `json:"superseded,omitempty"`
 	// Sent counts the messages of a notification split over several that
 	// were delivered; the next attempt, after a restart too, resumes after
@@ -75,54 +68,66 @@ type Acceptance struct {
 	// Superseded lists the pending jobs replaced by the new ones, as they
 	// now stand in the delivered history.
 	Superseded []*Job
+	// Seen are the alert counters after this notification, one per alert
+	// of the request's group, in order.
+	Seen []alert.Seen
 }
 
 // AcceptRequest is one notification to persist.
 type AcceptRequest struct {
-	// DedupKey identifies the notification (see alert.Message.DedupKey).
+	// DedupKey identifies the notification (see alert.Message.DedupKey);
+	// empty: no dedup.
 	DedupKey    string
 	DedupWindow time.Duration
-	// AlertIDs are the record ids of the notification's alerts, in order.
-	AlertIDs []int64
-	Now      time.Time
-	// Build makes the jobs once the alert counters are known, and returns
-	// the whole normalized group (Records[i] describes AlertIDs[i]) for the
-	// alert center, which records every alert of the notification, also
-	// those no job carries. A nil group records counters only. Build may
-	// be called more than once and must not have side effects.
-	Build func(seen []alert.Seen) (*alert.Group, []NewJob, error)
-	// Busy reports whether a pending job is being attempted right now;
-	// such a job is never superseded.
-	Busy func(id uint64) bool
+	Now         time.Time
+	// Group is the whole normalized notification, its Records aligned
+	// with its Alerts, built without counters. The alert center records
+	// every alert of it, also those no job carries.
+	Group *alert.Group
+	// Jobs are the deliveries, each with the view of Group its target
+	// gets.
+	Jobs []NewJob
+	// Location is the time zone records are written in (see
+	// alert.Group.Stamp).
+	Location *time.Location
 }
 
-// Accept durably records one notification in a single transaction shared
-// with concurrent callers: the duplicate check, the alert counters and
-// alert center entries (one Put per alert), the jobs, and the superseding
-// of older waiting jobs of the same group and target. When it returns
-// without error, the jobs are on disk. A duplicate writes nothing.
+// Accept durably records one notification: the duplicate check, the
+// alert counters and alert center entries, the jobs with their payloads,
+// and the superseding of older waiting jobs of the same group and target.
+// It stamps the counters into the request's group and job groups (in
+// place), so what is stored and what the caller delivers from memory are
+// the same. When it returns without error, the jobs are on disk. A
+// duplicate writes nothing.
 func (d *DB) Accept(req AcceptRequest) (*Acceptance, error) {
-	// Building the group and encoding its payloads is most of the work of
-	// an acceptance. It is done here, before joining the shared
-	// transaction (where every microsecond is serialized across webhook
-	// requests), from the counters as they stand now. The transaction
-	// builds again only if a concurrent acceptance of the same alerts
-	// changed them meanwhile.
+	if req.Group == nil {
+		return nil, errors.New("store: accept without a group")
+	}
+	ids := make([]int64, len(req.Group.Records))
+	for i, r := range req.Group.Records {
+		ids[i] = r.ID
+	}
+	// Stamping and encoding the payloads is most of the work of an
+	// acceptance; it is done before taking the write lock, from the
+	// counters as they stand now, and again under the lock only if a
+	// concurrent acceptance of the same alerts moved them meanwhile.
 	var pre *prepared
-	var seen []alert.Seen
-	dup := false
-	_ = d.read(func(tx kvTx) error {
-		if dup = duplicate(tx, req); !dup {
-			seen, _, _ = touchAlerts(tx, req.AlertIDs, req.Now)
+	err := d.read(func() error {
+		if dup, err := duplicate(d, req); err != nil || dup {
+			return err
 		}
-		return nil
+		seen, _, _, err := touchAlerts(d, ids, req.Now)
+		if err == nil {
+			pre, err = prepare(req, ids, seen)
+		}
+		return err
 	})
-	if !dup && seen != nil {
-		pre = prepare(req, seen)
+	if err != nil {
+		return nil, err
 	}
 	var out *Acceptance
-	err := d.batch(func(tx kvTx) (err error) {
-		out, err = acceptTx(tx, req, &pre)
+	err = d.write(func(t *tx) (err error) {
+		out, err = acceptTx(t, req, ids, &pre)
 		return err
 	})
 	if err != nil {
@@ -131,27 +136,31 @@ func (d *DB) Accept(req AcceptRequest) (*Acceptance, error) {
 	return out, nil
 }
 
-// prepared is a notification built for given alert counters.
+// prepared is a notification stamped with given counters and encoded.
 type prepared struct {
 	seen     []alert.Seen
-	group    *alert.Group
-	jobs     []NewJob
-	payloads [][]byte // JSON of jobs[i].Group
-	err      error
+	payloads [][]byte // JSON of req.Jobs[i].Group
 }
 
-// prepare calls req.Build with seen and encodes the job payloads.
-func prepare(req AcceptRequest, seen []alert.Seen) *prepared {
-	p := &prepared{seen: seen}
-	p.group, p.jobs, p.err = req.Build(seen)
-	if p.err != nil {
-		return p
+// prepare stamps req's groups with seen and encodes the job payloads.
+func prepare(req AcceptRequest, ids []int64, seen []alert.Seen) (*prepared, error) {
+	byID := make(map[int64]alert.Seen, len(ids))
+	for i, id := range ids {
+		byID[id] = seen[i]
 	}
-	p.payloads = make([][]byte, len(p.jobs))
-	for i, nj := range p.jobs {
-		p.payloads[i] = encodeGroup(make([]byte, 0, 2048), nj.Group)
+	req.Group.Stamp(byID, req.Location)
+	p := &prepared{seen: seen, payloads: make([][]byte, len(req.Jobs))}
+	for i, nj := range req.Jobs {
+		if nj.Group != req.Group {
+			nj.Group.Stamp(byID, req.Location)
+		}
+		v, err := encodePayload(nj.Group)
+		if err != nil {
+			return nil, err
+		}
+		p.payloads[i] = v
 	}
-	return p
+	return p, nil
 }
 
 // sameSeen reports whether two counter snapshots are equal.
@@ -167,126 +176,174 @@ func sameSeen(a, b []alert.Seen) bool {
 	return true
 }
 
-// duplicate reports whether req was accepted within its dedup window.
-func duplicate(tx kvTx, req AcceptRequest) bool {
-	if req.DedupKey == "" {
-		return false
-	}
-	v := tx.Bucket(bucketDedup).Get([]byte(req.DedupKey))
-	if len(v) != 8 {
-		return false
-	}
-	at := time.UnixMilli(int64(binary.BigEndian.Uint64(v)))
-	return req.Now.Sub(at) < req.DedupWindow
+// getter is a read of the store: committed (DB) or within a write (tx).
+type getter interface {
+	get(key []byte) ([]byte, error)
 }
 
-// acceptTx is the body of Accept's transaction. *pre is the notification
-// as built before the transaction (nil if it was not); when the counters
-// differ from the ones it was built with, it is built again, so the jobs
-// committed always come from the last call of req.Build.
-func acceptTx(tx kvTx, req AcceptRequest, pre **prepared) (*Acceptance, error) {
+// duplicate reports whether req was accepted within its dedup window.
+func duplicate(g getter, req AcceptRequest) (bool, error) {
+	at, ok, err := dedupTime(g, req.DedupKey)
+	if err != nil || !ok {
+		return false, err
+	}
+	return req.Now.Sub(at) < req.DedupWindow, nil
+}
+
+// dedupTime reads when a notification key was last accepted.
+func dedupTime(g getter, key string) (time.Time, bool, error) {
+	if key == "" {
+		return time.Time{}, false, nil
+	}
+	v, err := g.get(dedupKey(key))
+	if errors.Is(err, errNotFound) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	if len(v) != 8 {
+		return time.Time{}, false, fmt.Errorf("%w: dedup key of %d bytes", ErrCorrupt, len(v))
+	}
+	return time.UnixMilli(int64(binary.BigEndian.Uint64(v))), true, nil
+}
+
+// acceptTx is the body of Accept's write. *pre is the notification as
+// prepared before the write; when the counters differ from the ones it
+// was prepared with, it is prepared again.
+func acceptTx(t *tx, req AcceptRequest, ids []int64, pre **prepared) (*Acceptance, error) {
 	out := &Acceptance{}
 	if req.DedupKey != "" {
-		if duplicate(tx, req) {
-			out.Duplicate = true
-			return out, nil
-		}
-		if err := tx.Bucket(bucketDedup).Put([]byte(req.DedupKey), u64(uint64(req.Now.UnixMilli()))); err != nil {
-			return nil, err
-		}
-	}
-	seen, alerts, index := touchAlerts(tx, req.AlertIDs, req.Now)
-	if *pre == nil || !sameSeen((*pre).seen, seen) {
-		*pre = prepare(req, seen)
-	}
-	p := *pre
-	if p.err != nil {
-		return nil, p.err
-	}
-	group, jobs := p.group, p.jobs
-	views := make([]*alert.Group, 0, len(jobs))
-	pending := tx.Bucket(stateBuckets[StatePending])
-	payloads := tx.Bucket(bucketPayloads)
-	latest := tx.Bucket(bucketLatest)
-	for i, nj := range jobs {
-		id, err := pending.NextSequence()
+		at, ok, err := dedupTime(t, req.DedupKey)
 		if err != nil {
 			return nil, err
 		}
+		if ok && req.Now.Sub(at) < req.DedupWindow {
+			out.Duplicate = true
+			return out, nil
+		}
+		if ok {
+			if err := t.del(expiryKey(at.UnixMilli(), req.DedupKey)); err != nil {
+				return nil, err
+			}
+		}
+		ms := req.Now.UnixMilli()
+		if err := t.set(dedupKey(req.DedupKey), u64(uint64(ms))); err != nil {
+			return nil, err
+		}
+		if err := t.set(expiryKey(ms, req.DedupKey), nil); err != nil {
+			return nil, err
+		}
+	}
+	seen, alerts, index, err := touchAlerts(t, ids, req.Now)
+	if err != nil {
+		return nil, err
+	}
+	if *pre == nil || !sameSeen((*pre).seen, seen) {
+		if *pre, err = prepare(req, ids, seen); err != nil {
+			return nil, err
+		}
+	}
+	p := *pre
+	out.Seen = seen
+	views := make([]*alert.Group, 0, len(req.Jobs))
+	for i, nj := range req.Jobs {
 		j := *nj.Job
-		j.ID, j.State, j.CreatedAt, j.UpdatedAt = id, StatePending, req.Now, req.Now
+		j.ID, j.State, j.CreatedAt, j.UpdatedAt = t.nextID(), StatePending, req.Now, req.Now
 		j.Alerts = len(nj.Group.Alerts)
-		if err := payloads.Put(u64(id), p.payloads[i]); err != nil {
+		if err := t.set(payloadKey(j.ID), p.payloads[i]); err != nil {
 			return nil, err
 		}
-		if err := putJob(pending, &j); err != nil {
+		if err := putJob(t, &j); err != nil {
 			return nil, err
 		}
-		lk := latestKey(&j)
-		if old := latest.Get(lk); len(old) == 8 {
-			oldID := binary.BigEndian.Uint64(old)
-			if old, err := supersede(tx, oldID, req.Now, req.Busy); err != nil {
+		lk := latestKey(j.Target, j.GroupKey)
+		if old, ok, err := latestID(t, lk); err != nil {
+			return nil, err
+		} else if ok {
+			if old, err := supersede(t, old, req.Now); err != nil {
 				return nil, err
 			} else if old != nil {
 				out.Superseded = append(out.Superseded, old)
 			}
 		}
-		if err := latest.Put(lk, u64(id)); err != nil {
+		if err := t.set(lk, u64(j.ID)); err != nil {
 			return nil, err
 		}
 		out.Jobs = append(out.Jobs, &j)
 		views = append(views, nj.Group)
 	}
-	if err := recordAlerts(tx, alerts, index, group, out.Jobs, views, req.Now); err != nil {
+	if err := recordAlerts(t, alerts, index, req.Group, out.Jobs, views, req.Now); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// supersede moves a still-waiting job to delivered history, marked
-// superseded, unless it is being attempted. It returns the moved job, or
-// nil when nothing was superseded.
-func supersede(tx kvTx, id uint64, now time.Time, busy func(uint64) bool) (*Job, error) {
-	j, err := getJob(tx.Bucket(stateBuckets[StatePending]), id)
-	if err != nil || j == nil || (busy != nil && busy(id)) {
+// latestID reads the newest-job index.
+func latestID(g getter, lk []byte) (uint64, bool, error) {
+	v, err := g.get(lk)
+	if errors.Is(err, errNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	if len(v) != 8 {
+		return 0, false, fmt.Errorf("%w: newest-job entry of %d bytes", ErrCorrupt, len(v))
+	}
+	return binary.BigEndian.Uint64(v), true, nil
+}
+
+// supersede moves a still-waiting job to the delivered history, marked
+// superseded. It returns the moved job, or nil when it was not waiting. A
+// job being attempted is superseded too: its outcome is then not
+// recorded, and the queue attempts one job per group at a time, so the
+// newer job is not sent before that attempt ends.
+func supersede(t *tx, id uint64, now time.Time) (*Job, error) {
+	j, err := getJob(t, StatePending, id)
+	if err != nil || j == nil {
 		return nil, err
 	}
-	return j, markSuperseded(tx, j, now)
+	return j, markSuperseded(t, j, now)
 }
 
 // markSuperseded moves a pending job to the delivered history as replaced,
 // dropping its payload.
-func markSuperseded(tx kvTx, j *Job, now time.Time) error {
+func markSuperseded(t *tx, j *Job, now time.Time) error {
 	j.Superseded = true
 	j.Reason, j.Error, j.NextAttempt = "superseded", "replaced by a newer notification of the same group", time.Time{}
-	if err := tx.Bucket(bucketPayloads).Delete(u64(j.ID)); err != nil {
+	if err := t.del(payloadKey(j.ID)); err != nil {
 		return err
 	}
-	return move(tx, j, StatePending, StateDelivered, now)
+	return move(t, j, StatePending, StateDelivered, now)
 }
 
-// Payload loads the group a job delivers.
+// Payload loads the group a pending or dead job delivers.
 func (d *DB) Payload(id uint64) (*alert.Group, error) {
 	var v []byte
-	err := d.read(func(tx kvTx) error {
-		if v = tx.Bucket(bucketPayloads).Get(u64(id)); v == nil {
-			return ErrNotFound
-		}
-		v = append([]byte(nil), v...) // decoded after the read ends
-		return nil
+	err := d.read(func() (err error) {
+		v, err = d.get(payloadKey(id))
+		return err
 	})
+	if errors.Is(err, errNotFound) {
+		return nil, ErrNotFound
+	}
 	if err != nil {
 		return nil, err
 	}
-	return decodeGroup(v)
+	g, err := decodePayload(v)
+	if err != nil {
+		return nil, d.readErr(fmt.Errorf("%w: payload of delivery %d: %v", ErrCorrupt, id, err))
+	}
+	return g, nil
 }
 
 // Get returns a job in any state.
 func (d *DB) Get(id uint64) (*Job, error) {
 	var out *Job
-	err := d.read(func(tx kvTx) error {
-		for _, b := range stateBuckets {
-			j, err := getJob(tx.Bucket(b), id)
+	err := d.read(func() error {
+		for _, state := range []string{StatePending, StateDead, StateDelivered} {
+			j, err := getJob(d, state, id)
 			if err != nil {
 				return err
 			}
@@ -301,36 +358,28 @@ func (d *DB) Get(id uint64) (*Job, error) {
 }
 
 // Pending returns a pending job; ErrNotFound if the job is in another
-// state or gone. It is Get for the queue's workers, which only attempt
-// pending jobs: one bucket to look in instead of three.
+// state or gone.
 func (d *DB) Pending(id uint64) (*Job, error) {
-	var v []byte
-	err := d.read(func(tx kvTx) error {
-		if v = tx.Bucket(stateBuckets[StatePending]).Get(u64(id)); v == nil {
-			return ErrNotFound
+	var out *Job
+	err := d.read(func() (err error) {
+		out, err = getJob(d, StatePending, id)
+		if err == nil && out == nil {
+			err = ErrNotFound
 		}
-		v = append([]byte(nil), v...) // decoded after the read ends
-		return nil
+		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	var j Job
-	if err := json.Unmarshal(v, &j); err != nil {
-		return nil, fmt.Errorf("decoding delivery %d: %w", id, err)
-	}
-	return &j, nil
+	return out, err
 }
 
 // Reschedule records a failed attempt of a pending job and when to try
-// next. If a newer job of the same group and target is waiting, the failed
-// one is superseded instead (so an older state is never sent after a newer
-// one) and superseded is true.
+// next. If a newer job of the same group and target was accepted, the
+// failed one is superseded instead (so an older state is never sent after
+// a newer one) and superseded is true. ErrNotFound if the job is no longer
+// pending.
 func (d *DB) Reschedule(id uint64, attempts, sent int, next time.Time, reason, msg string, now time.Time) (superseded bool, err error) {
-	err = d.batch(func(tx kvTx) error {
+	err = d.write(func(t *tx) error {
 		superseded = false
-		b := tx.Bucket(stateBuckets[StatePending])
-		j, err := getJob(b, id)
+		j, err := getJob(t, StatePending, id)
 		if err != nil {
 			return err
 		}
@@ -338,37 +387,36 @@ func (d *DB) Reschedule(id uint64, attempts, sent int, next time.Time, reason, m
 			return ErrNotFound
 		}
 		j.Attempts = attempts
-		if v := tx.Bucket(bucketLatest).Get(latestKey(j)); len(v) == 8 && binary.BigEndian.Uint64(v) != id {
+		if newest, ok, err := latestID(t, latestKey(j.Target, j.GroupKey)); err != nil {
+			return err
+		} else if ok && newest != id {
 			superseded = true
-			return markSuperseded(tx, j, now)
+			return markSuperseded(t, j, now)
 		}
 		j.NextAttempt, j.Reason, j.Error, j.UpdatedAt, j.Sent = next, reason, msg, now, sent
-		return putJob(b, j)
+		return putJob(t, j)
 	})
 	return superseded, err
 }
 
-// Job outcomes are recorded with FinishAll: delivered jobs keep their
-// metadata as history but drop the payload; dead letters keep it for
-// replay.
-
 // FinishOp is one job outcome for FinishAll.
 type FinishOp struct {
 	ID       uint64
-	State    string
+	State    string // StateDelivered or StateDead
 	Attempts int
 	Reason   string
 	Msg      string
 	Now      time.Time
 }
 
-// FinishAll records many outcomes in one transaction. Outcomes of jobs no
-// longer pending (deleted or superseded meanwhile) are skipped.
+// FinishAll records many outcomes in one write: delivered jobs keep their
+// metadata as history but drop the payload; dead letters keep it for
+// replay. Outcomes of jobs no longer pending (deleted or superseded
+// meanwhile) are skipped.
 func (d *DB) FinishAll(ops []FinishOp) error {
-	// Outcomes share the acceptances' commits (and their fsync).
-	return d.batch(func(tx kvTx) error {
+	return d.write(func(t *tx) error {
 		for _, op := range ops {
-			if err := finish(tx, op); err != nil && !errors.Is(err, ErrNotFound) {
+			if err := finish(t, op); err != nil && !errors.Is(err, ErrNotFound) {
 				return err
 			}
 		}
@@ -376,8 +424,11 @@ func (d *DB) FinishAll(ops []FinishOp) error {
 	})
 }
 
-func finish(tx kvTx, op FinishOp) error {
-	j, err := getJob(tx.Bucket(stateBuckets[StatePending]), op.ID)
+func finish(t *tx, op FinishOp) error {
+	if op.State != StateDelivered && op.State != StateDead {
+		return fmt.Errorf("store: finishing delivery %d as %q", op.ID, op.State)
+	}
+	j, err := getJob(t, StatePending, op.ID)
 	if err != nil {
 		return err
 	}
@@ -386,87 +437,91 @@ func finish(tx kvTx, op FinishOp) error {
 	}
 	j.Attempts, j.Reason, j.Error, j.NextAttempt = op.Attempts, op.Reason, op.Msg, time.Time{}
 	if op.State == StateDelivered {
-		if err := tx.Bucket(bucketPayloads).Delete(u64(op.ID)); err != nil {
+		if err := t.del(payloadKey(op.ID)); err != nil {
 			return err
 		}
 	}
-	// The newest job of its group and target is no longer waiting:
-	// nothing is left for a newer notification to supersede (a lane
-	// attempts one job per group at a time, so an older one of the group
-	// was superseded when its attempt ended). Dropping the entry keeps the
-	// index to groups with waiting jobs, and one accepted and delivered
-	// within a memtable never reaches the database file.
-	lk := latestKey(j)
-	if v := tx.Bucket(bucketLatest).Get(lk); len(v) == 8 && binary.BigEndian.Uint64(v) == j.ID {
-		if err := tx.Bucket(bucketLatest).Delete(lk); err != nil {
-			return err
-		}
-	}
-	return move(tx, j, StatePending, op.State, op.Now)
+	return move(t, j, StatePending, op.State, op.Now)
 }
 
-// latestKey is a job's key in the index of newest jobs per group and
-// target.
-func latestKey(j *Job) []byte { return []byte(j.Target + "\x00" + j.GroupKey) }
-
 // Requeue moves a dead job back to pending with its attempts reset.
+// ErrSuperseded if a newer job of its group was accepted for its target.
 func (d *DB) Requeue(id uint64, now time.Time) (*Job, error) {
 	var out *Job
-	err := d.batch(func(tx kvTx) error {
-		j, err := getJob(tx.Bucket(stateBuckets[StateDead]), id)
+	err := d.write(func(t *tx) error {
+		j, err := getJob(t, StateDead, id)
 		if err != nil {
 			return err
 		}
 		if j == nil {
 			return ErrNotFound
 		}
+		lk := latestKey(j.Target, j.GroupKey)
+		newest, ok, err := latestID(t, lk)
+		if err != nil {
+			return err
+		}
+		if ok && newest != id {
+			return ErrSuperseded
+		}
 		// A replayed dead letter starts a new life: attempts and max_age
 		// count from now, and every message is sent again.
 		j.Attempts, j.Reason, j.Error, j.NextAttempt, j.CreatedAt, j.Sent = 0, "", "", time.Time{}, now, 0
 		out = j
-		// Waiting again, it is what a newer notification supersedes,
-		// unless the group has a newer job of its own.
-		if lk := latestKey(j); tx.Bucket(bucketLatest).Get(lk) == nil {
-			if err := tx.Bucket(bucketLatest).Put(lk, u64(j.ID)); err != nil {
-				return err
-			}
+		if err := t.set(lk, u64(id)); err != nil {
+			return err
 		}
-		return move(tx, j, StateDead, StatePending, now)
+		return move(t, j, StateDead, StatePending, now)
 	})
 	return out, err
 }
 
-// Delete removes a job in any state with its payload. busy reports
-// whether a pending job is being attempted; such a job is not deleted.
-func (d *DB) Delete(id uint64, busy func(uint64) bool) error {
-	return d.batch(func(tx kvTx) error {
-		for state, name := range stateBuckets {
-			b := tx.Bucket(name)
-			if b.Get(u64(id)) == nil {
-				continue
-			}
-			if state == StatePending && busy != nil && busy(id) {
-				return ErrBusy
-			}
-			if err := b.Delete(u64(id)); err != nil {
+// Delete removes a job in any state with its payload. The caller makes
+// sure a pending job is not being attempted.
+func (d *DB) Delete(id uint64) error {
+	return d.write(func(t *tx) error {
+		for _, state := range []string{StatePending, StateDead, StateDelivered} {
+			j, err := getJob(t, state, id)
+			if err != nil {
 				return err
 			}
-			return tx.Bucket(bucketPayloads).Delete(u64(id))
+			if j == nil {
+				continue
+			}
+			return drop(t, j)
 		}
 		return ErrNotFound
 	})
 }
 
+// drop removes a stored job, its payload and the newest-job entry that
+// names it.
+func drop(t *tx, j *Job) error {
+	if err := t.del(jobKey(j.State, j.ID)); err != nil {
+		return err
+	}
+	if err := t.del(payloadKey(j.ID)); err != nil {
+		return err
+	}
+	lk := latestKey(j.Target, j.GroupKey)
+	if newest, ok, err := latestID(t, lk); err != nil {
+		return err
+	} else if ok && newest == j.ID {
+		return t.del(lk)
+	}
+	return nil
+}
+
 // ForEachPending calls fn for every pending job in id order (used at
 // startup to resume deliveries).
 func (d *DB) ForEachPending(fn func(*Job) error) error {
-	return d.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(stateBuckets[StatePending]).ForEach(func(_, v []byte) error {
-			var j Job
-			if err := json.Unmarshal(v, &j); err != nil {
-				return err
+	return d.read(func() error {
+		return d.iterate([]byte{kindPending}, nil, false, func(k, v []byte) (bool, error) {
+			j, err := decodeJob(k, v)
+			if err != nil {
+				return false, err
 			}
-			return fn(&j)
+			return true, fn(j)
 		})
 	})
 }
@@ -474,113 +529,182 @@ func (d *DB) ForEachPending(fn func(*Job) error) error {
 // List returns up to limit jobs in a state, newest first, with ids below
 // before (0: from the newest), optionally for one target only.
 func (d *DB) List(state, target string, before uint64, limit int) ([]*Job, error) {
-	name, ok := stateBuckets[state]
+	kind, ok := stateKinds[state]
 	if !ok {
 		return nil, fmt.Errorf("unknown state %q", state)
 	}
-	var out []*Job
-	err := d.view(func(tx *bolt.Tx) error {
-		c := tx.Bucket(name).Cursor()
-		var k, v []byte
-		if before == 0 {
-			k, v = c.Last()
-		} else {
-			c.Seek(u64(before))
-			k, v = c.Prev()
-		}
-		for ; k != nil && len(out) < limit; k, v = c.Prev() {
-			var j Job
-			if err := json.Unmarshal(v, &j); err != nil {
-				return err
+	var start []byte
+	if before != 0 {
+		start = idKey(kind, before)
+	}
+	out := []*Job{}
+	err := d.read(func() error {
+		return d.iterate([]byte{kind}, start, true, func(k, v []byte) (bool, error) {
+			j, err := decodeJob(k, v)
+			if err != nil {
+				return false, err
 			}
 			if target == "" || j.Target == target {
-				out = append(out, &j)
+				out = append(out, j)
 			}
-		}
-		return nil
+			return len(out) < limit, nil
+		})
 	})
 	return out, err
 }
 
+// pruneBatch bounds the deletes of one pruning write, so pruning never
+// holds the write lock long.
+const pruneBatch = 512
+
 // Prune drops delivered history older than maxAge or beyond maxCount
-// (oldest first), and expired dedup keys.
+// (oldest first), and dedup keys older than dedupWindow.
 func (d *DB) Prune(now time.Time, maxAge time.Duration, maxCount int, dedupWindow time.Duration) (int, error) {
-	removed := 0
-	err := d.update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(stateBuckets[StateDelivered])
-		excess := b.Stats().KeyN - maxCount
-		var drop [][]byte
-		err := b.ForEach(func(k, v []byte) error {
-			var j Job
-			if err := json.Unmarshal(v, &j); err != nil {
-				return err
-			}
-			if excess > 0 || now.Sub(j.UpdatedAt) > maxAge {
-				drop = append(drop, append([]byte(nil), k...))
-				excess--
-			}
-			return nil
+	var drop []*Job
+	err := d.read(func() error {
+		total := 0
+		err := d.iterate([]byte{kindDelivered}, nil, false, func(k, v []byte) (bool, error) {
+			total++
+			return true, nil
 		})
 		if err != nil {
 			return err
 		}
-		for _, k := range drop {
-			if err := b.Delete(k); err != nil {
-				return err
+		excess := total - maxCount
+		return d.iterate([]byte{kindDelivered}, nil, false, func(k, v []byte) (bool, error) {
+			j, err := decodeJob(k, v)
+			if err != nil {
+				return false, err
 			}
-			if err := tx.Bucket(bucketPayloads).Delete(k); err != nil {
-				return err
+			if excess <= 0 && now.Sub(j.UpdatedAt) <= maxAge {
+				// History is in acceptance order: what follows is newer.
+				return false, nil
 			}
-		}
-		removed = len(drop)
-		dd := tx.Bucket(bucketDedup)
-		var old [][]byte
-		_ = dd.ForEach(func(k, v []byte) error {
-			if len(v) == 8 && now.Sub(time.UnixMilli(int64(binary.BigEndian.Uint64(v)))) > dedupWindow {
-				old = append(old, append([]byte(nil), k...))
+			drop = append(drop, j)
+			excess--
+			return true, nil
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	removed := 0
+	for len(drop) > 0 {
+		n := min(len(drop), pruneBatch)
+		part := drop[:n]
+		drop = drop[n:]
+		err := d.write(func(t *tx) error {
+			for _, j := range part {
+				if err := dropHistory(t, j); err != nil {
+					return err
+				}
 			}
 			return nil
 		})
-		for _, k := range old {
-			if err := dd.Delete(k); err != nil {
-				return err
-			}
+		if err != nil {
+			return removed, err
 		}
-		return nil
-	})
-	return removed, err
+		removed += n
+	}
+	return removed, d.pruneDedup(now.Add(-dedupWindow))
 }
 
-func move(tx kvTx, j *Job, from, to string, now time.Time) error {
-	if err := tx.Bucket(stateBuckets[from]).Delete(u64(j.ID)); err != nil {
+// dropHistory removes a delivered job if it is still in the history.
+func dropHistory(t *tx, j *Job) error {
+	if cur, err := getJob(t, StateDelivered, j.ID); err != nil || cur == nil {
+		return err
+	}
+	return drop(t, j)
+}
+
+// pruneDedup forgets notification keys accepted before cutoff.
+func (d *DB) pruneDedup(cutoff time.Time) error {
+	for {
+		var keys [][]byte
+		err := d.read(func() error {
+			return d.iterate([]byte{kindExpiry}, nil, false, func(k, _ []byte) (bool, error) {
+				ms, ok := keyID(k)
+				if !ok || int64(ms) >= cutoff.UnixMilli() {
+					return false, nil
+				}
+				keys = append(keys, append([]byte(nil), k...))
+				return len(keys) < pruneBatch, nil
+			})
+		})
+		if err != nil || len(keys) == 0 {
+			return err
+		}
+		err = d.write(func(t *tx) error {
+			for _, k := range keys {
+				key := string(k[9:])
+				at, ok, err := dedupTime(t, key)
+				if err != nil {
+					return err
+				}
+				// A later acceptance of the same key moved it on.
+				if ok && at.UnixMilli() == int64(binary.BigEndian.Uint64(k[1:9])) {
+					if err := t.del(dedupKey(key)); err != nil {
+						return err
+					}
+				}
+				if err := t.del(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil || len(keys) < pruneBatch {
+			return err
+		}
+	}
+}
+
+func move(t *tx, j *Job, from, to string, now time.Time) error {
+	if err := t.del(jobKey(from, j.ID)); err != nil {
 		return err
 	}
 	j.State, j.UpdatedAt = to, now
-	return putJob(tx.Bucket(stateBuckets[to]), j)
+	return putJob(t, j)
 }
 
-func getJob(b kvBucket, id uint64) (*Job, error) {
-	v := b.Get(u64(id))
-	if v == nil {
+// getJob reads a job of a state; nil if it is not there.
+func getJob(g getter, state string, id uint64) (*Job, error) {
+	k := jobKey(state, id)
+	v, err := g.get(k)
+	if errors.Is(err, errNotFound) {
 		return nil, nil
 	}
+	if err != nil {
+		return nil, err
+	}
+	return decodeJob(k, v)
+}
+
+func decodeJob(k, v []byte) (*Job, error) {
 	var j Job
 	if err := json.Unmarshal(v, &j); err != nil {
-		return nil, fmt.Errorf("decoding delivery %d: %w", id, err)
+		id, _ := keyID(k)
+		return nil, fmt.Errorf("%w: delivery %d does not decode: %v", ErrCorrupt, id, err)
 	}
 	return &j, nil
 }
 
-func putJob(b kvBucket, j *Job) error {
+func putJob(t *tx, j *Job) error {
 	v, err := json.Marshal(j)
 	if err != nil {
 		return err
 	}
-	return b.Put(u64(j.ID), v)
+	return t.set(jobKey(j.State, j.ID), v)
 }
 
-func u64(n uint64) []byte {
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], n)
-	return b[:]
+// encodePayload and decodePayload are the stored form of a job's group:
+// its JSON, which is also what the bridge's templates and API see.
+func encodePayload(g *alert.Group) ([]byte, error) { return json.Marshal(g) }
+
+func decodePayload(v []byte) (*alert.Group, error) {
+	var g alert.Group
+	if err := json.Unmarshal(v, &g); err != nil {
+		return nil, err
+	}
+	return &g, nil
 }

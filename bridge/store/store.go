@@ -1,631 +1,541 @@
-// Package store is the bridge's embedded, crash-safe database under
-// --storage.path: a write-ahead log (wal.go) in front of bbolt (pure Go).
-// Writes from concurrent callers share one log record and one fdatasync
-// (group commit, see commit), so durability does not cost a disk flush per
-// request; their changes reach bbolt later, in the background, a whole
-// in-memory table at a time (kv.go).
+// Package store keeps the bridge's delivery jobs, their payloads, the
+// dedup keys, the per-alert counters and the alert center on local disk
+// under --storage.path, in a Pebble database (keys.go describes the key
+// space). A write returns once it is durable (the write-ahead log is
+// synced); concurrent writers share Pebble's group commit. The store never
+// calls back into its callers: they hand it what to write and it answers
+// with what it wrote.
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 )
 
-// FileName is the database file inside the storage folder.
-const FileName = "alertbridge.db"
-
-var (
-	bucketAlerts       = []byte("alertlog")   // updated ms, record id -> alert (alerts.go)
-	bucketAlertIndex   = []byte("alertindex") // record id -> updated ms
-	bucketLegacyAlerts = []byte("alerts")     // record id -> alert, before the log layout
-)
-
-// ErrClosed is returned by writes after Close.
-var ErrClosed = errors.New("store is closed")
-
-// maxCommitBatch bounds the writes that share one log record.
-const maxCommitBatch = 1024
-
-// Memtable bounds: the active memtable is frozen (handed to the flusher,
-// and a new log segment started) when it holds memtableMaxBytes or its
-// oldest change is memtableMaxAge old. At most maxFrozen frozen memtables
-// wait for the flusher; past that, writes wait for it, and fail after
-// backlogTimeout so the caller can answer 503 rather than the bridge
-// growing without bound.
+// Folder layout under the storage path.
 const (
-	releaseInterval  = 250 * time.Millisecond
-	memtableMaxBytes = 2 << 20
-	memtableMaxAge   = time.Second
-	maxFrozen        = 4
-	backlogTimeout   = 10 * time.Second
+	// MarkerName is the file that says the folder holds a store, in
+	// which format. It is written when the store is created, before any
+	// data, and never rewritten.
+	MarkerName = "STORE"
+	// DataDir is the Pebble database inside the storage path.
+	DataDir = "pebble"
+	// FormatVersion is the store format this build reads and writes. A
+	// later format change bumps it; a store of another version is
+	// refused with what to do.
+	FormatVersion = 2
 )
 
-// ErrBacklog is returned when the store cannot get its changes into the
-// database file fast enough (a full or failing disk): retry later.
-var ErrBacklog = errors.New("store is behind writing to disk")
+// markerText is the content of the marker file of this format.
+var markerText = fmt.Sprintf("alertbridge store\nformat: %d\nengine: pebble\n", FormatVersion)
 
-// DB is the open store.
+// Errors.
+var (
+	// ErrClosed is returned by every call after Close.
+	ErrClosed = errors.New("store is closed")
+	// ErrCorrupt marks a store that cannot be trusted: a checksum failure,
+	// a missing or truncated file, or data that does not decode. Open
+	// refuses such a store; `alertbridge store check` tells what is wrong
+	// and `alertbridge store salvage` copies what is readable.
+	ErrCorrupt = errors.New("store is damaged")
+	// ErrOldFormat marks a folder written by an earlier build.
+	ErrOldFormat = errors.New("store is in an older format")
+)
+
+// Options tune the engine. The zero value is the bridge's default.
+type Options struct {
+	// CacheBytes is the block cache (default 8 MiB).
+	CacheBytes int64
+	// MemTableBytes is the size of one memtable (default 4 MiB); at most
+	// two are kept in memory before writes wait for a flush.
+	MemTableBytes uint64
+	// ReadOnly opens without writing anything (store check).
+	ReadOnly bool
+	// Logf receives the engine's routine log lines and Errorf its errors
+	// (nil: dropped).
+	Logf, Errorf func(format string, args ...any)
+}
+
+// DB is the open store. Its methods are safe for concurrent use.
 type DB struct {
-	db     *bolt.DB
-	walDir string
+	dir string
+	db  *pebble.DB
 
-	// Group commit: writes queue on reqs; the committer runs whatever is
-	// queued as one log record and one fdatasync, so concurrent writers
-	// share it. It takes the next batch as soon as the previous one is
-	// on disk: no timer, batches grow by themselves while a sync is slow.
-	reqs      chan *writeReq
-	closing   chan struct{}
-	committed chan struct{} // closed when the committer has exited
-	closeOnce sync.Once
-	closeErr  error
+	// wmu serializes the read-modify-write part of every write (see
+	// write), so a write reads what the previous one wrote; the disk sync
+	// happens outside it and is shared between writers.
+	wmu sync.Mutex
+	seq uint64 // last job id handed out; guarded by wmu
 
-	// logBytes counts the bytes appended to the log.
-	logBytes atomic.Int64
+	// life guards db against Close: calls hold the read lock, Close takes
+	// the write lock, so Pebble is never used after it is closed (it
+	// panics then).
+	life   sync.RWMutex
+	closed bool
 
-	// Owned by the committer.
-	log  *wal
-	born time.Time // first change of the active memtable
-
-	// mu guards the frozen list, flushErr and applied, and the contents
-	// of active: the committer merges into active under the write lock,
-	// readers look into it under the read lock.
-	mu     sync.RWMutex
-	active *memtable
-	frozen []*memtable // oldest first
-	// synced are groups on disk but not yet merged into active, oldest
-	// first: the syncer appends, the committer merges.
-	synced   []*memtable
-	applied  chan struct{} // closed and replaced each time one is applied
-	flushErr error         // the flusher's last failure, nil once it succeeds
-
-	wake        chan struct{} // wakes the flusher
-	stopFlusher chan struct{}
-	flusherDone chan struct{}
+	// damaged is set when a read hit corruption after Open; Check
+	// reports it and the bridge's readiness can.
+	damaged atomic.Pointer[error]
 }
 
-// writeReq is one write waiting for the committer: a hot write (fn), a
-// cold one on bbolt itself (cold), or a freeze (neither; the reply
-// carries the generation to wait for).
-type writeReq struct {
-	fn   func(tx kvTx) error
-	cold func(tx *bolt.Tx) error
-	done chan error
-	gen  uint64 // freeze: the newest generation the caller waits for
-}
-
-// Open opens (creating if needed) the store in dir. It fails fast, rather
-// than waiting, if another process holds the file. Changes a previous run
-// logged but had not yet written into the database file are applied
-// first.
-func Open(dir string) (*DB, error) {
-	return openDB(dir, false)
-}
-
-func openDB(dir string, noSync bool) (*DB, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("storage path: %w", err)
-	}
-	path := filepath.Join(dir, FileName)
-	// The free-page list is not written at each commit (bbolt rebuilds it
-	// when opening): a commit writes only the pages that changed.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second,
-		NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
-	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
-			return nil, fmt.Errorf("opening %s: locked by another process", path)
+// Open opens the store in dir, creating it when dir is missing or empty.
+// It refuses, with an error naming the folder and the problem, a folder
+// in an older format (ErrOldFormat), a folder whose marker says it held a
+// store but whose data is gone, and a damaged store (ErrCorrupt): the
+// bridge must not run on a partial queue. It fails fast if another
+// process holds the store.
+func Open(dir string, opts Options) (_ *DB, err error) {
+	if opts.ReadOnly {
+		if err := inspectFolder(dir, false); err != nil {
+			return nil, err
 		}
-		return nil, fmt.Errorf("opening %s: %w", path, err)
+	} else if err := prepareFolder(dir); err != nil {
+		return nil, err
 	}
-	db.NoSync = noSync
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range bucketNames {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
-			}
+	d := &DB{dir: dir}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: opening %s: the engine failed: %v", ErrCorrupt, dir, p)
 		}
-		return migrateAlerts(tx)
-	})
-	walDir := filepath.Join(dir, walDir)
-	var gen uint64
-	if err == nil {
-		gen, err = recoverLog(db, walDir)
-	}
-	var log *wal
-	if err == nil {
-		log, err = openSegment(walDir, gen, noSync)
-	}
+	}()
+	d.db, err = pebble.Open(filepath.Join(dir, DataDir), d.pebbleOptions(opts))
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("opening %s: %w", dir, err)
+		return nil, describeOpenError(dir, err)
 	}
-	d := &DB{db: db, walDir: walDir, log: log, active: newMemtable(gen),
-		reqs: make(chan *writeReq), closing: make(chan struct{}), committed: make(chan struct{}),
-		applied: make(chan struct{}), wake: make(chan struct{}, 1),
-		stopFlusher: make(chan struct{}), flusherDone: make(chan struct{})}
-	go d.commit()
-	go d.flush()
+	if err := d.load(); err != nil {
+		_ = d.db.Close()
+		return nil, err
+	}
 	return d, nil
 }
 
-// Close closes the database; later writes fail with ErrClosed. Writes
-// already taken by the committer finish first, and every logged change is
-// written into the database file (if that fails, the log keeps it for
-// the next Open).
-func (d *DB) Close() error {
-	d.closeOnce.Do(func() {
-		close(d.closing)
-		<-d.committed
-		_ = d.freeze() // on failure the log keeps the active memtable
-		gen := d.active.gen - 1
-		werr := d.waitApplied(gen)
-		close(d.stopFlusher)
-		<-d.flusherDone
-		lerr := d.log.close()
-		if !d.active.empty() || werr != nil {
-			lerr = errors.Join(werr, lerr)
-		} else {
-			// Nothing is left in memory: the open segment is empty.
-			_ = removeSegment(d.walDir, d.log.gen)
-		}
-		d.closeErr = errors.Join(lerr, d.db.Close())
-	})
-	return d.closeErr
+func (d *DB) pebbleOptions(o Options) *pebble.Options {
+	cache := o.CacheBytes
+	if cache <= 0 {
+		cache = 8 << 20
+	}
+	mem := o.MemTableBytes
+	if mem == 0 {
+		mem = 4 << 20
+	}
+	po := &pebble.Options{
+		CacheSize:                   cache,
+		MemTableSize:                mem,
+		MemTableStopWritesThreshold: 4,
+		MaxOpenFiles:                256,
+		ReadOnly:                    o.ReadOnly,
+		ErrorIfNotExists:            o.ReadOnly,
+		FormatMajorVersion:          pebble.FormatNewest,
+		Logger:                      engineLogger{o.Logf, o.Errorf},
+	}
+	// Bloom filters on every level: most point reads of an acceptance
+	// (dedup keys, alerts seen for the first time) look for keys that do
+	// not exist, which without a filter reads a data block of every
+	// overlapping table.
+	for i := range po.Levels {
+		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	// Payloads (a few KB each) go to blob files, so the tables that hold
+	// the keys every acceptance reads stay small and fit the cache even
+	// with a large backlog queued.
+	po.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
+		return pebble.ValueSeparationPolicy{Enabled: true, MinimumSize: 1024, MaxBlobReferenceDepth: 10,
+			RewriteMinimumAge: 5 * time.Minute, TargetGarbageRatio: 0.2}
+	}
+	po.EnsureDefaults()
+	return po
 }
 
-// batch runs fn as one write of a group commit and returns once its
-// changes are durable. fn runs once, against its own view of the store;
-// when it fails, none of its changes are kept.
-func (d *DB) batch(fn func(tx kvTx) error) error {
-	return d.send(&writeReq{fn: fn, done: make(chan error, 1)})
+// engineLogger passes Pebble's log lines on; Fatalf becomes a panic that
+// Open and the calls turn into errors.
+type engineLogger struct{ infof, errorf func(string, ...any) }
+
+func (l engineLogger) Infof(format string, args ...any) {
+	if l.infof != nil {
+		l.infof(format, args...)
+	}
 }
 
-// update runs fn on bbolt itself, after every logged change is in the
-// file, with no other write running. For the rare writes that scan
-// (pruning, the API's requeue and delete).
-func (d *DB) update(fn func(tx *bolt.Tx) error) error {
-	return d.send(&writeReq{cold: fn, done: make(chan error, 1)})
+func (l engineLogger) Errorf(format string, args ...any) {
+	if l.errorf != nil {
+		l.errorf(format, args...)
+	}
 }
 
-// view runs fn on a bbolt read transaction that sees every change
-// committed before the call. For reads that scan or list.
-func (d *DB) view(fn func(tx *bolt.Tx) error) error {
-	r := &writeReq{done: make(chan error, 1)}
-	if err := d.send(r); err != nil {
+func (l engineLogger) Fatalf(format string, args ...any) {
+	panic(fmt.Sprintf(format, args...))
+}
+
+// prepareFolder creates the store folder and its marker when dir is
+// missing or empty, and otherwise checks that it holds a store of this
+// format.
+func prepareFolder(dir string) error {
+	if err := inspectFolder(dir, true); err != nil {
 		return err
 	}
-	if err := d.waitApplied(r.gen); err != nil {
-		return err
-	}
-	return d.db.View(fn)
-}
-
-// read runs fn on a read-only view of the committed state: memtables,
-// then bbolt. For point reads on the hot path.
-func (d *DB) read(fn func(tx kvTx) error) error {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	v := &view{}
-	v.mems, _ = d.layers(nil)
-	err := d.db.View(func(tx *bolt.Tx) error {
-		v.tx = tx
-		return fn(v)
-	})
-	return closedErr(err)
-}
-
-// layers lists the memtables newest first: top (the group in flight, if
-// any), the synced groups, the active memtable, the frozen ones. flushed
-// is the position of the newest frozen one. d.mu must be held.
-func (d *DB) layers(top *memtable) (mems []*memtable, flushed int) {
-	mems = make([]*memtable, 0, 2+len(d.synced)+len(d.frozen))
-	if top != nil {
-		mems = append(mems, top)
-	}
-	for i := len(d.synced) - 1; i >= 0; i-- {
-		if d.synced[i] != top { // a group just synced is in both
-			mems = append(mems, d.synced[i])
-		}
-	}
-	mems = append(mems, d.active)
-	flushed = len(mems)
-	for i := len(d.frozen) - 1; i >= 0; i-- {
-		mems = append(mems, d.frozen[i])
-	}
-	return mems, flushed
-}
-
-// closedErr reports bbolt's "not open" as ErrClosed.
-func closedErr(err error) error {
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
-		return ErrClosed
-	}
-	return err
-}
-
-func (d *DB) send(r *writeReq) error {
-	select {
-	case d.reqs <- r:
-	case <-d.closing:
-		return ErrClosed
-	}
-	return <-r.done
-}
-
-// commit is the committer goroutine. It pipelines group commits: while
-// the log record of one group is being written and synced (by the syncer
-// goroutine), it runs the next group on top of the first one's changes.
-// A group is acknowledged, and its changes become visible to readers,
-// only once its record is on disk.
-func (d *DB) commit() {
-	defer close(d.committed)
-	syncs := make(chan *pending)
-	synced := make(chan *pending)
-	go d.syncLoop(syncs, synced)
-	defer close(syncs)
-	tick := time.NewTicker(memtableMaxAge / 2)
-	defer tick.Stop()
-	var inflight *pending
-	// settle waits for the group in flight, if any: the syncer has
-	// acknowledged it (or failed it) when it hands it back.
-	settle := func() {
-		if inflight != nil {
-			<-synced
-			inflight = nil
-		}
-	}
-	defer settle()
-	batch := make([]*writeReq, 0, maxCommitBatch)
-	for {
-		select {
-		case r := <-d.reqs:
-			batch = append(batch[:0], r)
-		case <-synced:
-			inflight = nil
-			d.maybeFreeze()
-			continue
-		case <-tick.C:
-			if inflight == nil {
-				d.maybeFreeze()
-			}
-			continue
-		case <-d.closing:
-			return
-		}
-	drain:
-		for len(batch) < maxCommitBatch {
-			select {
-			case r := <-d.reqs:
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
-		// Hot writes run as one group; a cold write or a freeze runs
-		// after the hot writes queued before it, with none in flight.
-		for len(batch) > 0 {
-			n := 0
-			for n < len(batch) && batch[n].fn != nil {
-				n++
-			}
-			if n == 0 {
-				settle()
-				d.absorbSynced()
-				d.special(batch[0])
-				batch = batch[1:]
-				continue
-			}
-			if d.due() {
-				// Under steady load a group is always in flight when
-				// the next arrives: freeze between them, not only when
-				// the committer is idle.
-				settle()
-				d.maybeFreeze()
-			}
-			d.absorbSynced()
-			p := d.stage(batch[:n], inflight)
-			batch = batch[n:]
-			settle()
-			if p == nil {
-				continue
-			}
-			if p.after != nil && p.after.err != nil {
-				// Built on a group whose record failed: fails with it.
-				answer(p, p.after.err)
-				continue
-			}
-			p.after = nil
-			if p.changes.empty() {
-				// Nothing to log (duplicates): what it read is on disk.
-				answer(p, nil)
-				continue
-			}
-			inflight = p
-			syncs <- p
-		}
-		if inflight == nil {
-			d.maybeFreeze()
-		}
-	}
-}
-
-// pending is a group of hot writes on its way to disk.
-type pending struct {
-	changes *memtable
-	reqs    []*writeReq // the writes that succeeded
-	after   *pending    // the group in flight it was built on
-	err     error       // the log write failed
-}
-
-// syncLoop writes and syncs the records of the groups it is handed, in
-// order. Once a record is on disk it makes the group's changes visible
-// to readers (the synced list, which the committer later merges into the
-// active memtable) and acknowledges its writes, then hands it back.
-func (d *DB) syncLoop(in <-chan *pending, out chan<- *pending) {
-	for p := range in {
-		n, err := d.log.append(p.changes)
-		d.logBytes.Add(int64(n))
-		p.err = err
-		if err == nil {
-			d.mu.Lock()
-			d.synced = append(d.synced, p.changes)
-			d.mu.Unlock()
-		}
-		for _, r := range p.reqs {
-			r.done <- err
-		}
-		out <- p
-	}
-}
-
-// stage runs a group of hot writes on top of the group in flight (nil if
-// none): each write runs against the state left by the ones before it; a
-// write that fails gets its error and leaves no change. It returns nil
-// when no write is left to log.
-func (d *DB) stage(group []*writeReq, inflight *pending) *pending {
-	if err := d.waitRoom(); err != nil {
-		for _, r := range group {
-			r.done <- err
-		}
+	if _, err := os.Stat(filepath.Join(dir, MarkerName)); err == nil {
 		return nil
 	}
-	p := &pending{changes: newMemtable(0), after: inflight}
-	var top *memtable
-	if inflight != nil {
-		top = inflight.changes
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("storage path %s: %w", dir, err)
 	}
-	below := &view{}
-	d.mu.RLock()
-	var flushedFrom int
-	below.mems, flushedFrom = d.layers(top)
-	d.mu.RUnlock()
-	err := d.db.View(func(tx *bolt.Tx) error {
-		below.tx = tx
-		st := &stagedTx{changes: p.changes, below: below, flushedFrom: flushedFrom}
-		for _, r := range group {
-			st.begin()
-			if err := safely(r.fn, kvTx(st)); err != nil {
-				st.rollback()
-				r.done <- err
-				continue
-			}
-			p.reqs = append(p.reqs, r)
-		}
-		return nil
-	})
+	// The marker goes first, durably, so a folder with a marker and no
+	// data can only be one whose data was lost.
+	f, err := os.OpenFile(filepath.Join(dir, MarkerName), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
 	if err != nil {
-		answer(p, closedErr(err))
-		return nil
+		return fmt.Errorf("storage path %s: writing %s: %w", dir, MarkerName, err)
 	}
-	if len(p.reqs) == 0 {
-		return nil
-	}
-	return p
-}
-
-// answer answers the writes of a group that is not logged: with err, or
-// with success when it changed nothing.
-func answer(p *pending, err error) {
-	for _, r := range p.reqs {
-		r.done <- err
-	}
-}
-
-// absorbSynced merges the synced groups into the active memtable.
-// Committer only, with no group in flight or one that is not yet synced.
-func (d *DB) absorbSynced() {
-	d.mu.RLock()
-	n := len(d.synced)
-	d.mu.RUnlock()
-	if n == 0 {
-		return
-	}
-	d.mu.Lock()
-	for _, m := range d.synced {
-		if d.active.empty() {
-			d.born = time.Now()
-		}
-		d.active.absorb(m)
-	}
-	clear(d.synced)
-	d.synced = d.synced[:0]
-	d.mu.Unlock()
-}
-
-// special runs a cold write or a freeze request.
-func (d *DB) special(r *writeReq) {
-	if err := d.freeze(); err != nil {
-		// What the active memtable holds would be missed.
-		r.done <- err
-		return
-	}
-	r.gen = d.active.gen - 1
-	if r.cold == nil {
-		r.done <- nil
-		return
-	}
-	err := d.waitApplied(r.gen)
+	_, err = f.WriteString(markerText)
 	if err == nil {
-		err = d.db.Update(func(tx *bolt.Tx) error { return safely(r.cold, tx) })
+		err = f.Sync()
 	}
-	r.done <- closedErr(err)
-}
-
-// maybeFreeze freezes the active memtable when it is big or old enough,
-// or when its log segment can no longer be appended to. No group may be
-// in flight.
-func (d *DB) maybeFreeze() {
-	d.absorbSynced()
-	if d.due() {
-		_ = d.freeze() // on failure, retried at the next check
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-}
-
-// due reports whether the active memtable should be frozen.
-func (d *DB) due() bool {
-	return !d.active.empty() && (d.active.size >= memtableMaxBytes || time.Since(d.born) >= memtableMaxAge || d.log.broken != nil)
-}
-
-// freeze hands the active memtable to the flusher and starts a new one
-// with its own log segment. Committer only (and Close, after it), with no
-// group in flight. On failure the active memtable stays as it is.
-func (d *DB) freeze() error {
-	d.absorbSynced()
-	if d.active.empty() {
-		return nil
+	if err == nil {
+		err = syncDir(dir)
 	}
-	next, err := openSegment(d.walDir, d.active.gen+1, d.log.noSync)
 	if err != nil {
-		return fmt.Errorf("starting a log segment: %w", err)
-	}
-	_ = d.log.close()
-	d.log = next
-	d.mu.Lock()
-	d.frozen = append(d.frozen, d.active)
-	d.active = newMemtable(next.gen)
-	d.mu.Unlock()
-	select {
-	case d.wake <- struct{}{}:
-	default:
+		return fmt.Errorf("storage path %s: writing %s: %w", dir, MarkerName, err)
 	}
 	return nil
 }
 
-// waitRoom waits while maxFrozen memtables wait for the flusher.
-func (d *DB) waitRoom() error {
-	return d.waitFlusher(func() bool { return len(d.frozen) < maxFrozen })
-}
-
-// waitApplied waits until every memtable up to generation gen is in
-// bbolt.
-func (d *DB) waitApplied(gen uint64) error {
-	return d.waitFlusher(func() bool { return len(d.frozen) == 0 || d.frozen[0].gen > gen })
-}
-
-// waitFlusher waits, at most backlogTimeout, until done (called with d.mu
-// read-locked) holds, checking again each time the flusher applies a
-// memtable. The error names the flusher's last failure.
-func (d *DB) waitFlusher(done func() bool) error {
-	deadline := time.Now().Add(backlogTimeout)
-	for {
-		d.mu.RLock()
-		ok, ch, ferr := done(), d.applied, d.flushErr
-		d.mu.RUnlock()
-		if ok {
+// inspectFolder checks what dir holds before the engine opens it. With
+// create, a missing or empty folder is fine (a new store); without, it is
+// an error.
+func inspectFolder(dir string, create bool) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) || (err == nil && len(entries) == 0) {
+		if create {
 			return nil
 		}
-		wait := time.Until(deadline)
-		if wait <= 0 {
-			return fmt.Errorf("%w: %v", ErrBacklog, ferr)
+		return fmt.Errorf("%s holds no store", dir)
+	}
+	if err != nil {
+		return fmt.Errorf("storage path %s: %w", dir, err)
+	}
+	names := map[string]bool{}
+	for _, e := range entries {
+		names[e.Name()] = true
+	}
+	if names["alertbridge.db"] || names["wal"] {
+		return fmt.Errorf("%w: %s holds a store written by an earlier alertbridge build (alertbridge.db with a write-ahead log), "+
+			"which this build does not read. To keep its waiting deliveries, run the earlier build on it until "+
+			"GET /api/v1/deliveries?state=pending is empty, then stop it and move the folder away (or point --storage.path elsewhere); "+
+			"this build then starts a new store", ErrOldFormat, dir)
+	}
+	marker, err := os.ReadFile(filepath.Join(dir, MarkerName))
+	if errors.Is(err, os.ErrNotExist) {
+		if names[DataDir] {
+			return fmt.Errorf("%w: %s has a %s folder but no %s file: it was not created by alertbridge, or its marker was deleted",
+				ErrCorrupt, dir, DataDir, MarkerName)
 		}
-		select {
-		case <-ch:
-		case <-time.After(wait):
+		return fmt.Errorf("storage path %s is not empty and holds no alertbridge store (%s); "+
+			"point --storage.path at an empty or new folder", dir, listNames(entries))
+	}
+	if err != nil {
+		return fmt.Errorf("storage path %s: reading %s: %w", dir, MarkerName, err)
+	}
+	if string(marker) != markerText {
+		v := "an unknown format"
+		for _, line := range strings.Split(string(marker), "\n") {
+			if f, ok := strings.CutPrefix(line, "format: "); ok {
+				v = "format " + f
+			}
 		}
+		return fmt.Errorf("%w: %s holds a store in %s; this build reads format %d", ErrOldFormat, dir, v, FormatVersion)
+	}
+	data, err := os.ReadDir(filepath.Join(dir, DataDir))
+	if errors.Is(err, os.ErrNotExist) || (err == nil && len(data) == 0) {
+		return fmt.Errorf("%w: %s held a store (its %s file is there) but its data folder %s is missing or empty: "+
+			"the queue and the alert center are lost. Restore the folder from a backup, or move it away to start a new store",
+			ErrCorrupt, dir, MarkerName, DataDir)
+	}
+	if err != nil {
+		return fmt.Errorf("storage path %s: %w", dir, err)
+	}
+	return nil
+}
+
+func listNames(entries []os.DirEntry) string {
+	var names []string
+	for i, e := range entries {
+		if i == 5 {
+			names = append(names, "...")
+			break
+		}
+		names = append(names, e.Name())
+	}
+	return "it holds " + strings.Join(names, ", ")
+}
+
+// describeOpenError turns the engine's refusal into a message that names
+// the folder and what is wrong.
+func describeOpenError(dir string, err error) error {
+	switch {
+	case errors.Is(err, pebble.ErrCorruption):
+		return fmt.Errorf("%w: %s: a checksum or format check failed: %v", ErrCorrupt, dir, err)
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("%w: %s: a file of the database is missing: %v", ErrCorrupt, dir, err)
+	case strings.Contains(err.Error(), "lock"):
+		return fmt.Errorf("opening %s: locked by another process (%v)", dir, err)
+	case errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "truncated") ||
+		strings.Contains(err.Error(), "invalid") || strings.Contains(err.Error(), "corrupt"):
+		return fmt.Errorf("%w: %s: a file of the database is truncated or malformed: %v", ErrCorrupt, dir, err)
+	}
+	return fmt.Errorf("opening %s: %w", dir, err)
+}
+
+// load reads the format record and the job id sequence, and verifies
+// everything but the payloads (which are checked when read, and by
+// Check): a damaged queue is found now, not at delivery.
+func (d *DB) load() error {
+	v, err := d.get(keyFormat)
+	switch {
+	case errors.Is(err, errNotFound):
+		if d.isEmpty() {
+			return d.writeFormat()
+		}
+		return fmt.Errorf("%w: %s: the format record is missing", ErrCorrupt, d.dir)
+	case err != nil:
+		return err
+	case string(v) != formatValue():
+		return fmt.Errorf("%w: %s: format record %q, this build reads %q", ErrOldFormat, d.dir, v, formatValue())
+	}
+	rep, err := d.scan(false)
+	if err != nil {
+		return err
+	}
+	if rep.Damaged() {
+		return fmt.Errorf("%w: %s: %s; run `alertbridge store check --storage.path=%s` for details", ErrCorrupt, d.dir, rep.Problems[0], d.dir)
+	}
+	d.seq = rep.MaxJobID
+	return nil
+}
+
+func (d *DB) isEmpty() bool {
+	it, err := d.db.NewIter(nil)
+	if err != nil {
+		return false
+	}
+	defer it.Close()
+	return !it.First() && it.Error() == nil
+}
+
+func (d *DB) writeFormat() error {
+	return d.db.Set(keyFormat, []byte(formatValue()), pebble.Sync)
+}
+
+func formatValue() string { return fmt.Sprintf("alertbridge/%d", FormatVersion) }
+
+// Close flushes and closes the store; later calls fail with ErrClosed.
+// Writes in flight finish first.
+func (d *DB) Close() error {
+	d.life.Lock()
+	defer d.life.Unlock()
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	return d.db.Close()
+}
+
+// Dir is the storage folder.
+func (d *DB) Dir() string { return d.dir }
+
+// errNotFound is what get returns for a missing key.
+var errNotFound = errors.New("not found")
+
+// get reads one committed key, copying the value.
+func (d *DB) get(key []byte) (_ []byte, err error) {
+	defer d.recoverRead(&err)
+	v, closer, err := d.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, errNotFound
+	}
+	if err != nil {
+		return nil, d.readErr(err)
+	}
+	out := bytes.Clone(v)
+	closer.Close()
+	return out, nil
+}
+
+// readErr marks corruption found by a read, so it is reported and not
+// mistaken for a missing key.
+func (d *DB) readErr(err error) error {
+	if errors.Is(err, pebble.ErrCorruption) {
+		e := fmt.Errorf("%w: %s: %v", ErrCorrupt, d.dir, err)
+		d.damaged.Store(&e)
+		return e
+	}
+	return err
+}
+
+// recoverRead turns a panic inside the engine during a read into an
+// error.
+func (d *DB) recoverRead(err *error) {
+	if p := recover(); p != nil {
+		e := fmt.Errorf("%w: %s: the engine failed: %v", ErrCorrupt, d.dir, p)
+		d.damaged.Store(&e)
+		*err = e
 	}
 }
 
-// flush is the flusher goroutine: it applies frozen memtables to bbolt,
-// oldest first, one transaction each, then drops them and their log
-// segments. A failed apply is retried; the memtable stays readable and
-// its segment stays on disk meanwhile.
-func (d *DB) flush() {
-	defer close(d.flusherDone)
-	// Every releaseInterval the pages of the database file mapped into
-	// the process are released (see releaseMapped).
-	release := time.NewTicker(releaseInterval)
-	defer release.Stop()
-	released := time.Now()
-	retry := time.Duration(0)
-	for {
-		var timer <-chan time.Time
-		if retry > 0 {
-			timer = time.After(retry)
-		}
-		select {
-		case <-d.wake:
-		case <-timer:
-		case <-release.C:
-			releaseMapped(d.db)
-			released = time.Now()
-			continue
-		case <-d.stopFlusher:
-			return
-		}
-		retry = 0
-		for {
-			d.mu.RLock()
-			var m *memtable
-			if len(d.frozen) > 0 {
-				m = d.frozen[0]
-			}
-			d.mu.RUnlock()
-			if m == nil {
-				break
-			}
-			err := d.db.Update(m.apply)
-			if err == nil {
-				err = removeSegment(d.walDir, m.gen)
-			}
-			if err == nil {
-				// A deletion lost in a crash would replay the segment
-				// over later writes made directly on bbolt.
-				err = syncDir(d.walDir)
-			}
-			if err == nil && time.Since(released) >= releaseInterval {
-				// A backlog keeps the flusher busy: release here too.
-				releaseMapped(d.db)
-				released = time.Now()
-			}
-			d.mu.Lock()
-			d.flushErr = err
-			if err == nil {
-				d.frozen = d.frozen[1:]
-				close(d.applied)
-				d.applied = make(chan struct{})
-			}
-			d.mu.Unlock()
-			if err != nil {
-				retry = 100 * time.Millisecond
-				break
-			}
-		}
+// Damage returns the corruption a read found since Open, or nil.
+func (d *DB) Damage() error {
+	if e := d.damaged.Load(); e != nil {
+		return *e
 	}
+	return nil
 }
 
-// safely runs fn, turning a panic into an error so one bad write cannot
-// take the committer down.
-func safely[T any](fn func(T) error, tx T) (err error) {
+// read runs fn with the engine open; ErrClosed after Close.
+func (d *DB) read(fn func() error) (err error) {
+	d.life.RLock()
+	defer d.life.RUnlock()
+	if d.closed {
+		return ErrClosed
+	}
+	defer d.recoverRead(&err)
+	return fn()
+}
+
+// write runs fn against a batch that sees the store as every earlier
+// write left it (plus fn's own changes), then commits the batch durably.
+// fn runs with the write lock held: it must only read and build. The lock
+// is released before the disk sync, so writers queue their syncs into
+// Pebble's group commit instead of waiting for each other's. When fn
+// fails, nothing it wrote is kept.
+func (d *DB) write(fn func(tx *tx) error) (err error) {
+	d.life.RLock()
+	defer d.life.RUnlock()
+	if d.closed {
+		return ErrClosed
+	}
+	b := d.db.NewIndexedBatch()
+	defer b.Close()
+	d.wmu.Lock()
+	locked := true
 	defer func() {
+		if locked {
+			d.wmu.Unlock()
+		}
 		if p := recover(); p != nil {
-			err = fmt.Errorf("panic in store write: %v", p)
+			err = fmt.Errorf("store write failed: %v", p)
 		}
 	}()
-	return fn(tx)
+	t := &tx{b: b, d: d}
+	if err := fn(t); err != nil {
+		return err
+	}
+	if b.Empty() {
+		return nil
+	}
+	if err := d.db.ApplyNoSyncWait(b, pebble.Sync); err != nil {
+		return fmt.Errorf("store write: %w", err)
+	}
+	d.wmu.Unlock()
+	locked = false
+	if err := b.SyncWait(); err != nil {
+		return fmt.Errorf("store sync: %w", err)
+	}
+	return nil
+}
+
+// tx is the view of one write: reads see the store and the write's own
+// changes.
+type tx struct {
+	b *pebble.Batch
+	d *DB
+}
+
+func (t *tx) get(key []byte) ([]byte, error) {
+	v, closer, err := t.b.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, errNotFound
+	}
+	if err != nil {
+		return nil, t.d.readErr(err)
+	}
+	out := bytes.Clone(v)
+	closer.Close()
+	return out, nil
+}
+
+func (t *tx) set(key, val []byte) error { return t.b.Set(key, val, nil) }
+func (t *tx) del(key []byte) error      { return t.b.Delete(key, nil) }
+
+// nextID hands out the next job id (write lock held).
+func (t *tx) nextID() uint64 {
+	t.d.seq++
+	return t.d.seq
+}
+
+// iterate calls fn for each key with prefix, in key order (reverse:
+// descending), from start (nil: the prefix's end in that direction),
+// until fn returns false. Keys and values are valid during fn only.
+func (d *DB) iterate(prefix, start []byte, reverse bool, fn func(k, v []byte) (bool, error)) error {
+	it, err := d.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return err
+	}
+	var ok bool
+	switch {
+	case start == nil && !reverse:
+		ok = it.First()
+	case start == nil:
+		ok = it.Last()
+	case !reverse:
+		ok = it.SeekGE(start)
+	default:
+		ok = it.SeekLT(start)
+	}
+	for ; ok; ok = step(it, reverse) {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			break
+		}
+		more, err := fn(it.Key(), v)
+		if err != nil {
+			it.Close()
+			return err
+		}
+		if !more {
+			break
+		}
+	}
+	if err := it.Error(); err != nil {
+		it.Close()
+		return d.readErr(err)
+	}
+	return d.readErr(it.Close())
+}
+
+func step(it *pebble.Iterator, reverse bool) bool {
+	if reverse {
+		return it.Prev()
+	}
+	return it.Next()
+}
+
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
 }

@@ -14,7 +14,12 @@ var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 
 func open(t *testing.T) *DB {
 	t.Helper()
-	db, err := Open(t.TempDir())
+	return openAt(t, t.TempDir())
+}
+
+func openAt(t *testing.T, dir string) *DB {
+	t.Helper()
+	db, err := Open(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,20 +27,27 @@ func open(t *testing.T) *DB {
 	return db
 }
 
+// group is a one-alert group of group key gk; the alert's record id is 42.
+func group(gk string, now time.Time) *alert.Group {
+	return &alert.Group{GroupKey: gk, ReceivedAt: now,
+		Data:    template.Data{Alerts: template.Alerts{{Status: "firing"}}},
+		Records: []alert.Record{{ID: 42}}}
+}
+
+// acceptReq is one notification of group gk for the given targets.
+func acceptReq(key, gk string, now time.Time, targets ...string) AcceptRequest {
+	g := group(gk, now)
+	req := AcceptRequest{DedupKey: key, DedupWindow: time.Minute, Now: now, Group: g}
+	for _, tg := range targets {
+		req.Jobs = append(req.Jobs, NewJob{Job: &Job{Target: tg, GroupKey: gk}, Group: g})
+	}
+	return req
+}
+
 // accept stores one notification of group gk for the given targets.
 func accept(t *testing.T, db *DB, key, gk string, now time.Time, targets ...string) *Acceptance {
 	t.Helper()
-	acc, err := db.Accept(AcceptRequest{
-		DedupKey: key, DedupWindow: time.Minute, AlertIDs: []int64{42}, Now: now,
-		Build: func(seen []alert.Seen) (*alert.Group, []NewJob, error) {
-			var jobs []NewJob
-			for _, tg := range targets {
-				g := &alert.Group{GroupKey: gk, Data: template.Data{Alerts: template.Alerts{{Status: "firing"}}}}
-				jobs = append(jobs, NewJob{Job: &Job{Target: tg, GroupKey: gk}, Group: g})
-			}
-			return nil, jobs, nil
-		},
-	})
+	acc, err := db.Accept(acceptReq(key, gk, now, targets...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,47 +68,81 @@ func TestAcceptDedupAndCounters(t *testing.T) {
 	}
 	// The duplicate did not count: 2 notifications carried alert 42, so a
 	// third one sees it for the third time, first seen at t0.
-	var seen []alert.Seen
-	_, err := db.Accept(AcceptRequest{DedupKey: "k3", DedupWindow: time.Minute, AlertIDs: []int64{42}, Now: t0.Add(3 * time.Minute),
-		Build: func(s []alert.Seen) (*alert.Group, []NewJob, error) { seen = s; return nil, nil, nil }})
-	if err != nil || seen[0].Times != 3 || !seen[0].FirstSeen.Equal(t0) {
-		t.Errorf("counters after two accepted notifications and a third: %+v %v", seen, err)
+	acc := accept(t, db, "k3", "g", t0.Add(3*time.Minute))
+	if len(acc.Seen) != 1 || acc.Seen[0].Times != 3 || !acc.Seen[0].FirstSeen.Equal(t0) {
+		t.Errorf("counters after two accepted notifications and a third: %+v", acc.Seen)
 	}
 }
 
-func TestSupersedeSkipsBusy(t *testing.T) {
+// TestAcceptStampsCounters: the store stamps its counters into the
+// groups it stores and the caller keeps, equal to a group built with them.
+func TestAcceptStampsCounters(t *testing.T) {
+	db := open(t)
+	accept(t, db, "k1", "g", t0, "x")
+	req := acceptReq("k2", "g", t0.Add(time.Hour), "x")
+	acc, err := db.Accept(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := req.Jobs[0].Group.Records[0]; r.Times != 2 || r.GmtCreate != "2026-11-23T10:00:00" {
+		t.Errorf("record in memory: times %d, gmtCreate %q; want 2, first seen at t0", r.Times, r.GmtCreate)
+	}
+	g, err := db.Payload(acc.Jobs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := g.Records[0]; r.Times != 2 || r.GmtCreate != "2026-11-23T10:00:00" {
+		t.Errorf("stored record: times %d, gmtCreate %q", r.Times, r.GmtCreate)
+	}
+}
+
+// TestSupersede: a newer notification of a group supersedes the waiting
+// job of the same target, also one being attempted (whose outcome is then
+// not recorded); other targets are untouched.
+func TestSupersede(t *testing.T) {
 	db := open(t)
 	first := accept(t, db, "a", "g", t0, "x").Jobs[0]
-	busy := func(id uint64) bool { return id == first.ID }
-	acc, err := db.Accept(AcceptRequest{DedupKey: "b", DedupWindow: time.Minute, Now: t0, Busy: busy,
-		Build: func([]alert.Seen) (*alert.Group, []NewJob, error) {
-			return nil, []NewJob{{Job: &Job{Target: "x", GroupKey: "g"}, Group: &alert.Group{GroupKey: "g"}}}, nil
-		}})
-	if err != nil || len(acc.Superseded) != 0 {
-		t.Fatalf("busy job superseded: %+v %v", acc, err)
+	acc := accept(t, db, "b", "g", t0, "x")
+	if len(acc.Superseded) != 1 || acc.Superseded[0].ID != first.ID || !acc.Superseded[0].Superseded {
+		t.Fatalf("superseded %+v, want job %d", acc.Superseded, first.ID)
 	}
 	second := acc.Jobs[0]
-	// The busy attempt fails: a newer job waits, so it is superseded now.
-	sup, err := db.Reschedule(first.ID, 1, 0, t0.Add(time.Second), "serverError", "HTTP 500", t0)
-	if err != nil || !sup {
-		t.Fatalf("Reschedule with a newer job waiting: superseded=%v err=%v", sup, err)
-	}
 	j, _ := db.Get(first.ID)
-	if j.State != StateDelivered || !j.Superseded {
+	if j.State != StateDelivered || !j.Superseded || j.Reason != "superseded" {
 		t.Errorf("old job = %+v", j)
 	}
 	if _, err := db.Payload(first.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("superseded payload kept: %v", err)
 	}
-	// A third notification supersedes the idle second one at once.
-	third := accept(t, db, "c", "g", t0, "x")
-	if len(third.Superseded) != 1 || third.Superseded[0].ID != second.ID || !third.Superseded[0].Superseded || third.Superseded[0].Target != "x" {
-		t.Errorf("third accept superseded %+v, want job %d", third.Superseded, second.ID)
+	// The old job's attempt ends: its outcome finds nothing pending.
+	if _, err := db.Reschedule(first.ID, 1, 0, t0.Add(time.Second), "serverError", "HTTP 500", t0); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Reschedule of a superseded job: %v, want ErrNotFound", err)
 	}
-	// Other targets and groups are untouched.
+	if err := db.FinishAll([]FinishOp{{ID: first.ID, State: StateDelivered, Now: t0}}); err != nil {
+		t.Errorf("FinishAll of a superseded job: %v", err)
+	}
+	if p, _ := db.Pending(second.ID); p == nil {
+		t.Error("the newer job is not pending")
+	}
 	other := accept(t, db, "d", "g", t0, "y")
 	if len(other.Superseded) != 0 {
 		t.Errorf("another target's job superseded: %v", other.Superseded)
+	}
+}
+
+// TestRescheduleSupersededByNewer: a failed attempt of a job whose group
+// has a newer job is not rescheduled but superseded.
+func TestRescheduleSupersededByNewer(t *testing.T) {
+	db := open(t)
+	a := accept(t, db, "a", "g", t0, "x").Jobs[0]
+	// The newer job is accepted while a's attempt runs, and is already
+	// delivered when a's attempt fails: a must not be sent again.
+	b := accept(t, db, "b", "g", t0, "x")
+	if err := db.FinishAll([]FinishOp{{ID: b.Jobs[0].ID, State: StateDelivered, Now: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Reschedule(a.ID, 1, 0, t0.Add(time.Second), "serverError", "HTTP 500", t0); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Reschedule: %v", err)
 	}
 }
 
@@ -148,10 +194,7 @@ func TestFinishRequeueDeleteList(t *testing.T) {
 	if _, err := db.Requeue(ids[0], later); !errors.Is(err, ErrNotFound) {
 		t.Errorf("requeue of a delivered job: %v", err)
 	}
-	if err := db.Delete(ids[2], func(id uint64) bool { return id == ids[2] }); !errors.Is(err, ErrBusy) {
-		t.Errorf("delete busy: %v", err)
-	}
-	if err := db.Delete(ids[2], nil); err != nil {
+	if err := db.Delete(ids[2]); err != nil {
 		t.Errorf("delete: %v", err)
 	}
 	if _, err := db.Get(ids[2]); !errors.Is(err, ErrNotFound) {
@@ -192,20 +235,21 @@ func TestPrune(t *testing.T) {
 func TestClosedStore(t *testing.T) {
 	db := open(t)
 	db.Close()
-	_, err := db.Accept(AcceptRequest{Now: t0, Build: func([]alert.Seen) (*alert.Group, []NewJob, error) { return nil, nil, nil }})
-	if !errors.Is(err, ErrClosed) {
+	if _, err := db.Accept(acceptReq("k", "g", t0, "x")); !errors.Is(err, ErrClosed) {
 		t.Errorf("accept on a closed store: %v", err)
+	}
+	if _, err := db.List(StatePending, "", 0, 10); !errors.Is(err, ErrClosed) {
+		t.Errorf("list on a closed store: %v", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
 	}
 }
 
 func TestOpenLockedFailsFast(t *testing.T) {
 	dir := t.TempDir()
-	db, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := Open(dir); err == nil {
+	openAt(t, dir)
+	if _, err := Open(dir, Options{}); err == nil {
 		t.Error("second open of a locked store succeeded")
 	}
 }
@@ -231,29 +275,26 @@ func TestRescheduleKeepsSentAndRequeueResetsIt(t *testing.T) {
 	}
 }
 
-// The index of newest jobs per group holds only groups with a waiting job:
-// a finished job leaves it (so accepted-and-delivered jobs never reach the
-// database file through it), and a replayed dead letter comes back into
-// it, so a newer notification supersedes it while it waits.
-func TestLatestIndexHoldsWaitingJobsOnly(t *testing.T) {
+// The index of newest jobs per group names a job while it is stored: a
+// dead letter whose group moved on is not resent, one whose group did not
+// is, and a newer notification then supersedes it while it waits.
+// Deleting or pruning the job it names removes the entry, so the index
+// does not grow with every group ever seen.
+func TestLatestIndexAndDeadLetterOrder(t *testing.T) {
 	db := open(t)
-	latest := func(gk string) []byte {
-		var v []byte
-		_ = db.read(func(tx kvTx) error {
-			v = append([]byte(nil), tx.Bucket(bucketLatest).Get(latestKey(&Job{Target: "ops", GroupKey: gk}))...)
-			return nil
-		})
-		return v
+	latest := func(gk string) (uint64, bool) {
+		id, ok, err := latestID(db, latestKey("ops", gk))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id, ok
 	}
 	a := accept(t, db, "k1", "g", t0, "ops").Jobs[0]
-	if len(latest("g")) != 8 {
+	if id, ok := latest("g"); !ok || id != a.ID {
 		t.Fatal("no index entry for a waiting job")
 	}
 	if err := db.FinishAll([]FinishOp{{ID: a.ID, State: StateDead, Attempts: 1, Now: t0}}); err != nil {
 		t.Fatal(err)
-	}
-	if v := latest("g"); len(v) != 0 {
-		t.Fatalf("index entry %x left after the job finished", v)
 	}
 	if _, err := db.Requeue(a.ID, t0); err != nil {
 		t.Fatal(err)
@@ -262,10 +303,70 @@ func TestLatestIndexHoldsWaitingJobsOnly(t *testing.T) {
 	if len(b.Superseded) != 1 || b.Superseded[0].ID != a.ID {
 		t.Fatalf("newer notification superseded %v, want the replayed dead letter %d", b.Superseded, a.ID)
 	}
-	if err := db.FinishAll([]FinishOp{{ID: b.Jobs[0].ID, State: StateDelivered, Attempts: 1, Now: t0}}); err != nil {
+	// b dies, c (resolved, say) is delivered: retrying b would send an
+	// older state after a newer one.
+	if err := db.FinishAll([]FinishOp{{ID: b.Jobs[0].ID, State: StateDead, Attempts: 1, Now: t0}}); err != nil {
 		t.Fatal(err)
 	}
-	if v := latest("g"); len(v) != 0 {
-		t.Fatalf("index entry %x left after delivery", v)
+	c := accept(t, db, "k3", "g", t0.Add(2*time.Second), "ops").Jobs[0]
+	if err := db.FinishAll([]FinishOp{{ID: c.ID, State: StateDelivered, Attempts: 1, Now: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Requeue(b.Jobs[0].ID, t0); !errors.Is(err, ErrSuperseded) {
+		t.Errorf("Requeue of a dead letter whose group moved on: %v, want ErrSuperseded", err)
+	}
+	if j, _ := db.Get(b.Jobs[0].ID); j.State != StateDead {
+		t.Errorf("refused dead letter is now %s", j.State)
+	}
+	if _, err := db.Prune(t0.Add(time.Hour), time.Minute, 100, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := latest("g"); ok {
+		t.Error("index entry left after its job was pruned")
+	}
+	d := accept(t, db, "k4", "h", t0, "ops").Jobs[0]
+	if err := db.Delete(d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := latest("h"); ok {
+		t.Error("index entry left after its job was deleted")
+	}
+}
+
+// TestReopenKeepsEverything: jobs, payloads, counters, dedup keys and the
+// id sequence survive a restart.
+func TestReopenKeepsEverything(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := accept(t, db, "k1", "g", t0, "x", "y")
+	if err := db.FinishAll([]FinishOp{{ID: a.Jobs[1].ID, State: StateDead, Attempts: 3, Reason: "clientError", Now: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = openAt(t, dir)
+	var pending []uint64
+	if err := db.ForEachPending(func(j *Job) error { pending = append(pending, j.ID); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 1 || pending[0] != a.Jobs[0].ID {
+		t.Errorf("pending after reopen %v, want [%d]", pending, a.Jobs[0].ID)
+	}
+	if _, err := db.Payload(a.Jobs[1].ID); err != nil {
+		t.Errorf("dead letter payload after reopen: %v", err)
+	}
+	if d := accept(t, db, "k1", "g", t0.Add(time.Second), "x"); !d.Duplicate {
+		t.Error("dedup key lost in the restart")
+	}
+	n := accept(t, db, "k2", "g", t0.Add(time.Minute), "x")
+	if n.Jobs[0].ID <= a.Jobs[1].ID {
+		t.Errorf("job id %d after restart reuses an old one (<= %d)", n.Jobs[0].ID, a.Jobs[1].ID)
+	}
+	if n.Seen[0].Times != 2 {
+		t.Errorf("counter after restart %d, want 2", n.Seen[0].Times)
 	}
 }

@@ -1,0 +1,392 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// Report is what a store holds and what is wrong with it.
+type Report struct {
+	Dir string `json:"dir"`
+	// Jobs counts jobs per state, then per target.
+	Jobs      map[string]map[string]int `json:"jobs"`
+	Payloads  int                       `json:"payloads"`
+	Alerts    int                       `json:"alerts"`
+	DedupKeys int                       `json:"dedupKeys"`
+	// Bytes is the size of the folder on disk.
+	Bytes    int64  `json:"bytes"`
+	MaxJobID uint64 `json:"maxJobId"`
+	// Problems lists the damage found, one line each; empty when the
+	// store is sound.
+	Problems []string `json:"problems"`
+}
+
+// Damaged reports whether the check found a problem.
+func (r *Report) Damaged() bool { return len(r.Problems) > 0 }
+
+// maxProblems bounds the problems a report lists one by one.
+const maxProblems = 20
+
+func (r *Report) problem(format string, args ...any) {
+	if len(r.Problems) == maxProblems {
+		r.Problems = append(r.Problems, "(more problems not listed)")
+	}
+	if len(r.Problems) < maxProblems {
+		r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
+	}
+}
+
+// Check opens the store in dir read-only and reads all of it: every
+// block's checksum, every job, payload and alert entry, and the links
+// between them. A store that cannot be opened is reported as a problem
+// with the reason, not as an error; err is for a folder that holds no
+// store at all.
+func Check(dir string) (*Report, error) {
+	rep := &Report{Dir: dir, Jobs: map[string]map[string]int{}}
+	if err := inspectFolder(dir, false); err != nil {
+		if errors.Is(err, ErrCorrupt) || errors.Is(err, ErrOldFormat) {
+			rep.problem("%v", err)
+			return rep, nil
+		}
+		return nil, err
+	}
+	rep.Bytes = folderSize(dir)
+	d, err := Open(dir, Options{ReadOnly: true})
+	if err != nil {
+		rep.problem("%v", err)
+		return rep, nil
+	}
+	defer d.Close()
+	full, err := d.scan(true)
+	if err != nil {
+		rep.problem("%v", err)
+		return rep, nil
+	}
+	full.Bytes = rep.Bytes
+	return full, nil
+}
+
+func folderSize(dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			if info, err := e.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// scan reads the whole store and reports what it holds and what is
+// wrong. With deep, payloads are decoded too; without, they are only read
+// (their blocks' checksums still verified).
+func (d *DB) scan(deep bool) (rep *Report, err error) {
+	rep = &Report{Dir: d.dir, Jobs: map[string]map[string]int{}}
+	defer func() {
+		if p := recover(); p != nil {
+			rep.problem("the engine failed while reading: %v", p)
+			err = nil
+		}
+	}()
+	pending := map[uint64]bool{}
+	dead := map[uint64]bool{}
+	for _, state := range []string{StatePending, StateDead, StateDelivered} {
+		err := d.iterate([]byte{stateKinds[state]}, nil, false, func(k, v []byte) (bool, error) {
+			id, _ := keyID(k)
+			j, err := decodeJob(k, v)
+			if err != nil {
+				rep.problem("%v", err)
+				return true, nil
+			}
+			if j.ID != id || j.State != state {
+				rep.problem("delivery under key %d says it is %d in state %q", id, j.ID, j.State)
+			}
+			rep.MaxJobID = max(rep.MaxJobID, id)
+			if rep.Jobs[state] == nil {
+				rep.Jobs[state] = map[string]int{}
+			}
+			rep.Jobs[state][j.Target]++
+			switch state {
+			case StatePending:
+				pending[id] = true
+			case StateDead:
+				dead[id] = true
+			}
+			return true, nil
+		})
+		if err != nil {
+			rep.problem("reading %s deliveries: %v", state, err)
+		}
+	}
+	err = d.iterate([]byte{kindPayload}, nil, false, func(k, v []byte) (bool, error) {
+		id, _ := keyID(k)
+		rep.Payloads++
+		rep.MaxJobID = max(rep.MaxJobID, id)
+		if deep {
+			if _, err := decodePayload(v); err != nil {
+				rep.problem("payload of delivery %d does not decode: %v", id, err)
+			}
+		}
+		delete(pending, id)
+		delete(dead, id)
+		return true, nil
+	})
+	if err != nil {
+		rep.problem("reading payloads: %v", err)
+	}
+	for _, ids := range []map[uint64]bool{pending, dead} {
+		missing := make([]uint64, 0, len(ids))
+		for id := range ids {
+			missing = append(missing, id)
+		}
+		sort.Slice(missing, func(i, j int) bool { return missing[i] < missing[j] })
+		for _, id := range missing {
+			rep.problem("delivery %d has no payload", id)
+		}
+	}
+	err = d.iterate([]byte{kindAlert}, nil, false, func(k, v []byte) (bool, error) {
+		if len(k) != 17 || len(v) < seenSize {
+			rep.problem("alert entry %x is malformed", k)
+			return true, nil
+		}
+		rep.Alerts++
+		if len(v) > seenSize {
+			if _, err := decodeAlert(int64(binary.BigEndian.Uint64(k[9:])), v); err != nil {
+				rep.problem("%v", err)
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		rep.problem("reading alerts: %v", err)
+	}
+	err = d.iterate([]byte{kindDedup}, nil, false, func(_, v []byte) (bool, error) {
+		if len(v) != 8 {
+			rep.problem("dedup key of %d bytes", len(v))
+		}
+		rep.DedupKeys++
+		return true, nil
+	})
+	if err != nil {
+		rep.problem("reading dedup keys: %v", err)
+	}
+	for _, kind := range []byte{kindExpiry, kindLatest, kindAlertIdx} {
+		if err := d.iterate([]byte{kind}, nil, false, func(_, _ []byte) (bool, error) { return true, nil }); err != nil {
+			rep.problem("reading index %q: %v", kind, err)
+		}
+	}
+	return rep, nil
+}
+
+// SalvageReport tells what Salvage copied and what it could not read.
+type SalvageReport struct {
+	Jobs     map[string]int `json:"jobs"` // per state
+	Alerts   int            `json:"alerts"`
+	Lost     int            `json:"lost"` // jobs whose payload could not be read
+	Problems []string       `json:"problems"`
+}
+
+// Salvage copies every readable job (with its payload) and alert entry of
+// the store in from into a new store in to, which must be missing or
+// empty. Dedup keys are not copied: at worst a notification Alertmanager
+// sends again is delivered again. Reading goes on past damaged blocks,
+// skipping ahead to the next readable key.
+func Salvage(from, to string) (*SalvageReport, error) {
+	if err := inspectFolder(from, false); err != nil && !errors.Is(err, ErrCorrupt) {
+		return nil, err
+	}
+	if entries, err := os.ReadDir(to); err == nil && len(entries) > 0 {
+		return nil, fmt.Errorf("salvage target %s must be a missing or empty folder", to)
+	}
+	src, err := pebble.Open(filepath.Join(from, DataDir), &pebble.Options{ReadOnly: true, ErrorIfNotExists: true, Logger: engineLogger{}})
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", from, err)
+	}
+	defer src.Close()
+	dst, err := Open(to, Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer dst.Close()
+	rep := &SalvageReport{Jobs: map[string]int{}}
+	latest := map[string]uint64{}
+	for _, state := range []string{StatePending, StateDead, StateDelivered} {
+		walkSalvage(src, stateKinds[state], rep, func(k, v []byte) error {
+			j, err := decodeJob(k, v)
+			if err != nil {
+				rep.Problems = append(rep.Problems, err.Error())
+				return nil
+			}
+			var payload []byte
+			if state != StateDelivered {
+				payload, err = salvageGet(src, payloadKey(j.ID))
+				if err == nil {
+					_, err = decodePayload(payload)
+				}
+				if err != nil {
+					rep.Lost++
+					rep.Problems = append(rep.Problems, fmt.Sprintf("delivery %d (%s, target %s): payload unreadable: %v", j.ID, state, j.Target, err))
+					return nil
+				}
+			}
+			err = dst.write(func(t *tx) error {
+				t.d.seq = max(t.d.seq, j.ID)
+				if payload != nil {
+					if err := t.set(payloadKey(j.ID), payload); err != nil {
+						return err
+					}
+				}
+				return putJob(t, j)
+			})
+			if err != nil {
+				return err
+			}
+			rep.Jobs[state]++
+			lk := string(latestKey(j.Target, j.GroupKey))
+			latest[lk] = max(latest[lk], j.ID)
+			return nil
+		})
+	}
+	walkSalvage(src, kindAlert, rep, func(k, v []byte) error {
+		if len(k) != 17 || len(v) < seenSize {
+			return nil
+		}
+		if len(v) > seenSize {
+			if _, err := decodeAlert(int64(binary.BigEndian.Uint64(k[9:])), v); err != nil {
+				rep.Problems = append(rep.Problems, err.Error())
+				return nil
+			}
+		}
+		rep.Alerts++
+		return dst.write(func(t *tx) error {
+			if err := t.set(k, v); err != nil {
+				return err
+			}
+			return t.set(alertIdxKey(int64(binary.BigEndian.Uint64(k[9:]))), k[1:9])
+		})
+	})
+	err = dst.write(func(t *tx) error {
+		for lk, id := range latest {
+			if err := t.set([]byte(lk), u64(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return rep, err
+}
+
+// salvageGet reads one key, turning an engine panic into an error.
+func salvageGet(db *pebble.DB, key []byte) (v []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("engine failed: %v", p)
+		}
+	}()
+	val, closer, err := db.Get(key)
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	return append([]byte(nil), val...), nil
+}
+
+// walkSalvage calls fn for every readable key of a kind in key order.
+// When a block cannot be read it records the problem and seeks ahead past
+// the damage, with growing steps in the key's leading number.
+func walkSalvage(db *pebble.DB, kind byte, rep *SalvageReport, fn func(k, v []byte) error) {
+	prefix := []byte{kind}
+	from := prefix
+	for from != nil {
+		last, err := walkFrom(db, prefix, from, fn)
+		if err == nil {
+			return
+		}
+		rep.Problems = append(rep.Problems, fmt.Sprintf("reading keys of kind %q after %x: %v", kind, last, err))
+		from = nil
+		base := last
+		if base == nil {
+			base = append(prefix, make([]byte, 8)...)
+		}
+		for step := uint64(1); step != 0 && step < 1<<62; step <<= 1 {
+			next := bump(base, step)
+			if next == nil {
+				break
+			}
+			if ok, _ := readable(db, prefix, next); ok {
+				from = next
+				break
+			}
+		}
+	}
+}
+
+// walkFrom walks prefix from start; it returns the last key read and the
+// error that stopped it.
+func walkFrom(db *pebble.DB, prefix, start []byte, fn func(k, v []byte) error) (last []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("engine failed: %v", p)
+		}
+	}()
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	for ok := it.SeekGE(start); ok; ok = it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return last, err
+		}
+		last = append(last[:0], it.Key()...)
+		if err := fn(last, v); err != nil {
+			return last, err
+		}
+	}
+	return last, it.Error()
+}
+
+// readable reports whether the first key at or after from can be read.
+func readable(db *pebble.DB, prefix, from []byte) (ok bool, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			ok = false
+		}
+	}()
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return false, err
+	}
+	defer it.Close()
+	if !it.SeekGE(from) {
+		return it.Error() == nil, it.Error()
+	}
+	_, err = it.ValueAndErr()
+	return err == nil, err
+}
+
+// bump returns key with step added to the 8-byte number after its kind
+// byte, or nil when it overflows.
+func bump(key []byte, step uint64) []byte {
+	if len(key) < 9 {
+		return nil
+	}
+	n := binary.BigEndian.Uint64(key[1:9])
+	if n+step < n {
+		return nil
+	}
+	out := make([]byte, 9)
+	out[0] = key[0]
+	binary.BigEndian.PutUint64(out[1:], n+step)
+	return out
+}
