@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -35,7 +36,12 @@ type Message struct {
 
 // InvalidError reports a payload that can never be accepted, whatever the
 // number of retries: the caller's mistake. Its message names the problem.
-type InvalidError struct{ Msg string }
+type InvalidError struct {
+	Msg string
+	// GroupKey is the payload's group key when it could be read, for
+	// logging; it is not part of the message.
+	GroupKey string
+}
 
 func (e *InvalidError) Error() string { return e.Msg }
 
@@ -49,10 +55,41 @@ func IsInvalid(err error) bool {
 	return errors.As(err, &ie)
 }
 
-// Decode reads and validates one webhook payload. Validation errors are
-// *InvalidError; errors from the reader itself (for example a body over the
-// size limit) are returned as they are so the caller can map them.
-func Decode(r io.Reader) (*Message, error) {
+// TooManyAlertsError reports a notification with more alerts than the
+// decoder's limit. It is found before any alert is decoded.
+type TooManyAlertsError struct {
+	Alerts, Limit int
+	// GroupKey is the payload's group key when it could be read.
+	GroupKey string
+}
+
+func (e *TooManyAlertsError) Error() string {
+	return fmt.Sprintf("the notification has %d alerts, over the limit of %d", e.Alerts, e.Limit)
+}
+
+// Decode reads and validates one webhook payload, with no limit on the
+// number of alerts. See DecodeWith.
+func Decode(r io.Reader) (*Message, error) { return DecodeWith(r, DecodeOptions{}) }
+
+// DecodeOptions bound and size a decode.
+type DecodeOptions struct {
+	// MaxAlerts > 0 limits the alerts of the notification.
+	MaxAlerts int
+	// SizeHint > 0 is the body's expected length (its Content-Length):
+	// the body is read into one buffer of that size instead of one that
+	// grows by doubling. The reader must stop at that length (a request
+	// body does); the hint is not a limit.
+	SizeHint int64
+}
+
+// DecodeWith reads and validates one webhook payload. Validation errors
+// are *InvalidError. A payload with more than opts.MaxAlerts alerts is
+// refused with a *TooManyAlertsError before any alert is decoded, so the
+// memory it costs is its body, not its alerts. Errors from the reader
+// itself (for example a body over the size limit) are returned as they
+// are so the caller can map them.
+func DecodeWith(r io.Reader, opts DecodeOptions) (*Message, error) {
+	maxAlerts := opts.MaxAlerts
 	// The common case, a well-formed payload, is read whole into a
 	// pooled buffer and unmarshalled: a json.Decoder would grow a buffer
 	// of its own for every request. Anything else is decoded again by
@@ -65,17 +102,38 @@ func Decode(r io.Reader) (*Message, error) {
 		}
 	}()
 	buf.Reset()
+	if opts.SizeHint > 0 && opts.SizeHint < math.MaxInt32 {
+		// ReadFrom grows the buffer while less than MinRead is free.
+		buf.Grow(int(opts.SizeHint) + bytes.MinRead)
+	}
 	if _, err := buf.ReadFrom(r); err != nil {
 		return nil, err // the body could not be read: not the payload's fault
 	}
-	var m Message
-	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
-		return decodeStream(bytes.NewReader(buf.Bytes()))
+	// Count before decoding. A scan that did not reach the end of the
+	// object means malformed JSON, which the decoders refuse before they
+	// build anything; they explain the problem better than a count would.
+	sh := scanShape(buf.Bytes())
+	if maxAlerts > 0 && sh.ok && sh.alerts > maxAlerts {
+		return nil, &TooManyAlertsError{Alerts: sh.alerts, Limit: maxAlerts, GroupKey: sh.groupKey}
 	}
-	if err := m.Validate(); err != nil {
+	m := new(Message)
+	err := json.Unmarshal(buf.Bytes(), m)
+	if err != nil {
+		m, err = decodeStream(bytes.NewReader(buf.Bytes()))
+	} else {
+		err = m.Validate()
+	}
+	if err == nil && maxAlerts > 0 && len(m.Alerts) > maxAlerts {
+		// Unreachable while scanShape is right; the limit holds anyway.
+		return nil, &TooManyAlertsError{Alerts: len(m.Alerts), Limit: maxAlerts, GroupKey: m.GroupKey}
+	}
+	if err != nil {
+		if ie := (*InvalidError)(nil); errors.As(err, &ie) && ie.GroupKey == "" {
+			ie.GroupKey = sh.groupKey
+		}
 		return nil, err
 	}
-	return &m, nil
+	return m, nil
 }
 
 // maxPooledBody bounds the body buffers kept for reuse.
