@@ -12,10 +12,13 @@ import (
 	"net/http/pprof"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/metrics"
@@ -61,14 +64,29 @@ type Server struct {
 	log          *zap.Logger
 	maxBodyBytes int64
 	m            *metrics.Metrics
+
+	// Webhook limits; see limits.go.
+	maxAlerts   int
+	budgetBytes int64
+	budget      *semaphore.Weighted
+	decodeWait  time.Duration
 }
 
-// New builds the HTTP handler.
-func New(b Backend, log *zap.Logger, maxBodyBytes int64, m *metrics.Metrics) http.Handler {
+// New builds the HTTP handler. maxBodyBytes <= 0 means
+// DefaultMaxBodyBytes; opts set the other webhook limits (MaxAlerts,
+// DecodeBudget, DecodeWait), whose defaults apply otherwise.
+func New(b Backend, log *zap.Logger, maxBodyBytes int64, m *metrics.Metrics, opts ...Option) http.Handler {
 	if maxBodyBytes <= 0 {
 		maxBodyBytes = DefaultMaxBodyBytes
 	}
+	if log == nil {
+		log = zap.NewNop()
+	}
 	s := &Server{b: b, log: log, maxBodyBytes: maxBodyBytes, m: m}
+	for _, o := range opts {
+		o(s)
+	}
+	s.initLimits()
 	r := mux.NewRouter()
 	r.HandleFunc("/webhook", s.webhook).Methods(http.MethodPost)
 	r.HandleFunc("/webhook/{target}", s.webhook).Methods(http.MethodPost)
@@ -118,26 +136,43 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	})
 }
 
+// webhook answers POST /webhook[/{target}]. Payload problems no retry can
+// fix get 4xx and a warn log line (rejected); trouble a retry can fix gets
+// 503. A request first reserves its share of the decode budget, so the
+// requests decoded at once cannot together exceed it.
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	target := mux.Vars(r)["target"]
 	// A declared size over the limit is refused before reading a byte;
 	// MaxBytesReader catches bodies without (or lying about) a length.
 	if r.ContentLength > s.maxBodyBytes {
-		s.observe(metrics.ResultTooLarge, 0)
-		writeError(w, http.StatusRequestEntityTooLarge, "body exceeds the limit of "+byteCount(s.maxBodyBytes))
+		s.reject(w, r, http.StatusRequestEntityTooLarge, metrics.ResultTooLarge, "body exceeds the limit of "+byteCount(s.maxBodyBytes), "", 0)
 		return
 	}
+	release, ok := s.acquire(r)
+	if !ok {
+		s.observe(metrics.ResultUnavailable, 0)
+		s.log.Warn("webhook decode budget exhausted; answered 503 so the sender retries",
+			zap.Int64("decode_budget_bytes", s.budgetBytes), zap.Int64("content_length", r.ContentLength), zap.String("remote", r.RemoteAddr))
+		w.Header().Set("Retry-After", retryAfterSeconds)
+		writeError(w, http.StatusServiceUnavailable, "too many notifications being decoded at once; retry later")
+		return
+	}
+	defer release()
 	body := http.MaxBytesReader(w, r.Body, s.maxBodyBytes)
-	msg, err := alert.Decode(body)
+	msg, err := alert.DecodeWith(body, alert.DecodeOptions{MaxAlerts: s.maxAlerts, SizeHint: r.ContentLength})
 	if err != nil {
-		var tooBig *http.MaxBytesError
+		var (
+			tooBig   *http.MaxBytesError
+			tooMany  *alert.TooManyAlertsError
+			invalidP *alert.InvalidError
+		)
 		switch {
 		case errors.As(err, &tooBig):
-			s.observe(metrics.ResultTooLarge, 0)
-			writeError(w, http.StatusRequestEntityTooLarge, "body exceeds the limit of "+byteCount(tooBig.Limit))
-		case alert.IsInvalid(err):
-			s.observe(metrics.ResultInvalid, 0)
-			writeError(w, http.StatusBadRequest, err.Error())
+			s.reject(w, r, http.StatusRequestEntityTooLarge, metrics.ResultTooLarge, "body exceeds the limit of "+byteCount(tooBig.Limit), "", 0)
+		case errors.As(err, &tooMany):
+			s.reject(w, r, http.StatusRequestEntityTooLarge, metrics.ResultTooLarge, err.Error(), tooMany.GroupKey, 0)
+		case errors.As(err, &invalidP):
+			s.reject(w, r, http.StatusBadRequest, metrics.ResultInvalid, err.Error(), invalidP.GroupKey, 0)
 		default:
 			// The connection broke while reading: a retry can fix it.
 			s.observe(metrics.ResultUnavailable, 0)
@@ -149,8 +184,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	acc, err := s.b.Accept(msg, target)
 	switch {
 	case errors.Is(err, ErrUnknownTarget):
-		s.observe(metrics.ResultUnknownTarget, len(msg.Alerts))
-		writeError(w, http.StatusNotFound, "unknown target "+quote(target))
+		s.reject(w, r, http.StatusNotFound, metrics.ResultUnknownTarget, "unknown target "+quote(target), msg.GroupKey, len(msg.Alerts))
 	case err != nil:
 		s.observe(metrics.ResultUnavailable, len(msg.Alerts))
 		s.log.Error("cannot accept notification", zap.String("group_key", msg.GroupKey), zap.Error(err))
@@ -163,6 +197,40 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		s.observe(result, len(msg.Alerts))
 		writeJSON(w, http.StatusOK, map[string]any{"status": "success", "groupKey": acc.GroupKey, "targets": acc.Targets, "duplicate": acc.Duplicate})
 	}
+}
+
+// maxLoggedBytes bounds each request-derived value in a log line.
+const maxLoggedBytes = 512
+
+// reject answers a notification that no retry can fix (400, 404, 413,
+// 415) with code and reason, counts it under result, and logs it at warn
+// with the reason, the group key when known (empty: unknown) and the
+// target named in the path. Nothing else of the body is logged, and each
+// value is cut to maxLoggedBytes.
+func (s *Server) reject(w http.ResponseWriter, r *http.Request, code int, result, reason, groupKey string, alerts int) {
+	s.observe(result, alerts)
+	fields := []zap.Field{zap.Int("status", code), zap.String("reason", clip(reason))}
+	if groupKey != "" {
+		fields = append(fields, zap.String("group_key", clip(groupKey)))
+	}
+	if target := mux.Vars(r)["target"]; target != "" {
+		fields = append(fields, zap.String("target", clip(target)))
+	}
+	fields = append(fields, zap.String("remote", r.RemoteAddr))
+	s.log.Warn("notification rejected", fields...)
+	writeError(w, code, reason)
+}
+
+// clip cuts s to maxLoggedBytes (at a rune boundary) and marks the cut.
+func clip(s string) string {
+	if len(s) <= maxLoggedBytes {
+		return s
+	}
+	cut := maxLoggedBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…(" + strconv.Itoa(len(s)) + " bytes)"
 }
 
 // observe counts one webhook request and the alerts it carried.
