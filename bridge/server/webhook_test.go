@@ -125,8 +125,8 @@ func decodeAnswer(t *testing.T, code int, h http.Header, body []byte) answer {
 func TestWebhookMaxAlerts(t *testing.T) {
 	cases := []struct {
 		name      string
-		maxAlerts int     // 0: the default
-		maxBody   int64   // 0: the default
+		maxAlerts int   // 0: the default
+		maxBody   int64 // 0: the default
 		body      []byte
 		chunked   bool
 		want      int
