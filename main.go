@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/alertbridge/alertbridge/bridge"
 	"github.com/alertbridge/alertbridge/bridge/notify"
+	"github.com/alertbridge/alertbridge/bridge/server"
 )
 
 func main() {
@@ -47,6 +49,8 @@ func run(args []string) int {
 	listen := app.Flag("web.listen-address", "Address to listen on for the webhook, API and health endpoints.").Default(":9097").String()
 	webConfig := app.Flag("web.config.file", "Path to a web configuration file (exporter-toolkit format) that enables TLS or basic authentication.").Default("").String()
 	maxBody := app.Flag("web.max-request-bytes", "Largest webhook body accepted; larger ones get 413.").Default("4MiB").Bytes()
+	maxAlerts := app.Flag("web.max-alerts", "Most alerts one notification may carry; one with more gets 413 (its alerts are counted, not decoded).").Default(strconv.Itoa(server.DefaultMaxAlerts)).Int()
+	decodeBudget := app.Flag("web.decode-budget", "Memory that webhook requests being decoded at once may use, estimated from their sizes; a request beyond it waits up to 2s, then gets 503 with Retry-After. 0 means half the Go memory limit (GOMEMLIMIT, itself 90% of the cgroup memory limit when unset), or 256MiB when there is no limit.").Default("0").Bytes()
 	storage := app.Flag("storage.path", "Folder for the embedded database.").Default("data/").String()
 	grace := app.Flag("shutdown.timeout", "How long in-flight deliveries may take to finish on shutdown.").Default("30s").Duration()
 	level := app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error")
@@ -88,10 +92,13 @@ func run(args []string) int {
 	defer log.Sync() //nolint:errcheck
 
 	log.Info("starting alertbridge", zap.String("version", version.Version), zap.String("build", version.BuildContext()))
+	setMemoryLimit(log)
 	b, err := bridge.New(bridge.Options{
 		ConfigFile:    *configFile,
 		StoragePath:   *storage,
 		MaxBodyBytes:  int64(*maxBody),
+		MaxAlerts:     *maxAlerts,
+		DecodeBudget:  int64(*decodeBudget),
 		WebConfigFile: *webConfig,
 		Logger:        log,
 		Version:       version.Version,

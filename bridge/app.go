@@ -33,6 +33,12 @@ type Options struct {
 	ConfigFile   string
 	StoragePath  string
 	MaxBodyBytes int64
+	// MaxAlerts limits the alerts of one notification (413 beyond it);
+	// DecodeBudget bounds the memory of the webhook requests decoded at
+	// once. Zero means the server package's defaults (server.MaxAlerts,
+	// server.DecodeBudget).
+	MaxAlerts    int
+	DecodeBudget int64
 	Logger       *zap.Logger
 	// Version goes into the User-Agent.
 	Version string
@@ -113,7 +119,7 @@ func New(opts Options) (*App, error) {
 	if n > 0 {
 		a.log.Info("resumed queued deliveries", zap.Int("jobs", n))
 	}
-	a.handler = server.New(a, a.log, opts.MaxBodyBytes, a.metrics)
+	a.handler = server.New(a, a.log, opts.MaxBodyBytes, a.metrics, server.MaxAlerts(opts.MaxAlerts), server.DecodeBudget(opts.DecodeBudget))
 	a.pruneDone = make(chan struct{})
 	go a.pruneLoop()
 	a.log.Info("configuration loaded", zap.String("file", opts.ConfigFile), zap.Int("targets", len(cfg.Targets)))

@@ -141,6 +141,7 @@ func buildTarget(t *config.Target, set *render.Set, loc *time.Location, userAgen
 			Timeout:     time.Duration(t.Timeout),
 			Rate:        rateOf(t.RateLimit),
 			Burst:       burstOf(t.RateLimit),
+			MaxInFlight: t.MaxInFlight,
 		},
 	}, nil
 }

@@ -45,6 +45,9 @@ type Global struct {
 	// Timeout bounds one delivery attempt.
 	Timeout model.Duration `yaml:"timeout"`
 	Retry   Retry          `yaml:"retry"`
+	// MaxInFlight bounds the delivery attempts in flight to one target
+	// (still one at a time per alert group).
+	MaxInFlight int `yaml:"max_in_flight"`
 	// Timezone is an IANA name for rendered times; default UTC.
 	Timezone string `yaml:"timezone"`
 	// ExternalURL replaces the Alertmanager externalURL in links.
@@ -56,7 +59,8 @@ type Global struct {
 	Priorities map[string]int `yaml:"priorities"`
 	// DedupWindow is how long an identical notification (an Alertmanager
 	// retry, or the same group from an HA peer) is recognised and
-	// delivered only once. Keep it below your shortest repeat_interval.
+	// delivered only once. Keep it below your shortest repeat_interval:
+	// the default (30s) lets repeats of a 1m repeat_interval through.
 	DedupWindow model.Duration `yaml:"dedup_window"`
 	// AlertRetention is how long the bridge remembers an alert after a
 	// notification last carried it: its counters (times, gmtCreate) and
@@ -76,8 +80,9 @@ type Inbound struct {
 }
 
 // Retry is the retry schedule: exponential backoff from Interval, doubling,
-// capped at MaxInterval, with jitter, for at most Attempts attempts and at
-// most MaxAge after the notification arrived.
+// capped at MaxInterval, with jitter, until MaxAge after the notification
+// arrived, and for at most Attempts attempts when Attempts is set (0: no
+// limit but MaxAge).
 type Retry struct {
 	Attempts    int            `yaml:"attempts"`
 	Interval    model.Duration `yaml:"interval"`
@@ -131,7 +136,10 @@ type Target struct {
 	HTTPConfig commoncfg.HTTPClientConfig `yaml:"http_config"`
 	Timeout    model.Duration             `yaml:"timeout"`
 	Retry      *Retry                     `yaml:"retry"`
-	Verify     *Verify                    `yaml:"verify"`
+	// MaxInFlight bounds concurrent attempts to this target (default
+	// global.max_in_flight).
+	MaxInFlight int     `yaml:"max_in_flight"`
+	Verify      *Verify `yaml:"verify"`
 	// RateLimit caps requests to the target; nil means unlimited.
 	RateLimit *RateLimit `yaml:"rate_limit"`
 
@@ -197,8 +205,17 @@ func (t *Target) SendsResolved() bool { return t.SendResolved == nil || *t.SendR
 // Defaults.
 var (
 	DefaultTimeout = model.Duration(10 * time.Second)
-	DefaultRetry   = Retry{Attempts: 10, Interval: model.Duration(time.Second), MaxInterval: model.Duration(2 * time.Minute), MaxAge: model.Duration(6 * time.Hour)}
-	DefaultDedup   = model.Duration(5 * time.Minute)
+	// DefaultRetry retries by time, not count: until max_age, backing off
+	// up to 5m between attempts.
+	DefaultRetry = Retry{Interval: model.Duration(time.Second), MaxInterval: model.Duration(5 * time.Minute), MaxAge: model.Duration(6 * time.Hour)}
+	// DefaultDedup recognises Alertmanager's retries and HA copies (seconds
+	// apart) but not its repeats (repeat_interval is at least 1m).
+	DefaultDedup = model.Duration(30 * time.Second)
+	// DefaultMaxInFlight lets a target answering in 200 ms take over 300
+	// notifications a second.
+	DefaultMaxInFlight = 64
+	// MaxMaxInFlight bounds max_in_flight.
+	MaxMaxInFlight = 1024
 	// DefaultAlertRetention is global.alert_retention when unset.
 	DefaultAlertRetention = model.Duration(7 * 24 * time.Hour)
 	// MinAlertRetention is the shortest global.alert_retention: a shorter
@@ -325,6 +342,12 @@ func (g *Global) validate() error {
 	if err := g.Retry.validate("global.retry"); err != nil {
 		errs = append(errs, err)
 	}
+	if g.MaxInFlight == 0 {
+		g.MaxInFlight = DefaultMaxInFlight
+	}
+	if err := validateMaxInFlight("global.max_in_flight", g.MaxInFlight); err != nil {
+		errs = append(errs, err)
+	}
 	if g.Timezone == "" {
 		g.Timezone = "UTC"
 	}
@@ -377,8 +400,8 @@ func (r Retry) withDefaults(d Retry) Retry {
 
 func (r Retry) validate(path string) error {
 	var errs []error
-	if r.Attempts < 1 {
-		errs = append(errs, fmt.Errorf("%s.attempts: must be at least 1", path))
+	if r.Attempts < 0 {
+		errs = append(errs, fmt.Errorf("%s.attempts: must not be negative (0: retry until max_age)", path))
 	}
 	if r.Interval <= 0 {
 		errs = append(errs, fmt.Errorf("%s.interval: must be positive", path))
@@ -390,6 +413,13 @@ func (r Retry) validate(path string) error {
 		errs = append(errs, fmt.Errorf("%s.max_age: must not be below interval (%s)", path, r.Interval))
 	}
 	return errors.Join(errs...)
+}
+
+func validateMaxInFlight(path string, n int) error {
+	if n < 1 || n > MaxMaxInFlight {
+		return fmt.Errorf("%s: must be between 1 and %d", path, MaxMaxInFlight)
+	}
+	return nil
 }
 
 var (
@@ -519,6 +549,11 @@ func (t *Target) validate(path string, c *Config, node *yaml.Node) error {
 	}
 	*t.Retry = t.Retry.withDefaults(c.Global.Retry)
 	if err := t.Retry.validate(path + ".retry"); err != nil {
+		errs = append(errs, err)
+	}
+	if t.MaxInFlight == 0 {
+		t.MaxInFlight = c.Global.MaxInFlight // validated with global
+	} else if err := validateMaxInFlight(path+".max_in_flight", t.MaxInFlight); err != nil {
 		errs = append(errs, err)
 	}
 	if t.RateLimit == nil && ok && in.RateLimit != nil {

@@ -67,8 +67,64 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	g := cfg.Global
 	if g.Timeout != DefaultTimeout || g.Retry != DefaultRetry || g.Timezone != "UTC" || g.SeverityLabel != "severity" ||
-		g.DedupWindow != DefaultDedup || g.AlertRetention != DefaultAlertRetention {
+		g.DedupWindow != DefaultDedup || g.AlertRetention != DefaultAlertRetention || g.MaxInFlight != DefaultMaxInFlight {
 		t.Errorf("defaults: %+v", g)
+	}
+}
+
+// TestDeliveryDefaults: retries are bounded by time, not count, and the
+// dedup window lets Alertmanager's repeats through.
+func TestDeliveryDefaults(t *testing.T) {
+	cfg, err := Parse([]byte("targets: [{name: a, type: webhook, url: 'http://127.0.0.1/x'}]"), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := *cfg.Targets[0].Retry
+	if r.Attempts != 0 || r.MaxAge != model.Duration(6*time.Hour) || r.MaxInterval != model.Duration(5*time.Minute) || r.Interval != model.Duration(time.Second) {
+		t.Errorf("default retry %+v: want no attempt limit, 1s doubling up to 5m, until 6h", r)
+	}
+	// Alertmanager's smallest sensible repeat_interval is 1m; its retries
+	// and HA copies come seconds apart.
+	if w := time.Duration(cfg.Global.DedupWindow); w >= time.Minute || w < 10*time.Second {
+		t.Errorf("default dedup_window %s: want between 10s and 1m", w)
+	}
+	if cfg.Targets[0].MaxInFlight != DefaultMaxInFlight {
+		t.Errorf("target max_in_flight %d, want the default %d", cfg.Targets[0].MaxInFlight, DefaultMaxInFlight)
+	}
+}
+
+func TestDeliveryKeys(t *testing.T) {
+	const target = "{name: a, type: webhook, url: 'http://127.0.0.1/x'"
+	cases := []struct {
+		name, yaml string
+		// want is the target's max_in_flight and retry attempts, or err
+		// the error.
+		inFlight, attempts int
+		err                string
+	}{
+		{"inherit", "global: {max_in_flight: 8, retry: {attempts: 3}}\ntargets: [" + target + "}]", 8, 3, ""},
+		{"own", "global: {max_in_flight: 8}\ntargets: [" + target + ", max_in_flight: 2, retry: {attempts: 5}}]", 2, 5, ""},
+		{"one at a time", "targets: [" + target + ", max_in_flight: 1}]", 1, 0, ""},
+		{"global too low", "global: {max_in_flight: -1}\ntargets: [" + target + "}]", 0, 0, "global.max_in_flight: must be between 1 and 1024"},
+		{"target too high", "targets: [" + target + ", max_in_flight: 5000}]", 0, 0, "targets[0] (a).max_in_flight: must be between 1 and 1024"},
+		{"negative attempts", "targets: [" + target + ", retry: {attempts: -1}}]", 0, 0, "targets[0] (a).retry.attempts: must not be negative"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := Parse([]byte(c.yaml), t.TempDir())
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("error %v, want %q", err, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Targets[0]; got.MaxInFlight != c.inFlight || got.Retry.Attempts != c.attempts {
+				t.Errorf("max_in_flight %d attempts %d, want %d and %d", got.MaxInFlight, got.Retry.Attempts, c.inFlight, c.attempts)
+			}
+		})
 	}
 }
 

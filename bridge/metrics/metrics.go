@@ -25,10 +25,17 @@ const (
 
 // LaneStats is what the queue reports per target at scrape time.
 type LaneStats struct {
-	Target    string
+	Target string
+	// Depth counts every waiting job, in flight included.
 	Depth     int
+	InFlight  int
 	OldestAge time.Duration
+	// Breaker is the circuit breaker state: closed, open or half-open.
+	Breaker string
 }
+
+// BreakerStates are the values of the breaker state label.
+var BreakerStates = []string{"closed", "half-open", "open"}
 
 // Metrics holds every collector of one bridge process.
 type Metrics struct {
@@ -40,6 +47,8 @@ type Metrics struct {
 	AttemptFailures       *prometheus.CounterVec // target, type, reason
 	AttemptDuration       *prometheus.HistogramVec
 	Superseded            *prometheus.CounterVec // target
+	BreakerTransitions    *prometheus.CounterVec // target, state
+	StoreErrors           *prometheus.CounterVec // target, op
 	ReloadSuccess         prometheus.Gauge
 	ReloadTime            prometheus.Gauge
 }
@@ -73,6 +82,14 @@ func New(lanes func() []LaneStats) *Metrics {
 			Namespace: namespace, Name: "notifications_superseded_total",
 			Help: "Waiting deliveries replaced by a newer notification of the same group, by target.",
 		}, []string{"target"}),
+		BreakerTransitions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "target_breaker_transitions_total",
+			Help: "Circuit breaker state changes, by target and the state entered (closed, half-open, open).",
+		}, []string{"target", "state"}),
+		StoreErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "queue_store_errors_total",
+			Help: "Failures to read or write a delivery job's state (op: read, reschedule, finish); the job stays queued in memory and is retried.",
+		}, []string{"target", "op"}),
 		ReloadSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: namespace, Name: "config_last_reload_successful",
 			Help: "Whether the last configuration reload attempt was successful.",
@@ -84,7 +101,7 @@ func New(lanes func() []LaneStats) *Metrics {
 	}
 	m.Registry.MustRegister(
 		m.NotificationsReceived, m.AlertsReceived, m.Deliveries, m.AttemptFailures,
-		m.AttemptDuration, m.Superseded, m.ReloadSuccess, m.ReloadTime,
+		m.AttemptDuration, m.Superseded, m.BreakerTransitions, m.StoreErrors, m.ReloadSuccess, m.ReloadTime,
 		&laneCollector{lanes: lanes},
 		versioncollector.NewCollector(namespace),
 		collectors.NewGoCollector(),
@@ -94,18 +111,33 @@ func New(lanes func() []LaneStats) *Metrics {
 }
 
 var (
-	depthDesc = prometheus.NewDesc(namespace+"_queue_depth", "Delivery jobs waiting, by target.", []string{"target"}, nil)
-	ageDesc   = prometheus.NewDesc(namespace+"_queue_oldest_job_age_seconds", "Age of the oldest waiting delivery job, by target (0 when none waits).", []string{"target"}, nil)
+	depthDesc    = prometheus.NewDesc(namespace+"_queue_depth", "Delivery jobs waiting, by target: scheduled, waiting for the rate limit or in flight.", []string{"target"}, nil)
+	ageDesc      = prometheus.NewDesc(namespace+"_queue_oldest_job_age_seconds", "Age of the oldest waiting delivery job, by target (0 when none waits).", []string{"target"}, nil)
+	inFlightDesc = prometheus.NewDesc(namespace+"_queue_in_flight", "Delivery jobs being attempted (or waiting for the rate limit), by target.", []string{"target"}, nil)
+	breakerDesc  = prometheus.NewDesc(namespace+"_target_breaker_state", "Circuit breaker state by target: 1 for the current state (closed, half-open or open), 0 for the others.", []string{"target", "state"}, nil)
 )
 
 // laneCollector reads queue state at scrape time.
 type laneCollector struct{ lanes func() []LaneStats }
 
-func (c *laneCollector) Describe(ch chan<- *prometheus.Desc) { ch <- depthDesc; ch <- ageDesc }
+func (c *laneCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- depthDesc
+	ch <- ageDesc
+	ch <- inFlightDesc
+	ch <- breakerDesc
+}
 
 func (c *laneCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, l := range c.lanes() {
 		ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(l.Depth), l.Target)
 		ch <- prometheus.MustNewConstMetric(ageDesc, prometheus.GaugeValue, l.OldestAge.Seconds(), l.Target)
+		ch <- prometheus.MustNewConstMetric(inFlightDesc, prometheus.GaugeValue, float64(l.InFlight), l.Target)
+		for _, s := range BreakerStates {
+			v := 0.0
+			if s == l.Breaker || (l.Breaker == "" && s == "closed") {
+				v = 1
+			}
+			ch <- prometheus.MustNewConstMetric(breakerDesc, prometheus.GaugeValue, v, l.Target, s)
+		}
 	}
 }

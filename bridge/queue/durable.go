@@ -3,29 +3,41 @@ package queue
 import (
 	"context"
 	"errors"
+	"sort"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 
-	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/store"
 )
-
-// WorkersPerTarget bounds concurrent attempts to one target.
-const WorkersPerTarget = 16
 
 // MaxRetryAfter caps the wait a target may ask for (Retry-After and
 // similar), so a broken header cannot park a lane for days.
 const MaxRetryAfter = time.Hour
 
+// Waits after a failure to read or write a job's state: doubling from
+// storeRetryBase up to storeRetryMax, with jitter.
+const (
+	storeRetryBase = time.Second
+	storeRetryMax  = 30 * time.Second
+)
+
+// ResumeSpread is the longest stretch over which the jobs a previous run
+// left overdue are spread at startup, so a restart during an outage does
+// not fire them all at once.
+const ResumeSpread = 2 * time.Second
+
+// resumeStep is the widest gap between two resumed overdue jobs.
+const resumeStep = 100 * time.Millisecond
+
 // ErrClosed means the queue is shutting down.
 var ErrClosed = errors.New("delivery queue is closed")
 
-// Durable schedules the jobs kept in a store.DB.
+// Durable schedules the jobs kept in a Store.
 type Durable struct {
-	db *store.DB
+	db Store
 	d  Deliverer
 
 	mu     sync.Mutex
@@ -42,7 +54,16 @@ type Durable struct {
 
 	hot *hotGroups
 
-	stop    chan struct{}
+	// probeEvery is the breaker's probe interval (tests shorten it).
+	probeEvery time.Duration
+	// storeRetry is the first wait after a store error (tests shorten it).
+	storeRetry time.Duration
+
+	stop chan struct{}
+	// stopped ends with stop: waits for the rate limit end there.
+	stopped     context.Context
+	stopStopped context.CancelFunc
+	// ctx ends when in-flight attempts must give up.
 	ctx     context.Context
 	cancel  context.CancelFunc
 	workers sync.WaitGroup
@@ -50,11 +71,12 @@ type Durable struct {
 
 // NewDurable returns a queue over db. Call Resume once to schedule the
 // jobs a previous run left pending.
-func NewDurable(db *store.DB, d Deliverer) *Durable {
+func NewDurable(db Store, d Deliverer) *Durable {
 	ctx, cancel := context.WithCancel(context.Background())
-	q := &Durable{db: db, d: d, lanes: map[string]*lane{}, stop: make(chan struct{}), ctx: ctx, cancel: cancel,
+	stopped, stopStopped := context.WithCancel(context.Background())
+	q := &Durable{stopped: stopped, stopStopped: stopStopped, db: db, d: d, lanes: map[string]*lane{}, stop: make(chan struct{}), ctx: ctx, cancel: cancel,
 		finishes: make(chan finishReq, maxFinishBatch), committerDone: make(chan struct{}),
-		hot: newHotGroups(hotGroupsMax)}
+		hot: newHotGroups(hotGroupsMax), probeEvery: BreakerProbeInterval, storeRetry: storeRetryBase}
 	go q.commitFinishes()
 	return q
 }
@@ -62,57 +84,42 @@ func NewDurable(db *store.DB, d Deliverer) *Durable {
 // hotGroupsMax bounds the groups kept in memory for immediate delivery.
 const hotGroupsMax = 256
 
-// maxFinishBatch bounds the outcomes committed in one transaction.
-const maxFinishBatch = 1024
-
-type finishReq struct {
-	op  store.FinishOp
-	job *Job
-	res notify.Result
-}
-
-// commitFinishes writes job outcomes in batches until the channel closes.
-func (q *Durable) commitFinishes() {
-	defer close(q.committerDone)
-	batch := make([]finishReq, 0, maxFinishBatch)
-	ops := make([]store.FinishOp, 0, maxFinishBatch)
-	for first := range q.finishes {
-		batch = append(batch[:0], first)
-	drain:
-		for len(batch) < maxFinishBatch {
-			select {
-			case r, ok := <-q.finishes:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
-		ops = ops[:0]
-		for _, r := range batch {
-			ops = append(ops, r.op)
-		}
-		err := q.db.FinishAll(ops)
-		for _, r := range batch {
-			q.busy.Delete(r.op.ID)
-			if err == nil {
-				q.d.Finished(r.job, r.res)
-			}
-		}
-	}
-}
-
-// Resume schedules every pending job in the store.
+// Resume schedules every pending job in the store at its stored due time.
+// Jobs already due are spread over up to ResumeSpread per target, in the
+// order they were due, so a restart does not burst them at the target.
 func (q *Durable) Resume() (int, error) {
-	n := 0
+	var jobs []*store.Job
 	err := q.db.ForEachPending(func(j *store.Job) error {
-		q.schedule(j)
-		n++
+		jobs = append(jobs, j)
 		return nil
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	now := time.Now()
+	overdue := map[string][]*store.Job{}
+	for _, j := range jobs {
+		if due := dueOf(j); due.After(now) {
+			q.scheduleAt(j, due)
+		} else {
+			overdue[j.Target] = append(overdue[j.Target], j)
+		}
+	}
+	for _, js := range overdue {
+		sort.SliceStable(js, func(a, b int) bool { return dueOf(js[a]).Before(dueOf(js[b])) })
+		step := min(resumeStep, ResumeSpread/time.Duration(len(js)))
+		for k, j := range js {
+			q.scheduleAt(j, now.Add(time.Duration(k)*step))
+		}
+	}
+	return len(jobs), nil
+}
+
+func dueOf(j *store.Job) time.Time {
+	if j.NextAttempt.IsZero() {
+		return j.CreatedAt
+	}
+	return j.NextAttempt
 }
 
 // Accept persists a notification (see store.DB.Accept) and schedules its
@@ -124,21 +131,15 @@ func (q *Durable) Accept(req store.AcceptRequest) (*store.Acceptance, error) {
 	if closed {
 		return nil, ErrClosed
 	}
-	req.Busy = q.isBusy
-	build := req.Build
-	var built []store.NewJob
-	req.Build = func(seen []alert.Seen) (*alert.Group, []store.NewJob, error) {
-		g, jobs, err := build(seen)
-		built = jobs // the last call is the one committed
-		return g, jobs, err
-	}
 	acc, err := q.db.Accept(req)
 	if err != nil {
 		return nil, err
 	}
+	// The store stamped the counters into the request's groups: they are
+	// what it stored.
 	for i, j := range acc.Jobs {
-		if i < len(built) {
-			q.hot.put(j.ID, built[i].Group)
+		if i < len(req.Jobs) {
+			q.hot.put(j.ID, req.Jobs[i].Group)
 		}
 	}
 	for _, old := range acc.Superseded {
@@ -151,18 +152,24 @@ func (q *Durable) Accept(req store.AcceptRequest) (*store.Acceptance, error) {
 	return acc, nil
 }
 
-// Depth returns the number of scheduled jobs per target.
+// Depth returns the number of waiting jobs per target (see LaneState).
 func (q *Durable) Depth() map[string]int {
 	q.mu.Lock()
-	defer q.mu.Unlock()
-	out := make(map[string]int, len(q.lanes))
+	lanes := make(map[string]*lane, len(q.lanes))
 	for name, l := range q.lanes {
+		lanes[name] = l
+	}
+	q.mu.Unlock()
+	out := make(map[string]int, len(lanes))
+	for name, l := range lanes {
 		out[name] = l.depth()
 	}
 	return out
 }
 
 // Retry moves a dead letter back to pending and schedules it.
+// store.ErrSuperseded if its group has a newer notification for the
+// target: an older state is never sent after a newer one.
 func (q *Durable) Retry(id uint64) (*store.Job, error) {
 	j, err := q.db.Requeue(id, time.Now())
 	if err != nil {
@@ -172,13 +179,17 @@ func (q *Durable) Retry(id uint64) (*store.Job, error) {
 	return j, nil
 }
 
-// Delete removes a job; a pending one is unscheduled first.
+// Delete removes a job; a pending one is unscheduled first. store.ErrBusy
+// if it is being attempted.
 func (q *Durable) Delete(id uint64) error {
 	j, err := q.db.Get(id)
 	if err != nil {
 		return err
 	}
-	if err := q.db.Delete(id, q.isBusy); err != nil {
+	if j.State == store.StatePending && q.isBusy(id) {
+		return store.ErrBusy
+	}
+	if err := q.db.Delete(id); err != nil {
 		return err
 	}
 	if j.State == store.StatePending {
@@ -197,24 +208,21 @@ func (q *Durable) lane(target string) *lane {
 	defer q.mu.Unlock()
 	l, ok := q.lanes[target]
 	if !ok {
-		l = newLane(target)
+		l = newLane(target, q.probeEvery)
+		l.report = func(t Transition) { q.d.BreakerChanged(target, t) }
 		q.lanes[target] = l
 		if !q.closed {
-			for i := 0; i < WorkersPerTarget; i++ {
-				q.workers.Add(1)
-				go q.work(l)
-			}
+			q.workers.Add(1)
+			go q.dispatch(l)
 		}
 	}
 	return l
 }
 
-func (q *Durable) schedule(j *store.Job) {
-	due := j.NextAttempt
-	if due.IsZero() {
-		due = j.CreatedAt
-	}
-	q.lane(j.Target).add(entry{id: j.ID, groupKey: j.GroupKey, due: due, created: j.CreatedAt, sent: j.Sent})
+func (q *Durable) schedule(j *store.Job) { q.scheduleAt(j, dueOf(j)) }
+
+func (q *Durable) scheduleAt(j *store.Job, due time.Time) {
+	q.lane(j.Target).add(entry{id: j.ID, groupKey: j.GroupKey, due: due, created: j.CreatedAt, sent: j.Sent, attempts: j.Attempts})
 }
 
 // unschedule drops a pending job from its target's lane.
@@ -235,6 +243,7 @@ func (q *Durable) Close(ctx context.Context) error {
 	if !q.closed {
 		q.closed = true
 		close(q.stop)
+		q.stopStopped()
 	}
 	q.mu.Unlock()
 	done := make(chan struct{})
@@ -253,119 +262,172 @@ func (q *Durable) Close(ctx context.Context) error {
 	return err
 }
 
-func (q *Durable) work(l *lane) {
+// dispatch starts the attempts of one lane, each in its own goroutine, as
+// the lane lets them, until the queue stops.
+func (q *Durable) dispatch(l *lane) {
 	defer q.workers.Done()
 	for {
+		if pol, ok := q.d.Policy(l.target); ok {
+			l.configure(pol.MaxInFlight)
+		}
 		e, ok := l.next(q.stop)
 		if !ok {
 			return
 		}
-		q.busy.Store(e.id, struct{}{})
-		if !q.attempt(l, e) {
-			q.busy.Delete(e.id)
-		}
-		l.done(e.groupKey)
+		q.workers.Add(1)
+		go func() {
+			defer q.workers.Done()
+			q.busy.Store(e.id, struct{}{})
+			q.attempt(l, e)
+		}()
 	}
 }
 
-// attempt runs one attempt of a scheduled job and records the outcome. It
-// returns true when the job went to the committer, which then releases it.
-func (q *Durable) attempt(l *lane, e entry) bool {
+// attempt runs one attempt of a job the lane handed out and settles it:
+// it goes to the committer (delivered or dead), back into the lane with
+// its next due time, or out of the lane when it is no longer pending.
+func (q *Durable) attempt(l *lane, e entry) {
 	sj, err := q.db.Pending(e.id)
+	if errors.Is(err, store.ErrNotFound) {
+		q.drop(l, e) // superseded, deleted or finished meanwhile
+		return
+	}
 	if err != nil {
-		return false // superseded, deleted or finished meanwhile
+		q.keep(l, e, nil, "read", err, time.Time{})
+		return
 	}
 	pol, ok := q.d.Policy(l.target)
 	if !ok {
-		return q.finish(sj, nil, notify.Failed(notify.ReasonTargetRemoved, "target removed"))
+		l.observe(resultNone, e.probe, 0)
+		q.finish(l, e, sj, nil, notify.Failed(notify.ReasonTargetRemoved, "target removed"))
+		return
 	}
-	now := time.Now()
-	if pol.MaxAge > 0 && now.Sub(sj.CreatedAt) > pol.MaxAge {
-		return q.finish(sj, nil, notify.Failed(notify.ReasonAttemptsExceeded, "older than max_age %s", pol.MaxAge))
+	if pol.MaxAge > 0 && time.Since(sj.CreatedAt) > pol.MaxAge {
+		l.observe(resultNone, e.probe, 0)
+		q.finish(l, e, sj, nil, notify.Failed(notify.ReasonAttemptsExceeded, "older than max_age %s", pol.MaxAge))
+		return
 	}
 	g, hot := q.hot.take(e.id)
 	if !hot {
 		g, err = q.db.Payload(e.id)
 	}
 	if err != nil {
-		return q.finish(sj, nil, notify.Failed(notify.ReasonTemplateError, "loading payload: %v", err))
+		l.observe(resultNone, e.probe, 0)
+		q.finish(l, e, sj, nil, notify.Failed(notify.ReasonTemplateError, "loading payload: %v", err))
+		return
 	}
 	var pace func(context.Context) error
 	if pol.Rate > 0 {
-		configureLimiter(l.limiter, pol.Rate, pol.Burst)
-		if err := l.limiter.Wait(q.ctx); err != nil {
-			l.add(e) // shutting down: keep it scheduled (it stays pending on disk)
-			return false
+		configureLimiter(l.limiter, pol.Rate, max(pol.Burst, 1))
+		if err := l.limiter.Wait(q.stopped); err != nil {
+			// Shutting down: it stays pending on disk.
+			q.busy.Delete(e.id)
+			l.observe(resultNone, e.probe, 0)
+			l.settle(e.id, e.groupKey, &e)
+			return
 		}
 		pace = l.limiter.Wait
-	} else if l.limiter.Limit() != pol.Rate {
+	} else if l.limiter.Limit() != rate.Inf {
 		l.limiter.SetLimit(rate.Inf)
 	}
 	job := &Job{
-		ID: sj.ID, Target: sj.Target, GroupKey: sj.GroupKey, Group: g, EnqueuedAt: sj.CreatedAt, Attempts: sj.Attempts,
+		ID: sj.ID, Target: sj.Target, GroupKey: sj.GroupKey, Group: g, EnqueuedAt: sj.CreatedAt, Attempts: max(sj.Attempts, e.attempts),
 		Sent: e.sent, Pace: pace, Timeout: pol.Timeout,
 	}
 	res := q.d.Attempt(q.ctx, job)
-	attempts := sj.Attempts + 1
-	switch res.Verdict {
-	case notify.Delivered:
-		l.succeeded()
-		sj.Attempts = attempts
-		return q.finish(sj, job, res)
-	case notify.Permanent:
-		sj.Attempts = attempts
-		return q.finish(sj, job, res)
+	attempts := job.Attempts + 1
+	sj.Attempts = attempts
+	switch {
+	case res.Verdict == notify.Delivered:
+		l.observe(resultUp, e.probe, 0)
+		q.finish(l, e, sj, job, res)
+		return
+	case res.Verdict == notify.Permanent:
+		if res.Reason == notify.ReasonTargetRemoved {
+			l.observe(resultNone, e.probe, 0)
+		} else {
+			l.observe(resultUp, e.probe, 0) // the target answered: this notification is refused
+		}
+		q.finish(l, e, sj, job, res)
+		return
 	}
-	wait := min(res.RetryAfter, MaxRetryAfter)
-	if wait <= 0 {
-		wait = notify.Backoff(l.consecutiveFailures()+1, pol.Interval, pol.MaxInterval)
+	// A target-wide signal pauses the lane; any other failure backs off
+	// this job only (and counts toward the breaker).
+	var wait time.Duration
+	switch {
+	case q.ctx.Err() != nil:
+		wait = notify.Backoff(attempts, pol.Interval, pol.MaxInterval)
+		l.observe(resultNone, e.probe, 0) // cancelled by the shutdown
+	case res.Reason == notify.ReasonRateLimited || res.RetryAfter > 0:
+		wait = min(res.RetryAfter, MaxRetryAfter)
+		if wait <= 0 {
+			wait = notify.Backoff(l.consecutiveThrottles()+1, pol.Interval, pol.MaxInterval)
+		}
+		l.observe(resultThrottled, e.probe, wait)
+	default:
+		wait = notify.Backoff(attempts, pol.Interval, pol.MaxInterval)
+		l.observe(resultDown, e.probe, 0)
 	}
-	l.failed(wait)
-	next := time.Now().Add(wait)
-	if attempts >= pol.Attempts || (pol.MaxAge > 0 && next.Sub(sj.CreatedAt) > pol.MaxAge) {
-		sj.Attempts = attempts
+	now := time.Now()
+	next := now.Add(max(wait, time.Millisecond))
+	if (pol.Attempts > 0 && attempts >= pol.Attempts) || (pol.MaxAge > 0 && next.Sub(sj.CreatedAt) > pol.MaxAge) {
 		res.Verdict = notify.Permanent
 		res.Message = "retries exhausted; last error: " + res.Message
-		return q.finish(sj, job, res)
+		q.finish(l, e, sj, job, res)
+		return
 	}
 	// No longer busy: from here a newer notification may supersede it,
 	// either in its own transaction (then Reschedule finds nothing) or in
 	// Reschedule's.
 	q.busy.Delete(e.id)
-	superseded, err := q.db.Reschedule(sj.ID, attempts, res.Sent, next, string(res.Reason), res.Message, time.Now())
-	if err != nil {
-		// Superseded meanwhile (ErrNotFound; Accept counted it), or the
-		// store is gone (shutdown) and the job stays pending on disk.
-		return false
-	}
-	if superseded {
+	superseded, err := q.db.Reschedule(sj.ID, attempts, res.Sent, next, string(res.Reason), res.Message, now)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		q.drop(l, e) // superseded meanwhile (Accept counted it) or deleted
+		return
+	case err != nil:
+		e.attempts, e.sent = attempts, res.Sent
+		q.keep(l, e, job, "reschedule", err, next)
+		return
+	case superseded:
 		q.d.Superseded(l.target)
-		return false
+		q.drop(l, e)
+		return
 	}
-	l.add(entry{id: e.id, groupKey: e.groupKey, due: next, created: e.created, sent: res.Sent})
+	e.due, e.sent, e.attempts, e.storeErrors = next, res.Sent, attempts, 0
+	l.settle(e.id, e.groupKey, &e)
 	// A reload may have removed the target during this attempt. Checking
-	// after the add covers both orders: if the removal came first we see
-	// it here; if it comes later, its hurry finds the entry in the lane.
+	// after the settle covers both orders: if the removal came first we
+	// see it here; if it comes later, its hurry finds the entry in the
+	// lane.
 	if _, ok := q.d.Policy(l.target); !ok {
 		l.hurry()
 	}
-	return false
 }
 
-func (q *Durable) finish(sj *store.Job, job *Job, res notify.Result) bool {
-	state := store.StateDelivered
-	if res.Verdict != notify.Delivered {
-		state = store.StateDead
-	}
+// drop ends a job's life in the lane: it is no longer pending.
+func (q *Durable) drop(l *lane, e entry) {
+	q.busy.Delete(e.id)
+	l.observe(resultNone, e.probe, 0)
+	l.settle(e.id, e.groupKey, nil)
+}
+
+// keep puts back a job whose state could not be read or written: it
+// stays scheduled in memory, due again after a store backoff (or at
+// notBefore, when later), and the error is reported.
+func (q *Durable) keep(l *lane, e entry, job *Job, op string, err error, notBefore time.Time) {
+	q.busy.Delete(e.id)
+	e.storeErrors++
+	wait := notify.Backoff(e.storeErrors, q.storeRetry, storeRetryMax)
+	e.due = later(time.Now().Add(wait), notBefore)
 	if job == nil {
-		job = &Job{ID: sj.ID, Target: sj.Target, GroupKey: sj.GroupKey, EnqueuedAt: sj.CreatedAt}
+		job = &Job{ID: e.id, Target: l.target, GroupKey: e.groupKey, EnqueuedAt: e.created, Attempts: e.attempts, Sent: e.sent}
 	}
-	job.Attempts = sj.Attempts
-	q.finishes <- finishReq{
-		op:  store.FinishOp{ID: sj.ID, State: state, Attempts: sj.Attempts, Reason: string(res.Reason), Msg: res.Message, Now: time.Now()},
-		job: job, res: res,
+	q.d.StoreError(job, op, err, time.Until(e.due))
+	if op == "read" {
+		l.observe(resultNone, e.probe, 0)
 	}
-	return true
+	l.settle(e.id, e.groupKey, &e)
 }
 
 // Removed tells the queue that target no longer exists: its waiting jobs
@@ -380,32 +442,14 @@ func (q *Durable) Removed(target string) {
 	}
 }
 
-// LaneState describes one target's lane for status pages and metrics.
-type LaneState struct {
-	Depth       int
-	PausedUntil time.Time
-	// Oldest is when the oldest waiting job was accepted (zero if none).
-	Oldest time.Time
-}
-
-// Lane reports the state of a target's lane (zero if it has none yet).
+// Lane reports the state of a target's lane (a closed breaker and nothing
+// waiting if it has none yet).
 func (q *Durable) Lane(target string) LaneState {
 	q.mu.Lock()
 	l, ok := q.lanes[target]
 	q.mu.Unlock()
 	if !ok {
-		return LaneState{}
+		return LaneState{Breaker: BreakerClosed}
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	st := LaneState{Depth: len(l.items) - len(l.removed)}
-	for _, e := range l.items {
-		if !l.removed[e.id] && (st.Oldest.IsZero() || e.created.Before(st.Oldest)) {
-			st.Oldest = e.created
-		}
-	}
-	if time.Now().Before(l.pausedUntil) {
-		st.PausedUntil = l.pausedUntil
-	}
-	return st
+	return l.state(time.Now())
 }

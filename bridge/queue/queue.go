@@ -1,9 +1,14 @@
 // Package queue schedules the delivery jobs kept in the store: one lane
 // per target, so a slow or dead target never delays another; bounded
-// concurrency per lane; one job at a time per alert group, so a channel
-// sees firing before resolved; retries on the target's backoff schedule,
-// honouring the waits targets ask for; a token-bucket rate limit per
-// target; and dead letters when attempts or age run out.
+// concurrency per lane (max_in_flight, reached by slow start); one job at
+// a time per alert group, so a channel sees firing before resolved; a
+// failed attempt backs off its own job only (jittered, capped), while the
+// target pauses only on target-wide signals: the waits it asks for (429,
+// Retry-After, platform rate-limit codes) and a circuit breaker that
+// opens on sustained failure and probes one attempt at a time; a
+// token-bucket rate limit per target; and dead letters when max_age (or
+// attempts, when set) run out. A job whose state cannot be written stays
+// scheduled in memory and is tried again; nothing leaves a lane silently.
 package queue
 
 import (
@@ -14,6 +19,7 @@ import (
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/notify"
+	"github.com/alertbridge/alertbridge/bridge/store"
 )
 
 // Job is one delivery attempt's view of a stored job.
@@ -38,7 +44,11 @@ type Job struct {
 
 // Policy is a target's delivery schedule.
 type Policy struct {
-	Attempts    int
+	// Attempts bounds the attempts of a job; 0 means no bound (MaxAge
+	// decides).
+	Attempts int
+	// Interval is the first retry's backoff, doubled per attempt up to
+	// MaxInterval, with jitter.
 	Interval    time.Duration
 	MaxInterval time.Duration
 	// MaxAge is how long a job may wait in all; older ones become dead
@@ -49,6 +59,9 @@ type Policy struct {
 	// Rate and Burst are the token bucket; Rate 0 means unlimited.
 	Rate  rate.Limit
 	Burst int
+	// MaxInFlight bounds concurrent attempts to the target (0: the
+	// default).
+	MaxInFlight int
 }
 
 // Deliverer performs attempts for the queue. Implementations resolve the
@@ -64,4 +77,46 @@ type Deliverer interface {
 	// Superseded reports that a waiting job of target was replaced by a
 	// newer notification of the same group.
 	Superseded(target string)
+	// BreakerChanged reports a change of target's circuit breaker (once
+	// per transition, not per attempt).
+	BreakerChanged(target string, t Transition)
+	// StoreError reports a failure to read or write a job's state (op is
+	// "read", "reschedule" or "finish"). The job stays scheduled in
+	// memory and is tried again; retry says when, at the earliest.
+	StoreError(job *Job, op string, err error, retry time.Duration)
+}
+
+// Store is what the queue needs of the job store (store.DB implements
+// it; tests wrap it to inject faults).
+type Store interface {
+	Accept(req store.AcceptRequest) (*store.Acceptance, error)
+	// Pending returns a pending job; store.ErrNotFound when it is no
+	// longer pending.
+	Pending(id uint64) (*store.Job, error)
+	Payload(id uint64) (*alert.Group, error)
+	Get(id uint64) (*store.Job, error)
+	Reschedule(id uint64, attempts, sent int, next time.Time, reason, msg string, now time.Time) (superseded bool, err error)
+	FinishAll(ops []store.FinishOp) error
+	Requeue(id uint64, now time.Time) (*store.Job, error)
+	// Delete removes a job in any state; the queue checks first that a
+	// pending one is not being attempted.
+	Delete(id uint64) error
+	ForEachPending(fn func(*store.Job) error) error
+}
+
+var _ Store = (*store.DB)(nil)
+
+// LaneState describes one target's lane for status pages and metrics.
+type LaneState struct {
+	// Depth counts every waiting job: scheduled, waiting for the rate
+	// limit or in flight.
+	Depth    int
+	InFlight int
+	// PausedUntil is when the target may be tried again, if it asked to
+	// wait or its breaker is open (zero otherwise).
+	PausedUntil time.Time
+	// Oldest is when the oldest waiting job was accepted (zero if none).
+	Oldest       time.Time
+	Breaker      BreakerState
+	BreakerSince time.Time
 }

@@ -82,6 +82,8 @@ func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, "no dead letter with that id")
+	case errors.Is(err, store.ErrSuperseded):
+		writeError(w, http.StatusConflict, "not resent: a newer notification of this alert group was accepted for the target since, and the channel must not get the older state after it")
 	case err != nil:
 		writeError(w, http.StatusServiceUnavailable, err.Error())
 	default:

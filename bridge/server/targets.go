@@ -17,8 +17,17 @@ type TargetStatus struct {
 	Description string `json:"description,omitempty"`
 	Enabled     bool   `json:"enabled"`
 	// RateLimit is "<requests>/<interval>" or empty when unlimited.
-	RateLimit   string `json:"rateLimit,omitempty"`
-	QueueDepth  int    `json:"queueDepth"`
+	RateLimit string `json:"rateLimit,omitempty"`
+	// QueueDepth counts every waiting job, in flight included.
+	QueueDepth int `json:"queueDepth"`
+	InFlight   int `json:"inFlight"`
+	// Breaker is the circuit breaker state: closed, open (deliveries
+	// paused, one probe per second) or half-open (a probe is due or in
+	// flight); BreakerSince is when it entered that state.
+	Breaker      string `json:"breaker"`
+	BreakerSince string `json:"breakerSince,omitempty"`
+	// PausedUntil is when deliveries resume, if the target asked to wait
+	// or its breaker is open.
 	PausedUntil string `json:"pausedUntil,omitempty"`
 	LastSuccess string `json:"lastSuccess,omitempty"`
 	LastError   string `json:"lastError,omitempty"`

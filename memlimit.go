@@ -1,0 +1,44 @@
+package main
+
+import (
+	"math"
+	"os"
+	"runtime/debug"
+
+	"github.com/KimMachineGun/automemlimit/memlimit"
+	"go.uber.org/zap"
+)
+
+// cgroupMemoryShare is the share of the cgroup memory limit that becomes
+// the Go memory limit when GOMEMLIMIT is unset. The rest is headroom for
+// memory the Go runtime does not manage (thread stacks, cgo, the page
+// cache charged to the cgroup). The AUTOMEMLIMIT environment variable
+// replaces it (a ratio such as 0.8), or turns the derivation off ("off").
+const cgroupMemoryShare = 0.9
+
+// setMemoryLimit derives the Go memory limit from the cgroup memory limit
+// when GOMEMLIMIT is unset, and logs the limit in effect and its source.
+// It changes nothing when GOMEMLIMIT is set or no cgroup limit applies;
+// a cgroup that cannot be read is logged and ignored.
+func setMemoryLimit(log *zap.Logger) {
+	_, fromEnv := os.LookupEnv("GOMEMLIMIT")
+	set, err := memlimit.SetGoMemLimitWithOpts(
+		memlimit.WithRatio(cgroupMemoryShare),
+		memlimit.WithProvider(memlimit.FromCgroup),
+	)
+	if err != nil {
+		log.Warn("cannot derive the Go memory limit from the cgroup memory limit; running without one", zap.Error(err))
+	}
+	limit := debug.SetMemoryLimit(-1)
+	switch {
+	case fromEnv:
+		log.Info("Go memory limit set by GOMEMLIMIT", zap.Int64("go_memory_limit_bytes", limit))
+	case set > 0:
+		cgroup, _ := memlimit.FromCgroup()
+		log.Info("Go memory limit derived from the cgroup memory limit", zap.Int64("go_memory_limit_bytes", limit), zap.Uint64("cgroup_memory_limit_bytes", cgroup))
+	case limit == math.MaxInt64:
+		log.Info("no memory limit: neither GOMEMLIMIT nor a cgroup memory limit is set")
+	default:
+		log.Info("Go memory limit", zap.Int64("go_memory_limit_bytes", limit))
+	}
+}
