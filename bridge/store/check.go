@@ -207,7 +207,10 @@ func Salvage(from, to string) (*SalvageReport, error) {
 	if entries, err := os.ReadDir(to); err == nil && len(entries) > 0 {
 		return nil, fmt.Errorf("salvage target %s must be a missing or empty folder", to)
 	}
-	src, err := pebble.Open(filepath.Join(from, DataDir), &pebble.Options{ReadOnly: true, ErrorIfNotExists: true, Logger: engineLogger{}})
+	// Corruption found by a read comes back as that read's error (the
+	// walk skips past it), not as the default Logger.Fatalf panic.
+	src, err := pebble.Open(filepath.Join(from, DataDir), &pebble.Options{ReadOnly: true, ErrorIfNotExists: true, Logger: engineLogger{},
+		EventListener: &pebble.EventListener{DataCorruption: func(pebble.DataCorruptionInfo) {}}})
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", from, err)
 	}

@@ -114,7 +114,7 @@ func Open(dir string, opts Options) (_ *DB, err error) {
 		return nil, describeOpenError(dir, err)
 	}
 	if err := d.load(); err != nil {
-		_ = d.db.Close()
+		_ = closeEngine(d.db)
 		return nil, err
 	}
 	return d, nil
@@ -138,6 +138,7 @@ func (d *DB) pebbleOptions(o Options) *pebble.Options {
 		ErrorIfNotExists:            o.ReadOnly,
 		FormatMajorVersion:          pebble.FormatNewest,
 		Logger:                      engineLogger{o.Logf, o.Errorf},
+		EventListener:               &pebble.EventListener{DataCorruption: d.dataCorruption(o.Errorf)},
 	}
 	// Bloom filters on every level: most point reads of an acceptance
 	// (dedup keys, alerts seen for the first time) look for keys that do
@@ -155,6 +156,21 @@ func (d *DB) pebbleOptions(o Options) *pebble.Options {
 	}
 	po.EnsureDefaults()
 	return po
+}
+
+// dataCorruption is told by the engine, in the read that found it, of a
+// checksum failure: the damage is recorded for Damage and Check and
+// logged, and the read returns the corruption error. (Pebble's default is
+// Logger.Fatalf, a panic in the middle of the read that leaks the
+// engine's references, so Close then panics too.)
+func (d *DB) dataCorruption(errorf func(string, ...any)) func(pebble.DataCorruptionInfo) {
+	return func(info pebble.DataCorruptionInfo) {
+		e := fmt.Errorf("%w: %s: %v", ErrCorrupt, d.dir, info)
+		d.damaged.CompareAndSwap(nil, &e)
+		if errorf != nil {
+			errorf("%v", e)
+		}
+	}
 }
 
 // engineLogger passes Pebble's log lines on; Fatalf becomes a panic that
@@ -285,7 +301,7 @@ func listNames(entries []os.DirEntry) string {
 // the folder and what is wrong.
 func describeOpenError(dir string, err error) error {
 	switch {
-	case errors.Is(err, pebble.ErrCorruption):
+	case pebble.IsCorruptionError(err):
 		return fmt.Errorf("%w: %s: a checksum or format check failed: %v", ErrCorrupt, dir, err)
 	case errors.Is(err, os.ErrNotExist):
 		return fmt.Errorf("%w: %s: a file of the database is missing: %v", ErrCorrupt, dir, err)
@@ -349,7 +365,20 @@ func (d *DB) Close() error {
 		return nil
 	}
 	d.closed = true
-	return d.db.Close()
+	return closeEngine(d.db)
+}
+
+// closeEngine closes Pebble, turning a panic into an error: after a read
+// that panicked inside the engine (a damaged file can make it), Close
+// panics on the references that read leaked, and that must neither crash
+// the caller nor hide why the store was refused.
+func closeEngine(db *pebble.DB) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("closing the store: the engine failed: %v", p)
+		}
+	}()
+	return db.Close()
 }
 
 // Dir is the storage folder.
@@ -376,7 +405,7 @@ func (d *DB) get(key []byte) (_ []byte, err error) {
 // readErr marks corruption found by a read, so it is reported and not
 // mistaken for a missing key.
 func (d *DB) readErr(err error) error {
-	if errors.Is(err, pebble.ErrCorruption) {
+	if pebble.IsCorruptionError(err) {
 		e := fmt.Errorf("%w: %s: %v", ErrCorrupt, d.dir, err)
 		d.damaged.Store(&e)
 		return e
