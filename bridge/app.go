@@ -289,6 +289,29 @@ func (a *App) Superseded(target string) {
 	a.metrics.Superseded.WithLabelValues(target).Inc()
 }
 
+// BreakerChanged implements queue.Deliverer: one log line and one count
+// per transition.
+func (a *App) BreakerChanged(target string, t queue.Transition) {
+	a.metrics.BreakerTransitions.WithLabelValues(target, string(t.To)).Inc()
+	fields := []zap.Field{zap.String("target", target), zap.String("from", string(t.From)), zap.String("to", string(t.To)), zap.String("cause", t.Reason)}
+	switch t.To {
+	case queue.BreakerOpen:
+		a.log.Warn("target circuit breaker opened: deliveries to it pause, one probe per second", fields...)
+	case queue.BreakerHalfOpen:
+		a.log.Info("target circuit breaker half-open: probing with one delivery", fields...)
+	default:
+		a.log.Info("target circuit breaker closed: deliveries resume", fields...)
+	}
+}
+
+// StoreError implements queue.Deliverer.
+func (a *App) StoreError(job *queue.Job, op string, err error, retry time.Duration) {
+	a.metrics.StoreErrors.WithLabelValues(job.Target, op).Inc()
+	a.log.Error("could not record a delivery's state; it stays queued in memory and is tried again",
+		zap.Uint64("delivery", job.ID), zap.String("target", job.Target), zap.String("group_key", job.GroupKey),
+		zap.String("op", op), zap.Duration("retry_in", retry), zap.Error(err))
+}
+
 // laneStats feeds the queue metrics at scrape time.
 func (a *App) laneStats() []metrics.LaneStats {
 	rt := a.rt.Load()
@@ -296,7 +319,7 @@ func (a *App) laneStats() []metrics.LaneStats {
 	out := make([]metrics.LaneStats, 0, len(rt.cfg.Targets))
 	for _, t := range rt.cfg.Targets {
 		l := a.queue.Lane(t.Name)
-		st := metrics.LaneStats{Target: t.Name, Depth: l.Depth}
+		st := metrics.LaneStats{Target: t.Name, Depth: l.Depth, InFlight: l.InFlight, Breaker: string(l.Breaker)}
 		if !l.Oldest.IsZero() {
 			st.OldestAge = now.Sub(l.Oldest)
 		}

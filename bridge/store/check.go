@@ -299,8 +299,12 @@ func salvageGet(db *pebble.DB, key []byte) (v []byte, err error) {
 	if err != nil {
 		return nil, err
 	}
-	defer closer.Close()
-	return append([]byte(nil), val...), nil
+	v = append([]byte(nil), val...)
+	// The error of reading a value kept in a blob file comes from Close.
+	if err := closer.Close(); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // walkSalvage calls fn for every readable key of a kind in key order.
@@ -320,15 +324,31 @@ func walkSalvage(db *pebble.DB, kind byte, rep *SalvageReport, fn func(k, v []by
 		if base == nil {
 			base = append(prefix, make([]byte, 8)...)
 		}
+		// lo is a step known to land in the damage, hi the first step
+		// found past it; halving the gap between them finds the first
+		// readable key after the damage, so the growing steps skip none.
+		var lo, hi uint64
 		for step := uint64(1); step != 0 && step < 1<<62; step <<= 1 {
 			next := bump(base, step)
 			if next == nil {
 				break
 			}
 			if ok, _ := readable(db, prefix, next); ok {
-				from = next
+				hi = step
 				break
 			}
+			lo = step
+		}
+		if hi != 0 {
+			for hi-lo > 1 {
+				mid := lo + (hi-lo)/2
+				if ok, _ := readable(db, prefix, bump(base, mid)); ok {
+					hi = mid
+				} else {
+					lo = mid
+				}
+			}
+			from = bump(base, hi)
 		}
 	}
 }

@@ -398,7 +398,11 @@ func (d *DB) get(key []byte) (_ []byte, err error) {
 		return nil, d.readErr(err)
 	}
 	out := bytes.Clone(v)
-	closer.Close()
+	// A value kept in a blob file is read by Get, whose error (a
+	// checksum failure) only Close returns: v is then empty.
+	if err := closer.Close(); err != nil {
+		return nil, d.readErr(err)
+	}
 	return out, nil
 }
 
@@ -500,7 +504,9 @@ func (t *tx) get(key []byte) ([]byte, error) {
 		return nil, t.d.readErr(err)
 	}
 	out := bytes.Clone(v)
-	closer.Close()
+	if err := closer.Close(); err != nil { // see DB.get
+		return nil, t.d.readErr(err)
+	}
 	return out, nil
 }
 
