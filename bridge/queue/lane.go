@@ -26,6 +26,8 @@ type entry struct {
 	storeErrors int
 	// probe marks the one attempt a half-open breaker lets through.
 	probe bool
+	// started is when the lane handed the job out.
+	started time.Time
 }
 
 // entries is a min-heap by due time, then id (acceptance order).
@@ -74,6 +76,7 @@ type lane struct {
 	pausedUntil time.Time
 	throttles   int // consecutive rate-limit answers without a wait
 	br          breaker
+	recoveredAt time.Time // when the breaker last closed
 	maxInFlight int
 	window      int // slow-start limit on attempts in flight
 	wake        chan struct{}
@@ -251,7 +254,7 @@ func (l *lane) take(now time.Time) (entry, time.Duration, bool) {
 		return entry{}, wait, false
 	}
 	delete(l.queued, got.id)
-	got.probe = probe
+	got.probe, got.started = probe, now
 	if probe {
 		l.br.probing = true
 	}
@@ -322,6 +325,7 @@ func (l *lane) observe(r result, probe bool, wait time.Duration) {
 // target was down are due now, and the window ramps up from one. Called
 // with mu held.
 func (l *lane) recovered(now time.Time) {
+	l.recoveredAt = now
 	l.window = 1
 	for i := range l.items {
 		if l.items[i].due.After(now) {
@@ -347,6 +351,11 @@ func (l *lane) settle(id uint64, groupKey string, next *entry) {
 	delete(l.inflight, id)
 	delete(l.active, groupKey)
 	if next != nil && ok && e.id != 0 {
+		if e.started.Before(l.recoveredAt) && next.due.After(l.recoveredAt) {
+			// It failed while the target was down, and the target has
+			// recovered since: it goes with the rest of the backlog.
+			next.due = l.recoveredAt
+		}
 		l.push(*next)
 	}
 	l.mu.Unlock()

@@ -171,3 +171,22 @@ func TestLaneSlowStart(t *testing.T) {
 		t.Errorf("%d in flight after 4 successes, want max_in_flight 6", n)
 	}
 }
+
+// TestLaneRecoveryCatchesAttemptsInFlight: a job whose attempt failed
+// while the target was down but settles after the breaker closed goes
+// with the backlog, not after its own (long) backoff.
+func TestLaneRecoveryCatchesAttemptsInFlight(t *testing.T) {
+	l := newLane("x", time.Second)
+	l.add(entry{id: 1, groupKey: "a"})
+	e, _ := takeNow(l)
+	time.Sleep(time.Millisecond)
+	l.mu.Lock()
+	l.recovered(time.Now())
+	l.mu.Unlock()
+	next := e
+	next.due = time.Now().Add(time.Hour)
+	l.settle(e.id, e.groupKey, &next)
+	if e, ok := takeNow(l); !ok || e.id != 1 {
+		t.Fatalf("job that failed during the outage not due after recovery: %+v %v", e, ok)
+	}
+}
