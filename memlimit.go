@@ -18,27 +18,31 @@ const cgroupMemoryShare = 0.9
 
 // setMemoryLimit derives the Go memory limit from the cgroup memory limit
 // when GOMEMLIMIT is unset, and logs the limit in effect and its source.
-// It changes nothing when GOMEMLIMIT is set or no cgroup limit applies;
-// a cgroup that cannot be read is logged and ignored.
-func setMemoryLimit(log *zap.Logger) {
+// It changes nothing when GOMEMLIMIT is set or no cgroup limit applies; a
+// cgroup that cannot be read is logged and ignored.
+func setMemoryLimit(log *zap.Logger) { setMemoryLimitFrom(log, memlimit.FromCgroup) }
+
+// setMemoryLimitFrom is setMemoryLimit with the container's memory limit
+// read by limit.
+func setMemoryLimitFrom(log *zap.Logger, limit memlimit.Provider) {
 	_, fromEnv := os.LookupEnv("GOMEMLIMIT")
 	set, err := memlimit.SetGoMemLimitWithOpts(
 		memlimit.WithRatio(cgroupMemoryShare),
-		memlimit.WithProvider(memlimit.FromCgroup),
+		memlimit.WithProvider(limit),
 	)
 	if err != nil {
 		log.Warn("cannot derive the Go memory limit from the cgroup memory limit; running without one", zap.Error(err))
 	}
-	limit := debug.SetMemoryLimit(-1)
+	effective := debug.SetMemoryLimit(-1)
 	switch {
 	case fromEnv:
-		log.Info("Go memory limit set by GOMEMLIMIT", zap.Int64("go_memory_limit_bytes", limit))
+		log.Info("Go memory limit set by GOMEMLIMIT", zap.Int64("go_memory_limit_bytes", effective))
 	case set > 0:
-		cgroup, _ := memlimit.FromCgroup()
-		log.Info("Go memory limit derived from the cgroup memory limit", zap.Int64("go_memory_limit_bytes", limit), zap.Uint64("cgroup_memory_limit_bytes", cgroup))
-	case limit == math.MaxInt64:
+		container, _ := limit()
+		log.Info("Go memory limit derived from the cgroup memory limit", zap.Int64("go_memory_limit_bytes", effective), zap.Uint64("cgroup_memory_limit_bytes", container))
+	case effective == math.MaxInt64:
 		log.Info("no memory limit: neither GOMEMLIMIT nor a cgroup memory limit is set")
 	default:
-		log.Info("Go memory limit", zap.Int64("go_memory_limit_bytes", limit))
+		log.Info("Go memory limit", zap.Int64("go_memory_limit_bytes", effective))
 	}
 }
