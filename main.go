@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -28,6 +29,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge"
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/server"
+	"github.com/alertbridge/alertbridge/bridge/store"
 )
 
 func main() {
@@ -65,6 +67,11 @@ func run(args []string) int {
 	sendTestCmd := app.Command("send-test", "Ask a running bridge to deliver a sample notification to a target (POST /api/v1/targets/{name}/test).")
 	sendTestTarget := sendTestCmd.Flag("target", "Target name.").Required().String()
 	sendTestURL := sendTestCmd.Flag("bridge.url", "Base URL of the running bridge.").Default("http://127.0.0.1:9097").String()
+	storeCmd := app.Command("store", "Inspect or rescue the store under --storage.path (run these while the bridge is stopped).")
+	storeCheckCmd := storeCmd.Command("check", "Read the whole store and report what it holds (jobs per state and target, alerts, size) and any damage; exit code 1 on damage.")
+	storeCheckJSON := storeCheckCmd.Flag("json", "Print the report as JSON.").Bool()
+	storeSalvageCmd := storeCmd.Command("salvage", "Copy every readable job and alert of a damaged store into a new store in --to; then point --storage.path at it.")
+	salvageTo := storeSalvageCmd.Flag("to", "Folder for the new store; must be missing or empty.").Required().String()
 	cmd, err := app.Parse(args)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "alertbridge: %v\n", err)
@@ -83,6 +90,10 @@ func run(args []string) int {
 		return render(os.Stdout, os.Stderr, *configFile, *renderTarget, payload)
 	case sendTestCmd.FullCommand():
 		return sendTest(os.Stdout, *sendTestURL, *sendTestTarget)
+	case storeCheckCmd.FullCommand():
+		return storeCheck(os.Stdout, *storage, *storeCheckJSON)
+	case storeSalvageCmd.FullCommand():
+		return storeSalvage(os.Stdout, *storage, *salvageTo)
 	}
 	log, err := newLogger(*level, *format)
 	if err != nil {
@@ -185,6 +196,65 @@ func render(out, diag io.Writer, configFile, target, payloadFile string) int {
 		}
 		out.Write(req.Body)
 	}
+	return 0
+}
+
+// storeCheck prints what the store in dir holds and any damage; exit code
+// 1 when damaged or unreadable.
+func storeCheck(out io.Writer, dir string, asJSON bool) int {
+	rep, err := store.Check(dir)
+	if err != nil {
+		fmt.Fprintf(out, "alertbridge: %v\n", err)
+		return 1
+	}
+	if asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(rep)
+	} else {
+		fmt.Fprintf(out, "store %s (%.1f MiB on disk)\n", rep.Dir, float64(rep.Bytes)/(1<<20))
+		for _, state := range []string{store.StatePending, store.StateDead, store.StateDelivered} {
+			total := 0
+			for _, n := range rep.Jobs[state] {
+				total += n
+			}
+			fmt.Fprintf(out, "  %-10s %d", state, total)
+			for _, target := range slices.Sorted(maps.Keys(rep.Jobs[state])) {
+				fmt.Fprintf(out, "  %s=%d", target, rep.Jobs[state][target])
+			}
+			fmt.Fprintln(out)
+		}
+		fmt.Fprintf(out, "  alerts     %d\n  dedup keys %d\n", rep.Alerts, rep.DedupKeys)
+		if rep.Damaged() {
+			fmt.Fprintln(out, "DAMAGED:")
+			for _, p := range rep.Problems {
+				fmt.Fprintf(out, "  %s\n", p)
+			}
+			fmt.Fprintf(out, "Copy what is readable into a new store with: alertbridge store salvage --storage.path=%s --to=NEW_FOLDER\n", dir)
+		} else {
+			fmt.Fprintln(out, "OK: no damage found")
+		}
+	}
+	if rep.Damaged() {
+		return 1
+	}
+	return 0
+}
+
+// storeSalvage copies what is readable of the store in from into a new
+// store in to.
+func storeSalvage(out io.Writer, from, to string) int {
+	rep, err := store.Salvage(from, to)
+	if err != nil {
+		fmt.Fprintf(out, "alertbridge: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(out, "salvaged into %s: pending %d, dead %d, delivered %d, alerts %d; %d jobs lost (payload unreadable)\n",
+		to, rep.Jobs[store.StatePending], rep.Jobs[store.StateDead], rep.Jobs[store.StateDelivered], rep.Alerts, rep.Lost)
+	for _, p := range rep.Problems {
+		fmt.Fprintf(out, "  %s\n", p)
+	}
+	fmt.Fprintf(out, "Start the bridge with --storage.path=%s\n", to)
 	return 0
 }
 

@@ -17,9 +17,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/alertmanager/template"
 	"github.com/prometheus/common/model"
+
+	gojson "github.com/goccy/go-json"
 )
 
 // Version is the Alertmanager webhook payload version the bridge accepts.
@@ -116,8 +119,7 @@ func DecodeWith(r io.Reader, opts DecodeOptions) (*Message, error) {
 	if maxAlerts > 0 && sh.ok && sh.alerts > maxAlerts {
 		return nil, &TooManyAlertsError{Alerts: sh.alerts, Limit: maxAlerts, GroupKey: sh.groupKey}
 	}
-	m := new(Message)
-	err := json.Unmarshal(buf.Bytes(), m)
+	m, err := decodeFast(buf.Bytes())
 	if err != nil {
 		m, err = decodeStream(bytes.NewReader(buf.Bytes()))
 	} else {
@@ -140,6 +142,47 @@ func DecodeWith(r io.Reader, opts DecodeOptions) (*Message, error) {
 const maxPooledBody = 1 << 20
 
 var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// wireMessage is Message flattened: goccy/go-json matches keys case
+// insensitively, as encoding/json does, only in structs without embedded
+// ones.
+type wireMessage struct {
+	Receiver           string          `json:"receiver"`
+	Status             string          `json:"status"`
+	Alerts             template.Alerts `json:"alerts"`
+	NotificationReason string          `json:"notification_reason"`
+	GroupLabels        template.KV     `json:"groupLabels"`
+	CommonLabels       template.KV     `json:"commonLabels"`
+	CommonAnnotations  template.KV     `json:"commonAnnotations"`
+	RouteLabels        template.KV     `json:"routeLabels"`
+	ExternalURL        string          `json:"externalURL"`
+	Version            string          `json:"version"`
+	GroupKey           string          `json:"groupKey"`
+	TruncatedAlerts    uint64          `json:"truncatedAlerts"`
+}
+
+// decodeFast decodes a payload with goccy/go-json, about four times
+// faster than encoding/json and into the same message wherever it
+// succeeds (TestFastDecodeMatchesStandard, and its fuzz target). Callers
+// fall back to encoding/json when it fails.
+func decodeFast(b []byte) (*Message, error) {
+	// goccy skips the fields it does not know without checking them, and
+	// keeps invalid UTF-8 where encoding/json substitutes U+FFFD: such
+	// documents go the slow way.
+	if !utf8.Valid(b) || !json.Valid(b) {
+		return nil, errors.New("invalid JSON or UTF-8")
+	}
+	var w wireMessage
+	if err := gojson.Unmarshal(b, &w); err != nil {
+		return nil, err
+	}
+	return &Message{
+		Data: template.Data{Receiver: w.Receiver, Status: w.Status, Alerts: w.Alerts, NotificationReason: w.NotificationReason,
+			GroupLabels: w.GroupLabels, CommonLabels: w.CommonLabels, CommonAnnotations: w.CommonAnnotations,
+			RouteLabels: w.RouteLabels, ExternalURL: w.ExternalURL},
+		Version: w.Version, GroupKey: w.GroupKey, TruncatedAlerts: w.TruncatedAlerts,
+	}, nil
+}
 
 // decodeStream is Decode with a json.Decoder, which reports why a payload
 // is malformed.

@@ -64,7 +64,7 @@ func Check(dir string) (*Report, error) {
 		return rep, nil
 	}
 	defer d.Close()
-	full, err := d.scan(true)
+	full, err := d.scan(true, nil)
 	if err != nil {
 		rep.problem("%v", err)
 		return rep, nil
@@ -88,8 +88,9 @@ func folderSize(dir string) int64 {
 
 // scan reads the whole store and reports what it holds and what is
 // wrong. With deep, payloads are decoded too; without, they are only read
-// (their blocks' checksums still verified).
-func (d *DB) scan(deep bool) (rep *Report, err error) {
+// (their blocks' checksums still verified). A non-nil mem is filled with
+// the in-memory index of what it reads.
+func (d *DB) scan(deep bool, mem *memIndex) (rep *Report, err error) {
 	rep = &Report{Dir: d.dir, Jobs: map[string]map[string]int{}}
 	defer func() {
 		if p := recover(); p != nil {
@@ -118,6 +119,10 @@ func (d *DB) scan(deep bool) (rep *Report, err error) {
 			switch state {
 			case StatePending:
 				pending[id] = true
+				if mem != nil {
+					lk := string(latestKey(j.Target, j.GroupKey))
+					mem.pending[lk] = max(mem.pending[lk], id)
+				}
 			case StateDead:
 				dead[id] = true
 			}
@@ -127,7 +132,10 @@ func (d *DB) scan(deep bool) (rep *Report, err error) {
 			rep.problem("reading %s deliveries: %v", state, err)
 		}
 	}
-	err = d.iterate([]byte{kindPayload}, nil, false, func(k, v []byte) (bool, error) {
+	// Without deep, payloads are listed by key only: their values live in
+	// blob files, and reading every one would make a start with a large
+	// backlog take seconds (VerifyPayloads reads them after the start).
+	err = d.iterateWith([]byte{kindPayload}, deep, func(k, v []byte) (bool, error) {
 		id, _ := keyID(k)
 		rep.Payloads++
 		rep.MaxJobID = max(rep.MaxJobID, id)
@@ -159,6 +167,10 @@ func (d *DB) scan(deep bool) (rep *Report, err error) {
 			return true, nil
 		}
 		rep.Alerts++
+		if mem != nil {
+			mem.alerts[int64(binary.BigEndian.Uint64(k[9:]))] = alertCounts{ms: int64(binary.BigEndian.Uint64(k[1:9])),
+				times: int64(binary.BigEndian.Uint64(v[0:8])), first: int64(binary.BigEndian.Uint64(v[8:16]))}
+		}
 		if len(v) > seenSize {
 			if _, err := decodeAlert(int64(binary.BigEndian.Uint64(k[9:])), v); err != nil {
 				rep.problem("%v", err)
@@ -169,9 +181,11 @@ func (d *DB) scan(deep bool) (rep *Report, err error) {
 	if err != nil {
 		rep.problem("reading alerts: %v", err)
 	}
-	err = d.iterate([]byte{kindDedup}, nil, false, func(_, v []byte) (bool, error) {
+	err = d.iterate([]byte{kindDedup}, nil, false, func(k, v []byte) (bool, error) {
 		if len(v) != 8 {
 			rep.problem("dedup key of %d bytes", len(v))
+		} else if mem != nil {
+			mem.dedup[mem.hash(string(k[1:]))] = int64(binary.BigEndian.Uint64(v))
 		}
 		rep.DedupKeys++
 		return true, nil
@@ -185,6 +199,34 @@ func (d *DB) scan(deep bool) (rep *Report, err error) {
 		}
 	}
 	return rep, nil
+}
+
+// VerifyPayloads reads and decodes every stored payload, as Check does,
+// on the open store. Open lists payloads without reading them; the
+// bridge runs this after starting so damage in a payload is reported
+// before its delivery comes up. It returns the damage found, or nil.
+func (d *DB) VerifyPayloads() error {
+	var problem error
+	err := d.read(func() error {
+		return d.iterateWith([]byte{kindPayload}, true, func(k, v []byte) (bool, error) {
+			if d.closing.Load() {
+				return false, nil
+			}
+			if _, err := decodePayload(v); err != nil {
+				id, _ := keyID(k)
+				problem = d.readErr(fmt.Errorf("%w: %s: payload of delivery %d does not decode: %v", ErrCorrupt, d.dir, id, err))
+				return false, nil
+			}
+			return true, nil
+		})
+	})
+	if errors.Is(err, ErrClosed) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return problem
 }
 
 // SalvageReport tells what Salvage copied and what it could not read.

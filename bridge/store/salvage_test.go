@@ -80,8 +80,16 @@ func TestSalvage(t *testing.T) {
 					break
 				}
 			}
-			if _, err := Open(from, Options{}); !errors.Is(err, ErrCorrupt) {
-				t.Fatalf("damaged store opened: %v", err)
+			// Damage in payload values is found right after the start,
+			// by VerifyPayloads, rather than by Open.
+			if db, err := Open(from, Options{}); err == nil {
+				verr := db.VerifyPayloads()
+				db.Close()
+				if tc.ext != ".blob" || !errors.Is(verr, ErrCorrupt) {
+					t.Fatalf("damaged store opened and VerifyPayloads found %v", verr)
+				}
+			} else if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("damaged store: Open = %v", err)
 			}
 			to := filepath.Join(t.TempDir(), "salvaged")
 			var rep *SalvageReport

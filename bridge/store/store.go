@@ -81,12 +81,15 @@ type DB struct {
 	// life guards db against Close: calls hold the read lock, Close takes
 	// the write lock, so Pebble is never used after it is closed (it
 	// panics then).
-	life   sync.RWMutex
-	closed bool
+	life    sync.RWMutex
+	closed  bool
+	closing atomic.Bool
 
 	// damaged is set when a read hit corruption after Open; Check
 	// reports it and the bridge's readiness can.
 	damaged atomic.Pointer[error]
+
+	mem *memIndex
 }
 
 // Open opens the store in dir, creating it when dir is missing or empty.
@@ -103,7 +106,7 @@ func Open(dir string, opts Options) (_ *DB, err error) {
 	} else if err := prepareFolder(dir); err != nil {
 		return nil, err
 	}
-	d := &DB{dir: dir}
+	d := &DB{dir: dir, mem: newMemIndex()}
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%w: opening %s: the engine failed: %v", ErrCorrupt, dir, p)
@@ -330,7 +333,7 @@ func (d *DB) load() error {
 	case string(v) != formatValue():
 		return fmt.Errorf("%w: %s: format record %q, this build reads %q", ErrOldFormat, d.dir, v, formatValue())
 	}
-	rep, err := d.scan(false)
+	rep, err := d.scan(false, d.mem)
 	if err != nil {
 		return err
 	}
@@ -359,6 +362,7 @@ func formatValue() string { return fmt.Sprintf("alertbridge/%d", FormatVersion) 
 // Close flushes and closes the store; later calls fail with ErrClosed.
 // Writes in flight finish first.
 func (d *DB) Close() error {
+	d.closing.Store(true) // long reads (VerifyPayloads) stop early
 	d.life.Lock()
 	defer d.life.Unlock()
 	if d.closed {
@@ -471,15 +475,23 @@ func (d *DB) write(fn func(tx *tx) error) (err error) {
 		}
 	}()
 	t := &tx{b: b, d: d}
+	committed := false
+	defer func() {
+		if !committed {
+			t.rollback()
+		}
+	}()
 	if err := fn(t); err != nil {
 		return err
 	}
 	if b.Empty() {
+		committed = true
 		return nil
 	}
 	if err := d.db.ApplyNoSyncWait(b, pebble.Sync); err != nil {
 		return fmt.Errorf("store write: %w", err)
 	}
+	committed = true
 	d.wmu.Unlock()
 	locked = false
 	if err := b.SyncWait(); err != nil {
@@ -489,10 +501,19 @@ func (d *DB) write(fn func(tx *tx) error) (err error) {
 }
 
 // tx is the view of one write: reads see the store and the write's own
-// changes.
+// changes. Changes to the in-memory index are made at once and undone if
+// the batch is not committed.
 type tx struct {
-	b *pebble.Batch
-	d *DB
+	b    *pebble.Batch
+	d    *DB
+	undo []func()
+}
+
+func (t *tx) rollback() {
+	for i := len(t.undo) - 1; i >= 0; i-- {
+		t.undo[i]()
+	}
+	t.undo = nil
 }
 
 func (t *tx) get(key []byte) ([]byte, error) {
@@ -523,6 +544,16 @@ func (t *tx) nextID() uint64 {
 // descending), from start (nil: the prefix's end in that direction),
 // until fn returns false. Keys and values are valid during fn only.
 func (d *DB) iterate(prefix, start []byte, reverse bool, fn func(k, v []byte) (bool, error)) error {
+	return d.iterateFrom(prefix, start, reverse, true, fn)
+}
+
+// iterateWith walks a whole prefix in key order; without values, fn gets
+// nil values and the values are not read.
+func (d *DB) iterateWith(prefix []byte, values bool, fn func(k, v []byte) (bool, error)) error {
+	return d.iterateFrom(prefix, nil, false, values, fn)
+}
+
+func (d *DB) iterateFrom(prefix, start []byte, reverse, values bool, fn func(k, v []byte) (bool, error)) error {
 	it, err := d.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return err
@@ -539,9 +570,11 @@ func (d *DB) iterate(prefix, start []byte, reverse bool, fn func(k, v []byte) (b
 		ok = it.SeekLT(start)
 	}
 	for ; ok; ok = step(it, reverse) {
-		v, err := it.ValueAndErr()
-		if err != nil {
-			break
+		var v []byte
+		if values {
+			if v, err = it.ValueAndErr(); err != nil {
+				break
+			}
 		}
 		more, err := fn(it.Key(), v)
 		if err != nil {
