@@ -98,7 +98,8 @@ func New(opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.db, err = store.Open(opts.StoragePath); err != nil {
+	engine := a.log.Named("store").Sugar()
+	if a.db, err = store.Open(opts.StoragePath, store.Options{Logf: engine.Debugf, Errorf: engine.Errorf}); err != nil {
 		return nil, err
 	}
 	rt, err := buildRuntime(cfg, a.sender.UserAgent, a.now)
@@ -119,6 +120,14 @@ func New(opts Options) (*App, error) {
 	if n > 0 {
 		a.log.Info("resumed queued deliveries", zap.Int("jobs", n))
 	}
+	// Open verified every job; the payloads' values are read now, in the
+	// background, so a large backlog does not delay the start.
+	go func() {
+		if err := a.db.VerifyPayloads(); err != nil {
+			a.log.Error("store damaged: some queued notifications cannot be read; run `alertbridge store check` with the bridge stopped, then `alertbridge store salvage`",
+				zap.String("storage_path", opts.StoragePath), zap.Error(err))
+		}
+	}()
 	a.handler = server.New(a, a.log, opts.MaxBodyBytes, a.metrics, server.MaxAlerts(opts.MaxAlerts), server.DecodeBudget(opts.DecodeBudget))
 	a.pruneDone = make(chan struct{})
 	go a.pruneLoop()
@@ -212,29 +221,29 @@ func (a *App) accept(msg *alert.Message, target string) (*accepted, error) {
 	}
 	now := a.now()
 	acc := &accepted{Accepted: server.Accepted{GroupKey: msg.GroupKey, Targets: []string{}}}
+	// Counters are the store's: the group is built without them, and the
+	// store stamps them in when it commits the notification.
+	g := rt.builder.BuildSeen(msg, now, nil)
+	targets := selected
+	if target == "" {
+		targets = rt.router.Select(g)
+	}
+	var jobs []store.NewJob
+	for _, t := range targets {
+		if view := t.View(g); view != nil {
+			jobs = append(jobs, store.NewJob{Job: &store.Job{Target: t.Name, GroupKey: g.GroupKey}, Group: view})
+			acc.Targets = append(acc.Targets, t.Name)
+		}
+	}
+	// The whole group goes to the alert center: alerts no target took are
+	// recorded too, without deliveries.
 	res, err := a.queue.Accept(store.AcceptRequest{
 		DedupKey:    target + "\x00" + msg.DedupKey(),
 		DedupWindow: time.Duration(rt.cfg.Global.DedupWindow),
-		AlertIDs:    alert.RecordIDs(msg),
 		Now:         now,
-		Build: func(seen []alert.Seen) (*alert.Group, []store.NewJob, error) {
-			g := rt.builder.BuildSeen(msg, now, seen)
-			targets := selected
-			if target == "" {
-				targets = rt.router.Select(g)
-			}
-			acc.Targets = acc.Targets[:0]
-			var jobs []store.NewJob
-			for _, t := range targets {
-				if view := t.View(g); view != nil {
-					jobs = append(jobs, store.NewJob{Job: &store.Job{Target: t.Name, GroupKey: g.GroupKey}, Group: view})
-					acc.Targets = append(acc.Targets, t.Name)
-				}
-			}
-			// The whole group goes to the alert center: alerts no target
-			// took are recorded too, without deliveries.
-			return g, jobs, nil
-		},
+		Group:       g,
+		Jobs:        jobs,
+		Location:    rt.builder.Zone(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", server.ErrUnavailable, err)
@@ -294,13 +303,13 @@ func (a *App) Superseded(target string) {
 func (a *App) BreakerChanged(target string, t queue.Transition) {
 	a.metrics.BreakerTransitions.WithLabelValues(target, string(t.To)).Inc()
 	fields := []zap.Field{zap.String("target", target), zap.String("from", string(t.From)), zap.String("to", string(t.To)), zap.String("cause", t.Reason)}
-	switch t.To {
-	case queue.BreakerOpen:
+	switch {
+	case t.To == queue.BreakerOpen && t.From == queue.BreakerClosed:
 		a.log.Warn("target circuit breaker opened: deliveries to it pause, one probe per second", fields...)
-	case queue.BreakerHalfOpen:
-		a.log.Info("target circuit breaker half-open: probing with one delivery", fields...)
-	default:
+	case t.To == queue.BreakerClosed:
 		a.log.Info("target circuit breaker closed: deliveries resume", fields...)
+	default: // the probe cycle while the target stays down: once a second
+		a.log.Debug("target circuit breaker "+string(t.To), fields...)
 	}
 }
 
