@@ -213,7 +213,7 @@ var (
 	DefaultDedup = model.Duration(30 * time.Second)
 	// DefaultMaxInFlight lets a target answering in 200 ms take over 300
 	// notifications a second.
-	DefaultMaxInFlight = 64
+	DefaultMaxInFlight = 128
 	// MaxMaxInFlight bounds max_in_flight.
 	MaxMaxInFlight = 1024
 	// DefaultAlertRetention is global.alert_retention when unset.

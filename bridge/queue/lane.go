@@ -53,7 +53,7 @@ func (h *entries) Pop() any {
 const (
 	// DefaultMaxInFlight is a target's concurrent attempts when its
 	// policy does not say.
-	DefaultMaxInFlight = 64
+	DefaultMaxInFlight = 128
 	// startWindow is how many attempts a new lane lets run at once before
 	// successes widen it (slow start: each success adds one, so the window
 	// doubles per round trip up to the target's max_in_flight).
