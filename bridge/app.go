@@ -251,7 +251,12 @@ func (a *App) accept(msg *alert.Message, target string) (*accepted, error) {
 	if res.Duplicate {
 		acc.Duplicate = true
 		acc.Targets = []string{}
-		a.log.Debug("duplicate notification ignored", zap.String("group_key", msg.GroupKey))
+		// Info, not debug: an operator who wonders why a notification
+		// was not delivered finds it here (and counts them with
+		// alertbridge_notifications_total{result="duplicate"}).
+		a.log.Info("duplicate notification ignored: the same one was accepted within dedup_window",
+			zap.String("group_key", msg.GroupKey), zap.String("path_target", target),
+			zap.Duration("dedup_window", time.Duration(rt.cfg.Global.DedupWindow)))
 		return acc, nil
 	}
 	for _, j := range res.Jobs {

@@ -185,8 +185,11 @@ func TestDeadLettersListRetryDelete(t *testing.T) {
 	if d := b.list(t, "dead"); len(d) != 0 {
 		t.Errorf("dead letters after retry and delete: %v", d)
 	}
-	if d := b.list(t, "delivered"); len(d) != 1 {
-		t.Errorf("delivered history: %v", d)
+	// The sink has the request before the outcome is written: wait for it.
+	var delivered []map[string]any
+	eventually(5*time.Second, func() bool { delivered = b.list(t, "delivered"); return len(delivered) == 1 })
+	if len(delivered) != 1 {
+		t.Errorf("delivered history: %v", delivered)
 	}
 	resp, _ = http.Get(b.url + "/api/v1/deliveries?state=bogus")
 	resp.Body.Close()
