@@ -22,9 +22,14 @@ func newStore(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &alert.Group{GroupKey: "g", ReceivedAt: time.Now(), Data: template.Data{Alerts: template.Alerts{{Status: "firing"}}},
+	g := &alert.Group{GroupKey: "g", ReceivedAt: time.Now(),
+		Data:    template.Data{Receiver: "r", Alerts: template.Alerts{{Status: "firing", Labels: template.KV{"alertname": "A"}}}},
 		Records: []alert.Record{{ID: 1}}}
-	if _, err := db.Accept(store.AcceptRequest{Now: time.Now(), Group: g,
+	body, err := (&alert.Message{Data: g.Data, Version: alert.Version, GroupKey: "g"}).Body()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Accept(store.AcceptRequest{Now: time.Now(), Group: g, Body: body,
 		Jobs: []store.NewJob{{Job: &store.Job{Target: "ops", GroupKey: "g"}, Group: g}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -123,7 +124,7 @@ func New(opts Options) (*App, error) {
 	// Open verified every job; the payloads' values are read now, in the
 	// background, so a large backlog does not delay the start.
 	go func() {
-		if err := a.db.VerifyPayloads(); err != nil {
+		if err := a.db.VerifyNotifications(); err != nil {
 			a.log.Error("store damaged: some queued notifications cannot be read; run `alertbridge store check` with the bridge stopped, then `alertbridge store salvage`",
 				zap.String("storage_path", opts.StoragePath), zap.Error(err))
 		}
@@ -237,6 +238,10 @@ func (a *App) accept(msg *alert.Message, target string) (*accepted, error) {
 	}
 	// The whole group goes to the alert center: alerts no target took are
 	// recorded too, without deliveries.
+	body, err := msg.Body()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", server.ErrUnavailable, err)
+	}
 	res, err := a.queue.Accept(store.AcceptRequest{
 		DedupKey:    target + "\x00" + msg.DedupKey(),
 		DedupWindow: time.Duration(rt.cfg.Global.DedupWindow),
@@ -244,6 +249,7 @@ func (a *App) accept(msg *alert.Message, target string) (*accepted, error) {
 		Group:       g,
 		Jobs:        jobs,
 		Location:    rt.builder.Zone(),
+		Body:        body,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", server.ErrUnavailable, err)
@@ -268,6 +274,27 @@ func (a *App) accept(msg *alert.Message, target string) (*accepted, error) {
 	a.log.Debug("notification accepted", zap.String("group_key", msg.GroupKey),
 		zap.Int("alerts", len(msg.Alerts)), zap.Strings("targets", acc.Targets), zap.Int("superseded", len(res.Superseded)))
 	return acc, nil
+}
+
+// Rebuild implements queue.Deliverer: the group a job of target delivers,
+// from its stored notification, as the acceptance built it (normalized
+// with the counters it was accepted with, then the target's view), with
+// the configuration in force now.
+func (a *App) Rebuild(target string, n *store.Notification) (*alert.Group, error) {
+	rt := a.rt.Load()
+	t, ok := rt.router.Lookup(target)
+	if !ok {
+		return nil, fmt.Errorf("target %q no longer exists", target)
+	}
+	msg, err := alert.Decode(bytes.NewReader(n.Body))
+	if err != nil {
+		return nil, fmt.Errorf("stored notification: %w", err)
+	}
+	view := t.View(rt.builder.BuildSeen(msg, n.ReceivedAt, n.Seen))
+	if view == nil {
+		return nil, fmt.Errorf("target %q takes none of the notification's alerts now", target)
+	}
+	return view, nil
 }
 
 // Policy implements queue.Deliverer.

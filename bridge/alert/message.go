@@ -35,6 +35,19 @@ type Message struct {
 	Version         string `json:"version"`
 	GroupKey        string `json:"groupKey"`
 	TruncatedAlerts uint64 `json:"truncatedAlerts"`
+
+	// raw is the payload the message was decoded from (DecodeWith).
+	raw []byte
+}
+
+// Body returns the payload as received when the message was decoded from
+// one, and otherwise its JSON. Decoding the result gives the message
+// again.
+func (m *Message) Body() ([]byte, error) {
+	if m.raw != nil {
+		return m.raw, nil
+	}
+	return json.Marshal(m)
 }
 
 // InvalidError reports a payload that can never be accepted, whatever the
@@ -135,6 +148,7 @@ func DecodeWith(r io.Reader, opts DecodeOptions) (*Message, error) {
 		}
 		return nil, err
 	}
+	m.raw = bytes.Clone(buf.Bytes())
 	return m, nil
 }
 

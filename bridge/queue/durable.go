@@ -309,7 +309,10 @@ func (q *Durable) attempt(l *lane, e entry) {
 	}
 	g, hot := q.hot.take(e.id)
 	if !hot {
-		g, err = q.db.Payload(e.id)
+		var n *store.Notification
+		if n, err = q.db.Notification(sj.Notification); err == nil {
+			g, err = q.d.Rebuild(sj.Target, n)
+		}
 	}
 	if err != nil {
 		l.observe(resultNone, e.probe, 0)

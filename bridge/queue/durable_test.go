@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -119,6 +120,15 @@ func (f *fakeDeliverer) Finished(job *Job, r notify.Result) {
 
 func (f *fakeDeliverer) Superseded(string) {}
 
+// Rebuild decodes the stored payload, as the app does, without a view.
+func (f *fakeDeliverer) Rebuild(_ string, n *store.Notification) (*alert.Group, error) {
+	m, err := alert.Decode(bytes.NewReader(n.Body))
+	if err != nil {
+		return nil, err
+	}
+	return (&alert.Builder{}).BuildSeen(m, n.ReceivedAt, n.Seen), nil
+}
+
 func (f *fakeDeliverer) BreakerChanged(_ string, t Transition) {
 	f.mu.Lock()
 	f.transitions = append(f.transitions, t)
@@ -191,9 +201,13 @@ func acceptReq(gk string) store.AcceptRequest {
 	h.Write([]byte(gk))
 	now := time.Now()
 	g := &alert.Group{GroupKey: gk, ReceivedAt: now,
-		Data:    template.Data{Alerts: template.Alerts{{Status: "firing"}}},
+		Data:    template.Data{Receiver: "r", Alerts: template.Alerts{{Status: "firing", Labels: template.KV{"alertname": "A", "g": gk}}}},
 		Records: []alert.Record{{ID: int64(h.Sum64() >> 1)}}}
-	return store.AcceptRequest{Now: now, Group: g, Jobs: []store.NewJob{{Job: &store.Job{Target: target, GroupKey: gk}, Group: g}}}
+	body, err := (&alert.Message{Data: g.Data, Version: alert.Version, GroupKey: gk}).Body()
+	if err != nil {
+		panic(err)
+	}
+	return store.AcceptRequest{Now: now, Group: g, Body: body, Jobs: []store.NewJob{{Job: &store.Job{Target: target, GroupKey: gk}, Group: g}}}
 }
 
 // accept queues one notification of group gk for target.

@@ -80,6 +80,9 @@ type Deliverer interface {
 	// BreakerChanged reports a change of target's circuit breaker (once
 	// per transition, not per attempt).
 	BreakerChanged(target string, t Transition)
+	// Rebuild makes the group a job of target delivers from its stored
+	// notification, when the group is no longer held in memory.
+	Rebuild(target string, n *store.Notification) (*alert.Group, error)
 	// StoreError reports a failure to read or write a job's state (op is
 	// "read", "reschedule" or "finish"). The job stays scheduled in
 	// memory and is tried again; retry says when, at the earliest.
@@ -93,7 +96,8 @@ type Store interface {
 	// Pending returns a pending job; store.ErrNotFound when it is no
 	// longer pending.
 	Pending(id uint64) (*store.Job, error)
-	Payload(id uint64) (*alert.Group, error)
+	// Notification loads a job's stored notification.
+	Notification(nid uint64) (*store.Notification, error)
 	Get(id uint64) (*store.Job, error)
 	Reschedule(id uint64, attempts, sent int, next time.Time, reason, msg string, now time.Time) (superseded bool, err error)
 	FinishAll(ops []store.FinishOp) error

@@ -59,7 +59,7 @@ func acceptMsg(t *testing.T, db *DB, key string, now time.Time, m *alert.Message
 		})
 		jobs = append(jobs, NewJob{Job: &Job{Target: r.target, GroupKey: m.GroupKey}, Group: view})
 	}
-	acc, err := db.Accept(AcceptRequest{DedupKey: key, DedupWindow: time.Minute, Now: now, Group: g, Jobs: jobs})
+	acc, err := db.Accept(AcceptRequest{DedupKey: key, DedupWindow: time.Minute, Now: now, Group: g, Jobs: jobs, Body: bodyOf(g)})
 	if err != nil {
 		t.Fatal(err)
 	}

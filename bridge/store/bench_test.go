@@ -33,7 +33,8 @@ func benchMessage(fp, n int) *alert.Message {
 func benchRequest(m *alert.Message, key string, now time.Time) AcceptRequest {
 	b := &alert.Builder{}
 	g := b.BuildSeen(m, now, nil)
-	return AcceptRequest{DedupKey: key, DedupWindow: time.Minute, Now: now, Group: g,
+	body, _ := m.Body()
+	return AcceptRequest{DedupKey: key, DedupWindow: time.Minute, Now: now, Group: g, Body: body,
 		Jobs: []NewJob{{Job: &Job{Target: "critical", GroupKey: m.GroupKey}, Group: g}}}
 }
 

@@ -16,10 +16,12 @@ import (
 type Report struct {
 	Dir string `json:"dir"`
 	// Jobs counts jobs per state, then per target.
-	Jobs      map[string]map[string]int `json:"jobs"`
-	Payloads  int                       `json:"payloads"`
-	Alerts    int                       `json:"alerts"`
-	DedupKeys int                       `json:"dedupKeys"`
+	Jobs map[string]map[string]int `json:"jobs"`
+	// Notifications counts the stored notifications (the payloads of
+	// pending and dead jobs).
+	Notifications int `json:"notifications"`
+	Alerts        int `json:"alerts"`
+	DedupKeys     int `json:"dedupKeys"`
 	// Bytes is the size of the folder on disk.
 	Bytes    int64  `json:"bytes"`
 	MaxJobID uint64 `json:"maxJobId"`
@@ -98,8 +100,8 @@ func (d *DB) scan(deep bool, mem *memIndex) (rep *Report, err error) {
 			err = nil
 		}
 	}()
-	pending := map[uint64]bool{}
-	dead := map[uint64]bool{}
+	// The notifications that pending and dead jobs need, and which jobs.
+	needed := map[uint64][]uint64{}
 	for _, state := range []string{StatePending, StateDead, StateDelivered} {
 		err := d.iterate([]byte{stateKinds[state]}, nil, false, func(k, v []byte) (bool, error) {
 			id, _ := keyID(k)
@@ -116,15 +118,16 @@ func (d *DB) scan(deep bool, mem *memIndex) (rep *Report, err error) {
 				rep.Jobs[state] = map[string]int{}
 			}
 			rep.Jobs[state][j.Target]++
-			switch state {
-			case StatePending:
-				pending[id] = true
-				if mem != nil {
+			if state == StateDelivered {
+				return true, nil
+			}
+			needed[j.Notification] = append(needed[j.Notification], id)
+			if mem != nil {
+				mem.refs[j.Notification]++
+				if state == StatePending {
 					lk := string(latestKey(j.Target, j.GroupKey))
 					mem.pending[lk] = max(mem.pending[lk], id)
 				}
-			case StateDead:
-				dead[id] = true
 			}
 			return true, nil
 		})
@@ -132,34 +135,32 @@ func (d *DB) scan(deep bool, mem *memIndex) (rep *Report, err error) {
 			rep.problem("reading %s deliveries: %v", state, err)
 		}
 	}
-	// Without deep, payloads are listed by key only: their values live in
-	// blob files, and reading every one would make a start with a large
-	// backlog take seconds (VerifyPayloads reads them after the start).
-	err = d.iterateWith([]byte{kindPayload}, deep, func(k, v []byte) (bool, error) {
-		id, _ := keyID(k)
-		rep.Payloads++
-		rep.MaxJobID = max(rep.MaxJobID, id)
+	// Without deep, notifications are listed by key only: their values
+	// live in blob files, and reading every one would make a start with a
+	// large backlog take seconds (VerifyNotifications reads them after
+	// the start).
+	err = d.iterateWith([]byte{kindNotification}, deep, func(k, v []byte) (bool, error) {
+		nid, _ := keyID(k)
+		rep.Notifications++
+		rep.MaxJobID = max(rep.MaxJobID, nid)
 		if deep {
-			if _, err := decodePayload(v); err != nil {
-				rep.problem("payload of delivery %d does not decode: %v", id, err)
+			if err := checkNotification(v); err != nil {
+				rep.problem("notification %d (of deliveries %v): %v", nid, needed[nid], err)
 			}
 		}
-		delete(pending, id)
-		delete(dead, id)
+		delete(needed, nid)
 		return true, nil
 	})
 	if err != nil {
-		rep.problem("reading payloads: %v", err)
+		rep.problem("reading notifications: %v", err)
 	}
-	for _, ids := range []map[uint64]bool{pending, dead} {
-		missing := make([]uint64, 0, len(ids))
-		for id := range ids {
-			missing = append(missing, id)
-		}
-		sort.Slice(missing, func(i, j int) bool { return missing[i] < missing[j] })
-		for _, id := range missing {
-			rep.problem("delivery %d has no payload", id)
-		}
+	missing := make([]uint64, 0, len(needed))
+	for nid := range needed {
+		missing = append(missing, nid)
+	}
+	sort.Slice(missing, func(i, j int) bool { return missing[i] < missing[j] })
+	for _, nid := range missing {
+		rep.problem("deliveries %v: their notification %d is missing", needed[nid], nid)
 	}
 	err = d.iterate([]byte{kindAlert}, nil, false, func(k, v []byte) (bool, error) {
 		if len(k) != 17 || len(v) < seenSize {
@@ -201,20 +202,20 @@ func (d *DB) scan(deep bool, mem *memIndex) (rep *Report, err error) {
 	return rep, nil
 }
 
-// VerifyPayloads reads and decodes every stored payload, as Check does,
-// on the open store. Open lists payloads without reading them; the
-// bridge runs this after starting so damage in a payload is reported
+// VerifyNotifications reads and decodes every stored notification, as
+// Check does, on the open store. Open lists them without reading them;
+// the bridge runs this after starting, so damage in one is reported
 // before its delivery comes up. It returns the damage found, or nil.
-func (d *DB) VerifyPayloads() error {
+func (d *DB) VerifyNotifications() error {
 	var problem error
 	err := d.read(func() error {
-		return d.iterateWith([]byte{kindPayload}, true, func(k, v []byte) (bool, error) {
+		return d.iterateWith([]byte{kindNotification}, true, func(k, v []byte) (bool, error) {
 			if d.closing.Load() {
 				return false, nil
 			}
-			if _, err := decodePayload(v); err != nil {
-				id, _ := keyID(k)
-				problem = d.readErr(fmt.Errorf("%w: %s: payload of delivery %d does not decode: %v", ErrCorrupt, d.dir, id, err))
+			if err := checkNotification(v); err != nil {
+				nid, _ := keyID(k)
+				problem = d.readErr(fmt.Errorf("%w: %s: notification %d: %v", ErrCorrupt, d.dir, nid, err))
 				return false, nil
 			}
 			return true, nil
@@ -264,6 +265,7 @@ func Salvage(from, to string) (*SalvageReport, error) {
 	defer dst.Close()
 	rep := &SalvageReport{Jobs: map[string]int{}}
 	latest := map[string]uint64{}
+	copied := map[uint64]bool{} // notifications already in the new store
 	for _, state := range []string{StatePending, StateDead, StateDelivered} {
 		walkSalvage(src, stateKinds[state], rep, func(k, v []byte) error {
 			j, err := decodeJob(k, v)
@@ -271,29 +273,35 @@ func Salvage(from, to string) (*SalvageReport, error) {
 				rep.Problems = append(rep.Problems, err.Error())
 				return nil
 			}
-			var payload []byte
-			if state != StateDelivered {
-				payload, err = salvageGet(src, payloadKey(j.ID))
+			var notification []byte
+			if state != StateDelivered && !copied[j.Notification] {
+				notification, err = salvageGet(src, notificationKey(j.Notification))
 				if err == nil {
-					_, err = decodePayload(payload)
+					err = checkNotification(notification)
 				}
 				if err != nil {
 					rep.Lost++
-					rep.Problems = append(rep.Problems, fmt.Sprintf("delivery %d (%s, target %s): payload unreadable: %v", j.ID, state, j.Target, err))
+					rep.Problems = append(rep.Problems, fmt.Sprintf("delivery %d (%s, target %s): notification %d unreadable: %v", j.ID, state, j.Target, j.Notification, err))
 					return nil
 				}
 			}
 			err = dst.write(func(t *tx) error {
-				t.d.seq = max(t.d.seq, j.ID)
-				if payload != nil {
-					if err := t.set(payloadKey(j.ID), payload); err != nil {
+				t.d.seq = max(t.d.seq, j.ID, j.Notification)
+				if notification != nil {
+					if err := t.set(notificationKey(j.Notification), notification); err != nil {
 						return err
 					}
+				}
+				if state != StateDelivered {
+					t.ref(j.Notification, 1)
 				}
 				return putJob(t, j)
 			})
 			if err != nil {
 				return err
+			}
+			if state != StateDelivered {
+				copied[j.Notification] = true
 			}
 			rep.Jobs[state]++
 			lk := string(latestKey(j.Target, j.GroupKey))

@@ -25,6 +25,7 @@ func bigReq(i int, rnd *rand.Rand) AcceptRequest {
 	req.Group.Alerts[0].Labels = template.KV{"alertname": "Big", "instance": fmt.Sprintf("host-%d", i)}
 	req.Group.Alerts[0].Annotations = template.KV{"description": fmt.Sprintf("%x", desc)}
 	req.Group.Records[0].ID = int64(i + 1)
+	req.Body = bodyOf(req.Group)
 	return req
 }
 
@@ -173,7 +174,7 @@ func openRefused(t *testing.T, dir string, want error, what ...string) error {
 
 // openRefusedOr is openRefused where, with payloads, the damage may be in
 // payload values, which Open lists without reading: then Open may
-// succeed, and VerifyPayloads (which the bridge runs right after the
+// succeed, and VerifyNotifications (which the bridge runs right after the
 // start) must find it.
 func openRefusedOr(t *testing.T, dir string, payloads bool, want error, what ...string) error {
 	t.Helper()
@@ -188,13 +189,13 @@ func openRefusedOr(t *testing.T, dir string, payloads bool, want error, what ...
 		db, err = Open(dir, Options{})
 	}()
 	if err == nil && payloads {
-		err = db.VerifyPayloads()
+		err = db.VerifyNotifications()
 		if err == nil {
 			db.Close()
-			t.Fatalf("Open of a damaged store succeeded and VerifyPayloads found nothing")
+			t.Fatalf("Open of a damaged store succeeded and VerifyNotifications found nothing")
 		}
 		if db.Damage() == nil {
-			t.Errorf("VerifyPayloads found %v but Damage() is nil", err)
+			t.Errorf("VerifyNotifications found %v but Damage() is nil", err)
 		}
 		db.Close()
 	} else if err == nil {
@@ -299,7 +300,7 @@ func TestCorruptionIsNeverSilent(t *testing.T) {
 		want   error
 		what   []string // in Open's error
 		// payloads: the damage may be in payload values, found by
-		// VerifyPayloads after the start rather than by Open.
+		// VerifyNotifications after the start rather than by Open.
 		payloads bool
 	}{
 		{"flipped byte in the middle of a table", tables, func(t *testing.T, dir string) {

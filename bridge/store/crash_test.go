@@ -162,7 +162,7 @@ func TestCrashLosesNoAcknowledgedJob(t *testing.T) {
 			}
 		}
 		for id := range acked {
-			if _, err := db.Payload(id); err != nil && pending[id] {
+			if _, err := payloadOf(db, id); err != nil && pending[id] {
 				t.Errorf("round %d: payload of acknowledged job %d: %v", round, id, err)
 				break
 			}

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	gojson "github.com/goccy/go-json"
-
 	"github.com/alertbridge/alertbridge/bridge/alert"
 )
 
@@ -53,6 +51,9 @@ type Job struct {
 	// were delivered; the next attempt, after a restart too, resumes after
 	// them.
 	Sent int `json:"sent,omitempty"`
+	// Notification is the stored notification the job delivers (see
+	// DB.Notification), kept while the job is pending or dead.
+	Notification uint64 `json:"notification,omitempty"`
 }
 
 // NewJob pairs a job with the group it delivers, for Accept.
@@ -89,6 +90,10 @@ type AcceptRequest struct {
 	// Jobs are the deliveries, each with the view of Group its target
 	// gets.
 	Jobs []NewJob
+	// Body is the payload as received (alert.Message.Body), stored once
+	// for the jobs: what a delivery rebuilds the group from when it is no
+	// longer in memory. Required when there are jobs.
+	Body []byte
 	// Location is the time zone records are written in (see
 	// alert.Group.Stamp).
 	Location *time.Location
@@ -109,27 +114,12 @@ func (d *DB) Accept(req AcceptRequest) (*Acceptance, error) {
 	for i, r := range req.Group.Records {
 		ids[i] = r.ID
 	}
-	// Stamping and encoding the payloads is most of the work of an
-	// acceptance; it is done before taking the write lock, from the
-	// counters as they stand now, and again under the lock only if a
-	// concurrent acceptance of the same alerts moved them meanwhile.
-	var pre *prepared
-	err := d.read(func() error {
-		if dup, err := duplicate(d, req); err != nil || dup {
-			return err
-		}
-		seen, _, _, err := touchAlerts(d.mem, nil, ids, req.Now)
-		if err == nil {
-			pre, err = prepare(req, ids, seen)
-		}
-		return err
-	})
-	if err != nil {
-		return nil, err
+	if len(req.Jobs) > 0 && len(req.Body) == 0 {
+		return nil, errors.New("store: accept without the notification's body")
 	}
 	var out *Acceptance
-	err = d.write(func(t *tx) (err error) {
-		out, err = acceptTx(t, req, ids, &pre)
+	err := d.write(func(t *tx) (err error) {
+		out, err = acceptTx(t, req, ids)
 		return err
 	})
 	if err != nil {
@@ -138,44 +128,18 @@ func (d *DB) Accept(req AcceptRequest) (*Acceptance, error) {
 	return out, nil
 }
 
-// prepared is a notification stamped with given counters and encoded.
-type prepared struct {
-	seen     []alert.Seen
-	payloads [][]byte // JSON of req.Jobs[i].Group
-}
-
-// prepare stamps req's groups with seen and encodes the job payloads.
-func prepare(req AcceptRequest, ids []int64, seen []alert.Seen) (*prepared, error) {
+// stamp stamps req's groups with the counters seen (of ids, in order).
+func stamp(req AcceptRequest, ids []int64, seen []alert.Seen) {
 	byID := make(map[int64]alert.Seen, len(ids))
 	for i, id := range ids {
 		byID[id] = seen[i]
 	}
 	req.Group.Stamp(byID, req.Location)
-	p := &prepared{seen: seen, payloads: make([][]byte, len(req.Jobs))}
-	for i, nj := range req.Jobs {
+	for _, nj := range req.Jobs {
 		if nj.Group != req.Group {
 			nj.Group.Stamp(byID, req.Location)
 		}
-		v, err := encodePayload(nj.Group)
-		if err != nil {
-			return nil, err
-		}
-		p.payloads[i] = v
 	}
-	return p, nil
-}
-
-// sameSeen reports whether two counter snapshots are equal.
-func sameSeen(a, b []alert.Seen) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].Times != b[i].Times || !a[i].FirstSeen.Equal(b[i].FirstSeen) {
-			return false
-		}
-	}
-	return true
 }
 
 // getter is a read of the store: committed (DB) or within a write (tx).
@@ -224,10 +188,8 @@ func dedupTime(g getter, key string) (time.Time, bool, error) {
 	return time.UnixMilli(int64(binary.BigEndian.Uint64(v))), true, nil
 }
 
-// acceptTx is the body of Accept's write. *pre is the notification as
-// prepared before the write; when the counters differ from the ones it
-// was prepared with, it is prepared again.
-func acceptTx(t *tx, req AcceptRequest, ids []int64, pre **prepared) (*Acceptance, error) {
+// acceptTx is the body of Accept's write.
+func acceptTx(t *tx, req AcceptRequest, ids []int64) (*Acceptance, error) {
 	out := &Acceptance{}
 	if req.DedupKey != "" {
 		at, dup, err := dedupWithin(t, t.d.mem, req)
@@ -257,21 +219,25 @@ func acceptTx(t *tx, req AcceptRequest, ids []int64, pre **prepared) (*Acceptanc
 	if err != nil {
 		return nil, err
 	}
-	if *pre == nil || !sameSeen((*pre).seen, seen) {
-		if *pre, err = prepare(req, ids, seen); err != nil {
+	stamp(req, ids, seen)
+	out.Seen = seen
+	var nid uint64
+	if len(req.Jobs) > 0 {
+		nid = t.nextID()
+		v, err := encodeNotification(&Notification{Body: req.Body, ReceivedAt: req.Group.ReceivedAt, Seen: seen})
+		if err != nil {
 			return nil, err
 		}
+		if err := t.set(notificationKey(nid), v); err != nil {
+			return nil, err
+		}
+		t.ref(nid, len(req.Jobs))
 	}
-	p := *pre
-	out.Seen = seen
 	views := make([]*alert.Group, 0, len(req.Jobs))
-	for i, nj := range req.Jobs {
+	for _, nj := range req.Jobs {
 		j := *nj.Job
 		j.ID, j.State, j.CreatedAt, j.UpdatedAt = t.nextID(), StatePending, req.Now, req.Now
-		j.Alerts = len(nj.Group.Alerts)
-		if err := t.set(payloadKey(j.ID), p.payloads[i]); err != nil {
-			return nil, err
-		}
+		j.Alerts, j.Notification = len(nj.Group.Alerts), nid
 		if err := putJob(t, &j); err != nil {
 			return nil, err
 		}
@@ -324,35 +290,15 @@ func supersede(t *tx, id uint64, now time.Time) (*Job, error) {
 	return j, markSuperseded(t, j, now)
 }
 
-// markSuperseded moves a pending job to the delivered history as replaced,
-// dropping its payload.
+// markSuperseded moves a pending job to the delivered history as replaced;
+// its notification goes with its last waiting job.
 func markSuperseded(t *tx, j *Job, now time.Time) error {
 	j.Superseded = true
 	j.Reason, j.Error, j.NextAttempt = "superseded", "replaced by a newer notification of the same group", time.Time{}
-	if err := t.del(payloadKey(j.ID)); err != nil {
+	if err := t.unref(j.Notification); err != nil {
 		return err
 	}
 	return move(t, j, StatePending, StateDelivered, now)
-}
-
-// Payload loads the group a pending or dead job delivers.
-func (d *DB) Payload(id uint64) (*alert.Group, error) {
-	var v []byte
-	err := d.read(func() (err error) {
-		v, err = d.get(payloadKey(id))
-		return err
-	})
-	if errors.Is(err, errNotFound) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	g, err := decodePayload(v)
-	if err != nil {
-		return nil, d.readErr(fmt.Errorf("%w: payload of delivery %d: %v", ErrCorrupt, id, err))
-	}
-	return g, nil
 }
 
 // Get returns a job in any state.
@@ -461,7 +407,7 @@ func finish(t *tx, op FinishOp) error {
 	}
 	j.Attempts, j.Reason, j.Error, j.NextAttempt = op.Attempts, op.Reason, op.Msg, time.Time{}
 	if op.State == StateDelivered {
-		if err := t.del(payloadKey(op.ID)); err != nil {
+		if err := t.unref(j.Notification); err != nil {
 			return err
 		}
 	}
@@ -526,8 +472,10 @@ func drop(t *tx, j *Job) error {
 	if err := t.del(jobKey(j.State, j.ID)); err != nil {
 		return err
 	}
-	if err := t.del(payloadKey(j.ID)); err != nil {
-		return err
+	if j.State != StateDelivered {
+		if err := t.unref(j.Notification); err != nil {
+			return err
+		}
 	}
 	lk := latestKey(j.Target, j.GroupKey)
 	t.dropPending(lk, j.ID)
@@ -723,23 +671,4 @@ func putJob(t *tx, j *Job) error {
 		return err
 	}
 	return t.set(jobKey(j.State, j.ID), v)
-}
-
-// encodePayload and decodePayload are the stored form of a job's group:
-// its JSON, which is also what the bridge's templates and API see, written
-// and read with goccy/go-json (a group costs a third of encoding/json's
-// time to encode and a third to decode; TestPayloadRoundTrip checks it
-// reads back as encoding/json would).
-// Map keys are left unsorted and HTML is not escaped: only
-// decodePayload reads this JSON.
-func encodePayload(g *alert.Group) ([]byte, error) {
-	return gojson.MarshalWithOption(g, gojson.UnorderedMap(), gojson.DisableHTMLEscape())
-}
-
-func decodePayload(v []byte) (*alert.Group, error) {
-	var g alert.Group
-	if err := gojson.Unmarshal(v, &g); err != nil {
-		return nil, err
-	}
-	return &g, nil
 }

@@ -11,7 +11,7 @@ import (
 //	p <job id>                      pending job (JSON of Job)
 //	d <job id>                      delivered or superseded job, history
 //	x <job id>                      dead letter
-//	g <job id>                      the group a pending or dead job delivers
+//	n <notification id>             a notification its pending and dead jobs deliver
 //	k <dedup key>                   when the notification was accepted (ms)
 //	e <ms> <dedup key>              the same, by time, for expiry
 //	l <target> \x00 <group key>     id of the group's newest job for target
@@ -26,15 +26,15 @@ import (
 // by update time, so listing newest first reads from the end and pruning
 // from the front.
 const (
-	kindPending   = 'p'
-	kindDelivered = 'd'
-	kindDead      = 'x'
-	kindPayload   = 'g'
-	kindDedup     = 'k'
-	kindExpiry    = 'e'
-	kindLatest    = 'l'
-	kindAlert     = 'a'
-	kindAlertIdx  = 'i'
+	kindPending      = 'p'
+	kindDelivered    = 'd'
+	kindDead         = 'x'
+	kindNotification = 'n'
+	kindDedup        = 'k'
+	kindExpiry       = 'e'
+	kindLatest       = 'l'
+	kindAlert        = 'a'
+	kindAlertIdx     = 'i'
 )
 
 var keyFormat = []byte("\x00format")
@@ -54,7 +54,7 @@ func idKey(kind byte, id uint64) []byte {
 }
 
 func jobKey(state string, id uint64) []byte { return idKey(stateKinds[state], id) }
-func payloadKey(id uint64) []byte           { return idKey(kindPayload, id) }
+func notificationKey(id uint64) []byte      { return idKey(kindNotification, id) }
 
 func dedupKey(key string) []byte { return append([]byte{kindDedup}, key...) }
 

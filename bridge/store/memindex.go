@@ -7,7 +7,8 @@ import (
 
 // memIndex holds in memory what every acceptance would otherwise look up
 // on disk: the dedup keys, each alert's counters and entry position, and
-// the newest pending job of each group and target. It is built from the
+// the newest pending job of each group and target, and how many waiting
+// jobs each stored notification has. It is built from the
 // store at Open and changed by writes together with the batch they
 // commit, so it always describes what the store holds; a lookup that
 // finds nothing needs no disk read, and one that finds something reads
@@ -20,6 +21,7 @@ type memIndex struct {
 	dedup   map[uint64]int64      // hash of the dedup key -> accepted at, unix ms
 	alerts  map[int64]alertCounts // record id -> counters and entry position
 	pending map[string]uint64     // newest-job key -> id, while that job is pending
+	refs    map[uint64]int        // notification id -> its pending and dead jobs
 }
 
 // alertCounts is an alert's counters and the time in its entry's key.
@@ -29,7 +31,7 @@ type alertCounts struct {
 
 func newMemIndex() *memIndex {
 	return &memIndex{seed: maphash.MakeSeed(), dedup: map[uint64]int64{},
-		alerts: map[int64]alertCounts{}, pending: map[string]uint64{}}
+		alerts: map[int64]alertCounts{}, pending: map[string]uint64{}, refs: map[uint64]int{}}
 }
 
 func (m *memIndex) hash(key string) uint64 { return maphash.String(m.seed, key) }

@@ -26,14 +26,15 @@ func readableJobs(t *testing.T, dir string, ids []uint64) map[uint64]bool {
 		if err != nil {
 			continue
 		}
-		if _, err := decodeJob(jobKey(StatePending, id), j); err != nil {
-			continue
-		}
-		p, err := salvageGet(db, payloadKey(id))
+		job, err := decodeJob(jobKey(StatePending, id), j)
 		if err != nil {
 			continue
 		}
-		if _, err := decodePayload(p); err != nil {
+		p, err := salvageGet(db, notificationKey(job.Notification))
+		if err != nil {
+			continue
+		}
+		if err := checkNotification(p); err != nil {
 			continue
 		}
 		ok[id] = true
@@ -81,12 +82,12 @@ func TestSalvage(t *testing.T) {
 				}
 			}
 			// Damage in payload values is found right after the start,
-			// by VerifyPayloads, rather than by Open.
+			// by VerifyNotifications, rather than by Open.
 			if db, err := Open(from, Options{}); err == nil {
-				verr := db.VerifyPayloads()
+				verr := db.VerifyNotifications()
 				db.Close()
 				if tc.ext != ".blob" || !errors.Is(verr, ErrCorrupt) {
-					t.Fatalf("damaged store opened and VerifyPayloads found %v", verr)
+					t.Fatalf("damaged store opened and VerifyNotifications found %v", verr)
 				}
 			} else if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("damaged store: Open = %v", err)
@@ -145,7 +146,7 @@ func TestSalvage(t *testing.T) {
 			}
 			db := openAt(t, to)
 			for id := range got {
-				if _, err := db.Payload(id); err != nil {
+				if _, err := payloadOf(db, id); err != nil {
 					t.Errorf("payload of salvaged job %d: %v", id, err)
 				}
 			}
@@ -179,7 +180,7 @@ func TestPayloadReadOfDamagedBlob(t *testing.T) {
 	}
 	var hit int
 	for _, id := range ids {
-		_, err := db.Payload(id)
+		_, err := payloadOf(db, id)
 		if err == nil {
 			continue
 		}

@@ -30,14 +30,37 @@ func openAt(t *testing.T, dir string) *DB {
 // group is a one-alert group of group key gk; the alert's record id is 42.
 func group(gk string, now time.Time) *alert.Group {
 	return &alert.Group{GroupKey: gk, ReceivedAt: now,
-		Data:    template.Data{Alerts: template.Alerts{{Status: "firing"}}},
+		Data:    template.Data{Receiver: "r", Alerts: template.Alerts{{Status: "firing", Labels: template.KV{"alertname": "A"}, Fingerprint: "f"}}},
 		Records: []alert.Record{{ID: 42}}}
+}
+
+// bodyOf is the webhook payload of a group's alerts.
+func bodyOf(g *alert.Group) []byte {
+	m := &alert.Message{Data: g.Data, Version: alert.Version, GroupKey: g.GroupKey}
+	b, err := m.Body()
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// payloadOf loads the stored notification of a pending or dead job;
+// ErrNotFound for a delivered or unknown one.
+func payloadOf(db *DB, id uint64) (*Notification, error) {
+	j, err := db.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	if j.State == StateDelivered {
+		return nil, ErrNotFound
+	}
+	return db.Notification(j.Notification)
 }
 
 // acceptReq is one notification of group gk for the given targets.
 func acceptReq(key, gk string, now time.Time, targets ...string) AcceptRequest {
 	g := group(gk, now)
-	req := AcceptRequest{DedupKey: key, DedupWindow: time.Minute, Now: now, Group: g}
+	req := AcceptRequest{DedupKey: key, DedupWindow: time.Minute, Now: now, Group: g, Body: bodyOf(g)}
 	for _, tg := range targets {
 		req.Jobs = append(req.Jobs, NewJob{Job: &Job{Target: tg, GroupKey: gk}, Group: g})
 	}
@@ -87,12 +110,12 @@ func TestAcceptStampsCounters(t *testing.T) {
 	if r := req.Jobs[0].Group.Records[0]; r.Times != 2 || r.GmtCreate != "2026-11-23T10:00:00" {
 		t.Errorf("record in memory: times %d, gmtCreate %q; want 2, first seen at t0", r.Times, r.GmtCreate)
 	}
-	g, err := db.Payload(acc.Jobs[0].ID)
+	n, err := payloadOf(db, acc.Jobs[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := g.Records[0]; r.Times != 2 || r.GmtCreate != "2026-11-23T10:00:00" {
-		t.Errorf("stored record: times %d, gmtCreate %q", r.Times, r.GmtCreate)
+	if s := n.Seen[0]; s.Times != 2 || !s.FirstSeen.Equal(t0) || !n.ReceivedAt.Equal(t0.Add(time.Hour)) {
+		t.Errorf("stored counters: %+v received %v", s, n.ReceivedAt)
 	}
 }
 
@@ -111,7 +134,7 @@ func TestSupersede(t *testing.T) {
 	if j.State != StateDelivered || !j.Superseded || j.Reason != "superseded" {
 		t.Errorf("old job = %+v", j)
 	}
-	if _, err := db.Payload(first.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := payloadOf(db, first.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("superseded payload kept: %v", err)
 	}
 	// The old job's attempt ends: its outcome finds nothing pending.
@@ -160,10 +183,10 @@ func TestFinishRequeueDeleteList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Payload(ids[0]); !errors.Is(err, ErrNotFound) {
+	if _, err := payloadOf(db, ids[0]); !errors.Is(err, ErrNotFound) {
 		t.Error("delivered job kept its payload")
 	}
-	if _, err := db.Payload(ids[1]); err != nil {
+	if _, err := payloadOf(db, ids[1]); err != nil {
 		t.Error("dead letter lost its payload (needed for replay)")
 	}
 	counts := map[string]int{}
@@ -356,7 +379,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 	if len(pending) != 1 || pending[0] != a.Jobs[0].ID {
 		t.Errorf("pending after reopen %v, want [%d]", pending, a.Jobs[0].ID)
 	}
-	if _, err := db.Payload(a.Jobs[1].ID); err != nil {
+	if _, err := payloadOf(db, a.Jobs[1].ID); err != nil {
 		t.Errorf("dead letter payload after reopen: %v", err)
 	}
 	if d := accept(t, db, "k1", "g", t0.Add(time.Second), "x"); !d.Duplicate {
