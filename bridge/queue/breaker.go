@@ -131,6 +131,17 @@ func (b *breaker) neutral(probe bool) {
 	}
 }
 
+// suspect half-opens a closed breaker on evidence from before this run:
+// the jobs a restart resumed were failing, so one probe goes first and
+// the rest follow only once the target answers.
+func (b *breaker) suspect(now time.Time, reason string) *Transition {
+	if b.state != BreakerClosed {
+		return nil
+	}
+	b.probing = false
+	return b.set(BreakerHalfOpen, now, reason)
+}
+
 // reset closes the breaker without evidence (the target was removed, so
 // its jobs must be looked at now).
 func (b *breaker) reset(now time.Time) *Transition {

@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -98,7 +99,11 @@ func (q *Durable) Resume() (int, error) {
 	}
 	now := time.Now()
 	overdue := map[string][]*store.Job{}
+	failing := map[string]int{}
 	for _, j := range jobs {
+		if j.Attempts > 0 {
+			failing[j.Target]++
+		}
 		if due := dueOf(j); due.After(now) {
 			q.scheduleAt(j, due)
 		} else {
@@ -111,6 +116,15 @@ func (q *Durable) Resume() (int, error) {
 		for k, j := range js {
 			q.scheduleAt(j, now.Add(time.Duration(k)*step))
 		}
+	}
+	// A target whose jobs were failing when the bridge stopped is
+	// probably still down: one probe goes first (then one per probe
+	// interval while it fails), and the moment one is answered every
+	// waiting job is due, whatever its backoff. A restart during an
+	// outage thus neither fires its backlog at a dead target nor leaves
+	// it waiting out long backoffs after the target is back.
+	for target, n := range failing {
+		q.lane(target).suspect(fmt.Sprintf("resumed %d jobs whose last attempt failed; probing before sending the rest", n))
 	}
 	return len(jobs), nil
 }

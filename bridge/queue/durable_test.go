@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -464,29 +465,20 @@ func TestConcurrencyLimits(t *testing.T) {
 // TestResumeKeepsBackoffAndSpreadsOverdue: after a restart, jobs wait for
 // their stored next attempt, keep their attempt count, and those already
 // due are spread out instead of all tried at once.
-func TestResumeKeepsBackoffAndSpreadsOverdue(t *testing.T) {
+// TestResumeSpreadsOverdue: jobs that were never attempted and are
+// overdue at a restart are spread out rather than fired at once.
+func TestResumeSpreadsOverdue(t *testing.T) {
 	db := openStore(t, t.TempDir())
-	now := time.Now()
-	later := now.Add(time.Second)
-	var future, overdue []uint64
+	var ids []uint64
 	for i := range 10 {
-		acc, err := db.Accept(acceptReq(fmt.Sprint("g", i)))
+		req := acceptReq(fmt.Sprint("g", i))
+		req.Now = time.Now().Add(-time.Minute)
+		acc, err := db.Accept(req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		id := acc.Jobs[0].ID
-		next := now.Add(-time.Minute)
-		if i%2 == 0 {
-			next = later
-			future = append(future, id)
-		} else {
-			overdue = append(overdue, id)
-		}
-		if _, err := db.Reschedule(id, 3, 0, next, "serverError", "HTTP 500", now); err != nil {
-			t.Fatal(err)
-		}
+		ids = append(ids, acc.Jobs[0].ID)
 	}
-
 	d := newFake(Policy{Interval: time.Second, MaxInterval: time.Second, MaxInFlight: 64}, func(*Job, int) notify.Result { return ok })
 	q := startQueue(t, db, d)
 	if n, err := q.Resume(); err != nil || n != 10 {
@@ -494,22 +486,78 @@ func TestResumeKeepsBackoffAndSpreadsOverdue(t *testing.T) {
 	}
 	eventually(t, 5*time.Second, "10 deliveries", func() bool { return d.nFinished() == 10 })
 	attempts, _ := d.snapshot()
-	at := map[uint64]attemptRec{}
+	first, last := attempts[0].at, attempts[0].at
 	for _, a := range attempts {
-		at[a.id] = a
+		first, last = minTime(first, a.at), maxTime(last, a.at)
 	}
-	for _, id := range future {
-		if a := at[id]; a.at.Before(later) || a.attempts != 3 {
-			t.Errorf("job %d attempted at %s with %d attempts before, want not before its stored next attempt (%s) and 3",
-				id, a.at.Format(time.StampMilli), a.attempts, later.Format(time.StampMilli))
+	if spread := last.Sub(first); spread < 300*time.Millisecond {
+		t.Errorf("the 10 overdue jobs were tried within %s, want them spread out", spread)
+	}
+	if len(d.breakerLog()) != 0 {
+		t.Errorf("breaker moved for jobs that never failed: %v", d.breakerLog())
+	}
+}
+
+// TestResumeProbesFailingTarget: after a restart during an outage, the
+// jobs that were failing keep the target from being hammered (one probe
+// per interval, one at a time, not one attempt per job), keep their
+// attempt counts, and the moment the target answers, every one of them
+// is sent, although their own backoff had minutes to run. Without the
+// probe a restart either bursts the backlog at a dead target or leaves
+// it waiting out the backoff after the target is back.
+func TestResumeProbesFailingTarget(t *testing.T) {
+	db := openStore(t, t.TempDir())
+	now := time.Now()
+	for i := range 10 {
+		acc, err := db.Accept(acceptReq(fmt.Sprint("g", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := now.Add(-time.Minute) // overdue
+		if i%2 == 0 {
+			next = now.Add(5 * time.Minute) // a long backoff
+		}
+		if _, err := db.Reschedule(acc.Jobs[0].ID, 3, 0, next, "serverError", "HTTP 500", now); err != nil {
+			t.Fatal(err)
 		}
 	}
-	first0, last := at[overdue[0]].at, at[overdue[0]].at
-	for _, id := range overdue {
-		first0, last = minTime(first0, at[id].at), maxTime(last, at[id].at)
+	var up atomic.Bool
+	d := newFake(Policy{Interval: time.Minute, MaxInterval: 5 * time.Minute, MaxInFlight: 64}, func(*Job, int) notify.Result {
+		if up.Load() {
+			return ok
+		}
+		return fail
+	})
+	q := startQueue(t, db, d) // probes every 50 ms
+	if n, err := q.Resume(); err != nil || n != 10 {
+		t.Fatalf("Resume: %d %v", n, err)
 	}
-	if spread := last.Sub(first0); spread < 300*time.Millisecond {
-		t.Errorf("the 5 overdue jobs were tried within %s, want them spread out", spread)
+	time.Sleep(400 * time.Millisecond)
+	down, _ := d.snapshot()
+	// About 8 probes in 400 ms at one per 50 ms; 10 would be every job
+	// fired at once.
+	if len(down) == 0 || len(down) > 9 {
+		t.Errorf("%d attempts in 400 ms against a target that is down, want a probe per 50 ms", len(down))
+	}
+	d.mu.Lock()
+	inFlight := d.maxInFlight
+	d.mu.Unlock()
+	if inFlight > 1 {
+		t.Errorf("%d attempts in flight while probing, want 1", inFlight)
+	}
+	for _, a := range down {
+		if a.attempts < 3 {
+			t.Errorf("job %d attempted with %d attempts before, want its stored 3 or more", a.id, a.attempts)
+		}
+	}
+	up.Store(true)
+	eventually(t, 2*time.Second, "every job delivered once the target answers", func() bool { return d.nFinished() == 10 })
+	log := d.breakerLog()
+	if len(log) == 0 || log[0].To != BreakerHalfOpen || !strings.Contains(log[0].Reason, "resumed") {
+		t.Errorf("breaker transitions %v, want half-open at the resume first", log)
+	}
+	if last := log[len(log)-1]; last.To != BreakerClosed {
+		t.Errorf("breaker ends %s, want closed", last.To)
 	}
 }
 

@@ -377,6 +377,18 @@ func (l *lane) flush() {
 	}
 }
 
+// suspect starts the lane with its breaker half-open (see
+// breaker.suspect).
+func (l *lane) suspect(reason string) {
+	l.mu.Lock()
+	if t := l.br.suspect(time.Now(), reason); t != nil {
+		l.transitions = append(l.transitions, *t)
+	}
+	l.mu.Unlock()
+	l.flush()
+	l.signal()
+}
+
 // hurry makes every waiting job due now, lifts a pause and closes the
 // breaker, so the lane looks at every job at once (used when the target
 // was removed: its jobs become dead letters).
