@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -236,7 +237,10 @@ func (q *Durable) lane(target string) *lane {
 func (q *Durable) schedule(j *store.Job) { q.scheduleAt(j, dueOf(j)) }
 
 func (q *Durable) scheduleAt(j *store.Job, due time.Time) {
-	q.lane(j.Target).add(entry{id: j.ID, groupKey: j.GroupKey, due: due, created: j.CreatedAt, sent: j.Sent, attempts: j.Attempts})
+	// The group key is copied: one decoded from a webhook payload may
+	// share its memory with the whole payload, which a waiting job must
+	// not keep alive (100k queued jobs would hold 600 MB of payloads).
+	q.lane(j.Target).add(entry{id: j.ID, groupKey: strings.Clone(j.GroupKey), due: due, created: j.CreatedAt, sent: j.Sent, attempts: j.Attempts})
 }
 
 // unschedule drops a pending job from its target's lane.
