@@ -124,7 +124,7 @@ func New(opts Options) (*App, error) {
 	// Open verified every job; the payloads' values are read now, in the
 	// background, so a large backlog does not delay the start.
 	go func() {
-		if err := a.db.VerifyNotifications(); err != nil {
+		if err := a.db.VerifyValues(); err != nil {
 			a.log.Error("store damaged: some queued notifications cannot be read; run `alertbridge store check` with the bridge stopped, then `alertbridge store salvage`",
 				zap.String("storage_path", opts.StoragePath), zap.Error(err))
 		}

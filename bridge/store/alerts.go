@@ -160,11 +160,11 @@ type alertAccept struct {
 	jobs []int
 }
 
-// touchAlerts counts one more notification for each distinct alert id,
-// from the in-memory counters. With a write (t non-nil) it also reads the
-// entries of alerts seen before, which recordAlerts rewrites; without,
-// it only counts. It writes nothing. seen[i] belongs to ids[i].
-func touchAlerts(mem *memIndex, t *tx, ids []int64, now time.Time) (seen []alert.Seen, alerts []alertAccept, index map[int64]int, err error) {
+// touchAlerts counts one more notification for each distinct alert id
+// and reads the entries of alerts seen before, which recordAlerts
+// rewrites. It writes nothing. seen[i] belongs to ids[i]. An alert seen
+// for the first time costs a probe of the bloom filters, not a block read.
+func touchAlerts(t *tx, ids []int64, now time.Time) (seen []alert.Seen, alerts []alertAccept, index map[int64]int, err error) {
 	seen = make([]alert.Seen, len(ids))
 	alerts = make([]alertAccept, 0, len(ids))
 	index = make(map[int64]int, len(ids))
@@ -176,18 +176,23 @@ func touchAlerts(mem *memIndex, t *tx, ids []int64, now time.Time) (seen []alert
 			continue
 		}
 		a := alertAccept{id: id, at: i, seen: alert.Seen{Times: 1, FirstSeen: now}}
-		if c, ok := mem.alert(id); ok {
-			a.seen.Times = c.times + 1
-			a.seen.FirstSeen = time.UnixMilli(c.first)
-			a.oldKey = alertKey(c.ms, id)
-			if t != nil {
-				old, err := t.get(a.oldKey)
-				if err != nil && !errors.Is(err, errNotFound) {
-					return nil, nil, nil, err
-				}
-				if len(old) >= seenSize {
-					a.old = old
-				}
+		ms, err := t.get(alertIdxKey(id))
+		switch {
+		case errors.Is(err, errNotFound):
+		case err != nil:
+			return nil, nil, nil, err
+		case len(ms) != 8:
+			return nil, nil, nil, fmt.Errorf("%w: alert index entry of %d bytes", ErrCorrupt, len(ms))
+		default:
+			a.oldKey = alertKey(int64(binary.BigEndian.Uint64(ms)), id)
+			old, err := t.get(a.oldKey)
+			if err != nil && !errors.Is(err, errNotFound) {
+				return nil, nil, nil, err
+			}
+			if len(old) >= seenSize {
+				a.old = old
+				a.seen.Times = int64(binary.BigEndian.Uint64(old[0:8])) + 1
+				a.seen.FirstSeen = time.UnixMilli(int64(binary.BigEndian.Uint64(old[8:16])))
 			}
 		}
 		index[id] = len(alerts)
@@ -232,7 +237,6 @@ func recordAlerts(t *tx, alerts []alertAccept, index map[int64]int, g *alert.Gro
 				return fmt.Errorf("recording alert: %w", err)
 			}
 		}
-		t.setAlert(a.id, alertCounts{ms: now.UnixMilli(), times: a.seen.Times, first: a.seen.FirstSeen.UnixMilli()})
 	}
 	return nil
 }
@@ -730,7 +734,6 @@ func (d *DB) PruneAlerts(cutoff time.Time) (int, error) {
 						return err
 					}
 				}
-				t.dropAlert(id, int64(binary.BigEndian.Uint64(k[1:9])))
 				if err := t.del(k); err != nil {
 					return err
 				}

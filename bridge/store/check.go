@@ -162,16 +162,14 @@ func (d *DB) scan(deep bool, mem *memIndex) (rep *Report, err error) {
 	for _, nid := range missing {
 		rep.problem("deliveries %v: their notification %d is missing", needed[nid], nid)
 	}
-	err = d.iterate([]byte{kindAlert}, nil, false, func(k, v []byte) (bool, error) {
-		if len(k) != 17 || len(v) < seenSize {
+	// Alert center entries, like notifications, are read in full only
+	// when deep (VerifyValues reads them after the start).
+	err = d.iterateWith([]byte{kindAlert}, deep, func(k, v []byte) (bool, error) {
+		if len(k) != 17 || (deep && len(v) < seenSize) {
 			rep.problem("alert entry %x is malformed", k)
 			return true, nil
 		}
 		rep.Alerts++
-		if mem != nil {
-			mem.alerts[int64(binary.BigEndian.Uint64(k[9:]))] = alertCounts{ms: int64(binary.BigEndian.Uint64(k[1:9])),
-				times: int64(binary.BigEndian.Uint64(v[0:8])), first: int64(binary.BigEndian.Uint64(v[8:16]))}
-		}
 		if len(v) > seenSize {
 			if _, err := decodeAlert(int64(binary.BigEndian.Uint64(k[9:])), v); err != nil {
 				rep.problem("%v", err)
@@ -202,21 +200,43 @@ func (d *DB) scan(deep bool, mem *memIndex) (rep *Report, err error) {
 	return rep, nil
 }
 
-// VerifyNotifications reads and decodes every stored notification, as
-// Check does, on the open store. Open lists them without reading them;
-// the bridge runs this after starting, so damage in one is reported
-// before its delivery comes up. It returns the damage found, or nil.
-func (d *DB) VerifyNotifications() error {
+// VerifyValues reads and decodes what Open only listed, as Check does,
+// on the open store: every stored notification and alert center entry.
+// The bridge runs it after starting, so a large backlog does not delay
+// the start and damage is still reported before the delivery that needs
+// the value comes up. It returns the first damage found, or nil.
+func (d *DB) VerifyValues() error {
 	var problem error
+	found := func(k []byte, err error) {
+		problem = d.readErr(fmt.Errorf("%w: %s: %s %x: %v", ErrCorrupt, d.dir, kindName(k[0]), k[1:], err))
+	}
 	err := d.read(func() error {
-		return d.iterateWith([]byte{kindNotification}, true, func(k, v []byte) (bool, error) {
+		err := d.iterateWith([]byte{kindNotification}, true, func(k, v []byte) (bool, error) {
 			if d.closing.Load() {
 				return false, nil
 			}
 			if err := checkNotification(v); err != nil {
-				nid, _ := keyID(k)
-				problem = d.readErr(fmt.Errorf("%w: %s: notification %d: %v", ErrCorrupt, d.dir, nid, err))
+				found(k, err)
 				return false, nil
+			}
+			return true, nil
+		})
+		if err != nil || problem != nil {
+			return err
+		}
+		return d.iterateWith([]byte{kindAlert}, true, func(k, v []byte) (bool, error) {
+			if d.closing.Load() {
+				return false, nil
+			}
+			if len(k) != 17 || len(v) < seenSize {
+				found(k, errors.New("malformed"))
+				return false, nil
+			}
+			if len(v) > seenSize {
+				if _, err := decodeAlert(int64(binary.BigEndian.Uint64(k[9:])), v); err != nil {
+					found(k, err)
+					return false, nil
+				}
 			}
 			return true, nil
 		})
@@ -228,6 +248,16 @@ func (d *DB) VerifyNotifications() error {
 		return err
 	}
 	return problem
+}
+
+func kindName(kind byte) string {
+	switch kind {
+	case kindNotification:
+		return "notification"
+	case kindAlert:
+		return "alert entry"
+	}
+	return fmt.Sprintf("key kind %q", kind)
 }
 
 // SalvageReport tells what Salvage copied and what it could not read.

@@ -174,7 +174,7 @@ func openRefused(t *testing.T, dir string, want error, what ...string) error {
 
 // openRefusedOr is openRefused where, with payloads, the damage may be in
 // payload values, which Open lists without reading: then Open may
-// succeed, and VerifyNotifications (which the bridge runs right after the
+// succeed, and VerifyValues (which the bridge runs right after the
 // start) must find it.
 func openRefusedOr(t *testing.T, dir string, payloads bool, want error, what ...string) error {
 	t.Helper()
@@ -189,13 +189,13 @@ func openRefusedOr(t *testing.T, dir string, payloads bool, want error, what ...
 		db, err = Open(dir, Options{})
 	}()
 	if err == nil && payloads {
-		err = db.VerifyNotifications()
+		err = db.VerifyValues()
 		if err == nil {
 			db.Close()
-			t.Fatalf("Open of a damaged store succeeded and VerifyNotifications found nothing")
+			t.Fatalf("Open of a damaged store succeeded and VerifyValues found nothing")
 		}
 		if db.Damage() == nil {
-			t.Errorf("VerifyNotifications found %v but Damage() is nil", err)
+			t.Errorf("VerifyValues found %v but Damage() is nil", err)
 		}
 		db.Close()
 	} else if err == nil {
@@ -300,7 +300,7 @@ func TestCorruptionIsNeverSilent(t *testing.T) {
 		want   error
 		what   []string // in Open's error
 		// payloads: the damage may be in payload values, found by
-		// VerifyNotifications after the start rather than by Open.
+		// VerifyValues after the start rather than by Open.
 		payloads bool
 	}{
 		{"flipped byte in the middle of a table", tables, func(t *testing.T, dir string) {
@@ -329,7 +329,7 @@ func TestCorruptionIsNeverSilent(t *testing.T) {
 			if err := os.Truncate(p, fileSize(t, p)/2); err != nil {
 				t.Fatal(err)
 			}
-		}, ErrCorrupt, nil, false},
+		}, ErrCorrupt, nil, true},
 		// Half of the MANIFEST of a store with a history: the edits it
 		// keeps name tables that later compactions replaced. (Cutting off
 		// only its last edit is not detected: see the package notes in

@@ -215,7 +215,7 @@ func acceptTx(t *tx, req AcceptRequest, ids []int64) (*Acceptance, error) {
 		}
 		t.setDedup(req.DedupKey, ms)
 	}
-	seen, alerts, index, err := touchAlerts(t.d.mem, t, ids, req.Now)
+	seen, alerts, index, err := touchAlerts(t, ids, req.Now)
 	if err != nil {
 		return nil, err
 	}

@@ -5,33 +5,25 @@ import (
 	"sync"
 )
 
-// memIndex holds in memory what every acceptance would otherwise look up
-// on disk: the dedup keys, each alert's counters and entry position, and
-// the newest pending job of each group and target, and how many waiting
-// jobs each stored notification has. It is built from the
-// store at Open and changed by writes together with the batch they
-// commit, so it always describes what the store holds; a lookup that
-// finds nothing needs no disk read, and one that finds something reads
-// the disk only where the value itself is needed. Its size follows the
-// store's: the dedup keys within their window, the alerts of the alert
-// center (about 50 bytes each) and the pending jobs.
+// memIndex holds in memory what acceptances and outcomes would otherwise
+// look up on disk: the dedup keys within their window (as hashes), the
+// newest pending job of each group and target, and how many waiting jobs
+// each stored notification has. It is built from the store at Open and
+// changed by writes together with the batch they commit, so it always
+// describes what the store holds. Its size follows the queue and the
+// dedup window, not the alert center: alert counters are read from disk
+// (a first-seen alert costs a bloom filter probe).
 type memIndex struct {
 	mu      sync.RWMutex
 	seed    maphash.Seed
-	dedup   map[uint64]int64      // hash of the dedup key -> accepted at, unix ms
-	alerts  map[int64]alertCounts // record id -> counters and entry position
-	pending map[string]uint64     // newest-job key -> id, while that job is pending
-	refs    map[uint64]int        // notification id -> its pending and dead jobs
-}
-
-// alertCounts is an alert's counters and the time in its entry's key.
-type alertCounts struct {
-	ms, times, first int64
+	dedup   map[uint64]int64  // hash of the dedup key -> accepted at, unix ms
+	pending map[string]uint64 // newest-job key -> id, while that job is pending
+	refs    map[uint64]int    // notification id -> its pending and dead jobs
 }
 
 func newMemIndex() *memIndex {
 	return &memIndex{seed: maphash.MakeSeed(), dedup: map[uint64]int64{},
-		alerts: map[int64]alertCounts{}, pending: map[string]uint64{}, refs: map[uint64]int{}}
+		pending: map[string]uint64{}, refs: map[uint64]int{}}
 }
 
 func (m *memIndex) hash(key string) uint64 { return maphash.String(m.seed, key) }
@@ -43,13 +35,6 @@ func (m *memIndex) dedupAt(key string) (int64, bool) {
 	defer m.mu.RUnlock()
 	ms, ok := m.dedup[m.hash(key)]
 	return ms, ok
-}
-
-func (m *memIndex) alert(id int64) (alertCounts, bool) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	a, ok := m.alerts[id]
-	return a, ok
 }
 
 func (m *memIndex) pendingID(lk []byte) (uint64, bool) {
@@ -83,26 +68,6 @@ func (t *tx) dropDedup(key string, ms int64) {
 	}
 	m.mu.Unlock()
 	t.undo = append(t.undo, func() { restore(m, m.dedup, h, old, had) })
-}
-
-func (t *tx) setAlert(id int64, a alertCounts) {
-	m := t.d.mem
-	m.mu.Lock()
-	old, had := m.alerts[id]
-	m.alerts[id] = a
-	m.mu.Unlock()
-	t.undo = append(t.undo, func() { restore(m, m.alerts, id, old, had) })
-}
-
-func (t *tx) dropAlert(id int64, ms int64) {
-	m := t.d.mem
-	m.mu.Lock()
-	old, had := m.alerts[id]
-	if had && old.ms == ms {
-		delete(m.alerts, id)
-	}
-	m.mu.Unlock()
-	t.undo = append(t.undo, func() { restore(m, m.alerts, id, old, had) })
 }
 
 func (t *tx) setPending(lk []byte, id uint64) {

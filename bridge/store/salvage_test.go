@@ -82,12 +82,12 @@ func TestSalvage(t *testing.T) {
 				}
 			}
 			// Damage in payload values is found right after the start,
-			// by VerifyNotifications, rather than by Open.
+			// by VerifyValues, rather than by Open.
 			if db, err := Open(from, Options{}); err == nil {
-				verr := db.VerifyNotifications()
+				verr := db.VerifyValues()
 				db.Close()
 				if tc.ext != ".blob" || !errors.Is(verr, ErrCorrupt) {
-					t.Fatalf("damaged store opened and VerifyNotifications found %v", verr)
+					t.Fatalf("damaged store opened and VerifyValues found %v", verr)
 				}
 			} else if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("damaged store: Open = %v", err)
