@@ -176,6 +176,12 @@ func touchAlerts(t *tx, ids []int64, now time.Time) (seen []alert.Seen, alerts [
 			continue
 		}
 		a := alertAccept{id: id, at: i, seen: alert.Seen{Times: 1, FirstSeen: now}}
+		if !t.d.mem.mayKnow(id) {
+			index[id] = len(alerts)
+			alerts = append(alerts, a)
+			seen[i] = a.seen
+			continue
+		}
 		ms, err := t.get(alertIdxKey(id))
 		switch {
 		case errors.Is(err, errNotFound):
@@ -224,6 +230,7 @@ func recordAlerts(t *tx, alerts []alertAccept, index map[int64]int, g *alert.Gro
 			putHeader(val, a.seen, now)
 		}
 		key := alertKey(now.UnixMilli(), a.id)
+		t.d.mem.addKnown(a.id)
 		if a.oldKey != nil && string(a.oldKey) != string(key) {
 			if err := t.del(a.oldKey); err != nil {
 				return fmt.Errorf("recording alert: %w", err)
@@ -745,7 +752,38 @@ func (d *DB) PruneAlerts(cutoff time.Time) (int, error) {
 		}
 		removed += len(stale)
 		if len(stale) < pruneBatch {
-			return removed, nil
+			return removed, d.rebuildKnown(removed > 0)
 		}
 	}
+}
+
+// rebuildKnown rebuilds the filter of known alerts from the alert center's
+// keys when entries were removed (a filter cannot forget them) or it
+// holds more than it was sized for.
+func (d *DB) rebuildKnown(removed bool) error {
+	if !removed && !d.mem.knownFull() {
+		return nil
+	}
+	// Writes wait meanwhile, so no alert is added between the walk and
+	// the swap (a walk of a million keys takes about a second). Locks in
+	// write's order: life, then wmu.
+	d.life.RLock()
+	defer d.life.RUnlock()
+	if d.closed {
+		return ErrClosed
+	}
+	d.wmu.Lock()
+	defer d.wmu.Unlock()
+	var ids []int64
+	err := d.iterateWith([]byte{kindAlert}, false, func(k, _ []byte) (bool, error) {
+		if len(k) == 17 {
+			ids = append(ids, int64(binary.BigEndian.Uint64(k[9:])))
+		}
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	d.mem.setKnown(ids)
+	return nil
 }

@@ -102,6 +102,7 @@ func (d *DB) scan(deep bool, mem *memIndex) (rep *Report, err error) {
 	}()
 	// The notifications that pending and dead jobs need, and which jobs.
 	needed := map[uint64][]uint64{}
+	var known []int64 // alert ids, for mem
 	for _, state := range []string{StatePending, StateDead, StateDelivered} {
 		err := d.iterate([]byte{stateKinds[state]}, nil, false, func(k, v []byte) (bool, error) {
 			id, _ := keyID(k)
@@ -170,6 +171,9 @@ func (d *DB) scan(deep bool, mem *memIndex) (rep *Report, err error) {
 			return true, nil
 		}
 		rep.Alerts++
+		if mem != nil {
+			known = append(known, int64(binary.BigEndian.Uint64(k[9:])))
+		}
 		if len(v) > seenSize {
 			if _, err := decodeAlert(int64(binary.BigEndian.Uint64(k[9:])), v); err != nil {
 				rep.problem("%v", err)
@@ -179,6 +183,9 @@ func (d *DB) scan(deep bool, mem *memIndex) (rep *Report, err error) {
 	})
 	if err != nil {
 		rep.problem("reading alerts: %v", err)
+	}
+	if mem != nil {
+		mem.setKnown(known)
 	}
 	err = d.iterate([]byte{kindDedup}, nil, false, func(k, v []byte) (bool, error) {
 		if len(v) != 8 {

@@ -1,29 +1,89 @@
 package store
 
 import (
+	"encoding/binary"
 	"hash/maphash"
 	"sync"
+
+	"github.com/bits-and-blooms/bloom/v3"
 )
 
 // memIndex holds in memory what acceptances and outcomes would otherwise
 // look up on disk: the dedup keys within their window (as hashes), the
-// newest pending job of each group and target, and how many waiting jobs
-// each stored notification has. It is built from the store at Open and
-// changed by writes together with the batch they commit, so it always
-// describes what the store holds. Its size follows the queue and the
-// dedup window, not the alert center: alert counters are read from disk
-// (a first-seen alert costs a bloom filter probe).
+// newest pending job of each group and target, how many waiting jobs
+// each stored notification has, and a bloom filter of the alerts the
+// alert center holds, so an alert seen for the first time costs no disk
+// read (only alerts seen before are read, for their counters). It is
+// built from the store at Open and changed by writes together with the
+// batch they commit. Its size follows the queue and the dedup window; the
+// alert center costs about 1.2 bytes per alert (the filter).
 type memIndex struct {
 	mu      sync.RWMutex
 	seed    maphash.Seed
 	dedup   map[uint64]int64  // hash of the dedup key -> accepted at, unix ms
 	pending map[string]uint64 // newest-job key -> id, while that job is pending
 	refs    map[uint64]int    // notification id -> its pending and dead jobs
+	// known may hold every alert id with an entry (no false negatives);
+	// knownCap is what it was sized for, knownN what was added since.
+	known            *bloom.BloomFilter
+	knownCap, knownN uint
 }
 
+// knownFalsePositives is the filter's target false-positive rate: the
+// share of first-seen alerts that still cost a disk read.
+const knownFalsePositives = 0.01
+
 func newMemIndex() *memIndex {
-	return &memIndex{seed: maphash.MakeSeed(), dedup: map[uint64]int64{},
+	m := &memIndex{seed: maphash.MakeSeed(), dedup: map[uint64]int64{},
 		pending: map[string]uint64{}, refs: map[uint64]int{}}
+	m.setKnown(nil)
+	return m
+}
+
+// setKnown replaces the alert filter with one that holds ids, sized for
+// twice as many (at least 64k).
+func (m *memIndex) setKnown(ids []int64) {
+	capacity := max(uint(2*len(ids)), 1<<16)
+	f := bloom.NewWithEstimates(capacity, knownFalsePositives)
+	var b [8]byte
+	for _, id := range ids {
+		binary.BigEndian.PutUint64(b[:], uint64(id))
+		f.Add(b[:])
+	}
+	m.mu.Lock()
+	m.known, m.knownCap, m.knownN = f, capacity, uint(len(ids))
+	m.mu.Unlock()
+}
+
+// mayKnow reports whether the alert center may hold alert id; false means
+// it certainly does not.
+func (m *memIndex) mayKnow(id int64) bool {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(id))
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.known.Test(b[:])
+}
+
+// addKnown records that the alert center holds alert id. (A write that
+// is then not committed leaves it in: a false positive, which costs a disk
+// read, never a wrong answer.)
+func (m *memIndex) addKnown(id int64) {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(id))
+	m.mu.Lock()
+	if !m.known.TestAndAdd(b[:]) {
+		m.knownN++
+	}
+	m.mu.Unlock()
+}
+
+// knownFull reports whether the filter holds more alerts than it was
+// sized for, and should be rebuilt.
+func (m *memIndex) knownFull() bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.knownN > m.knownCap
 }
 
 func (m *memIndex) hash(key string) uint64 { return maphash.String(m.seed, key) }
