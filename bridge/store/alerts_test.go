@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/alertmanager/template"
 
@@ -392,5 +394,66 @@ func TestAlertsPrunedWithCounters(t *testing.T) {
 	}
 	if _, jobs, _ := db.Alert(g.Records[0].ID); len(jobs) != 1 {
 		t.Errorf("repeated alert deliveries %v, want 1", jobSummary(jobs))
+	}
+}
+
+// TestAlertEntryBounded: an alert's labels and annotations cost the alert
+// center at most maxAlertDetailBytes, however large they arrive: long
+// values are cut (on a rune boundary, with a marker), short ones kept
+// whole, and when there are too many keys to keep, the ones past the
+// budget are left out and counted.
+func TestAlertEntryBounded(t *testing.T) {
+	detailBytes := func(e *AlertEntry) int {
+		n := 0
+		for k, v := range e.Tags {
+			n += len(k) + len(v)
+		}
+		for k, v := range e.Annotations {
+			n += len(k) + len(v)
+		}
+		return n
+	}
+	long := testAlert("Long", "firing", "critical", 1)
+	long.Annotations["description"] = strings.Repeat("é", 50000) // 100 KB, two bytes a rune
+	long.Labels["blob"] = strings.Repeat("x", 30000)
+	many := testAlert("Many", "firing", "critical", 2)
+	for i := range 3000 {
+		many.Labels[fmt.Sprintf("label_%04d", i)] = "v"
+	}
+	for _, tc := range []struct {
+		name  string
+		a     template.Alert
+		check func(t *testing.T, e *AlertEntry)
+	}{
+		{"long values", long, func(t *testing.T, e *AlertEntry) {
+			if e.Tags["alertname"] != "Long" || e.Tags["severity"] != "critical" || e.Annotations["runbook"] != "see \"wiki\"\nline 2" {
+				t.Errorf("short values not kept whole: %v %v", e.Tags, e.Annotations)
+			}
+			d := e.Annotations["description"]
+			if !strings.HasSuffix(d, cutMarker) || !utf8.ValidString(d) || !strings.HasPrefix(d, "éé") {
+				t.Errorf("long value cut badly: %q...%q", d[:10], d[len(d)-20:])
+			}
+			if !strings.HasSuffix(e.Tags["blob"], cutMarker) {
+				t.Errorf("long label not cut")
+			}
+		}},
+		{"many labels", many, func(t *testing.T, e *AlertEntry) {
+			if e.Tags["alertbridge_cut"] == "" {
+				t.Errorf("no marker for the labels left out (%d labels kept)", len(e.Tags))
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := open(t)
+			_, g := acceptMsg(t, db, "k", t0, testMessage("g", tc.a), route{"ops", []int{0}})
+			e, _, err := db.Alert(g.Records[0].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := detailBytes(e); n > maxAlertDetailBytes+100 {
+				t.Errorf("labels and annotations take %d bytes in the alert center, over the bound of %d", n, maxAlertDetailBytes)
+			}
+			tc.check(t, e)
+		})
 	}
 }
