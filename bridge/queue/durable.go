@@ -327,15 +327,32 @@ func (q *Durable) attempt(l *lane, e entry) {
 	}
 	g, hot := q.hot.take(e.id)
 	if !hot {
-		var n *store.Notification
-		if n, err = q.db.Notification(sj.Notification); err == nil {
+		n, err := q.db.Notification(sj.Notification)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			// Its last waiting job went meanwhile: this one was
+			// superseded or deleted after it was read. If it is still
+			// pending, its notification is missing: that is damage.
+			if _, perr := q.db.Pending(e.id); errors.Is(perr, store.ErrNotFound) {
+				q.drop(l, e)
+				return
+			}
+			l.observe(resultNone, e.probe, 0)
+			q.finish(l, e, sj, nil, notify.Failed(notify.ReasonTemplateError, "its stored notification is missing"))
+			return
+		case err != nil && !errors.Is(err, store.ErrCorrupt):
+			// A read that may work next time (I/O, shutting down).
+			q.keep(l, e, nil, "read", err, time.Time{})
+			return
+		case err == nil:
 			g, err = q.d.Rebuild(sj.Target, n)
 		}
-	}
-	if err != nil {
-		l.observe(resultNone, e.probe, 0)
-		q.finish(l, e, sj, nil, notify.Failed(notify.ReasonTemplateError, "loading payload: %v", err))
-		return
+		if err != nil {
+			// Damaged, or no longer buildable: no retry can fix it.
+			l.observe(resultNone, e.probe, 0)
+			q.finish(l, e, sj, nil, notify.Failed(notify.ReasonTemplateError, "loading the notification: %v", err))
+			return
+		}
 	}
 	var pace func(context.Context) error
 	if pol.Rate > 0 {

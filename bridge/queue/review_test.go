@@ -1,12 +1,11 @@
 package queue
 
-// Review tests for the queue's use of the store. A test that demonstrates
-// a known, unfixed bug is skipped with "BUG: ..." unless
-// ALERTBRIDGE_REVIEW_BUGS is set.
+// Review tests for the queue's use of the store: reads of a job's stored
+// notification that fail for a while, and jobs superseded during an
+// attempt (each fails without its fix).
 
 import (
 	"errors"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,13 +13,6 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/store"
 )
-
-func skipBug(t *testing.T, msg string) {
-	t.Helper()
-	if os.Getenv("ALERTBRIDGE_REVIEW_BUGS") == "" {
-		t.Skip(msg)
-	}
-}
 
 // flakyNotifications fails the first reads of stored notifications, as a
 // transient I/O error would (EIO, EMFILE, ENOMEM).
@@ -43,9 +35,6 @@ func (f *flakyNotifications) Notification(nid uint64) (*store.Notification, erro
 // the read error into a permanent failure: a dead letter, reason
 // templateError, after a single transient error.
 func TestReviewTransientPayloadReadIsRetried(t *testing.T) {
-	skipBug(t, "BUG: Durable.attempt dead-letters a job when db.Notification returns a transient read error "+
-		"(durable.go: err from q.db.Notification goes to q.finish with notify.Failed(ReasonTemplateError)) "+
-		"instead of q.keep: finished as dead (templateError: loading payload: ... input/output error)")
 	db := openStore(t, t.TempDir())
 	// Accepted by an earlier run: the group is not in memory, so the
 	// attempt reads the stored notification.
@@ -95,9 +84,6 @@ func (s *supersedeDuringAttempt) Pending(id uint64) (*store.Job, error) {
 // counts it in alertbridge_deliveries_total{result="dead"}, which on-call
 // alerts on, although nothing is kept.
 func TestReviewSupersededDuringAttemptIsNotADeadLetter(t *testing.T) {
-	skipBug(t, "BUG: a job superseded while its attempt loads the payload is reported to Deliverer.Finished as a "+
-		"permanent failure (templateError: loading payload: no such delivery); FinishAll skips it, so no dead letter "+
-		"exists, but the app logs and counts one")
 	db := openStore(t, t.TempDir())
 	acc, err := db.Accept(acceptReq("g"))
 	if err != nil {

@@ -44,10 +44,11 @@ import (
 // counters only (an alert whose group had no record of it); it is not
 // listed until a notification carries the alert again.
 //
-// An entry's size is bounded: at most maxAlertDeliveries deliveries, and
+// An entry's size is bounded: at most maxAlertDeliveries deliveries,
 // labels and annotations cut to maxAlertDetailBytes in all, values
-// shortened first (see boundDetails), with cutMarker at the end of what
-// was cut.
+// shortened first (see boundDetails), and the other texts to
+// maxAlertTextBytes or maxAlertNameBytes, each with cutMarker at the end
+// of what was cut.
 const (
 	seenSize    = 24
 	alertFormat = 1
@@ -56,7 +57,13 @@ const (
 	maxAlertDeliveries = 20
 	// maxAlertDetailBytes bounds the label and annotation bytes kept per
 	// alert.
-	maxAlertDetailBytes = 8 << 10
+	maxAlertDetailBytes = 4 << 10
+	// maxAlertTextBytes bounds the summary and the generator URL kept per
+	// alert, and maxAlertNameBytes its target, receiver, group key and
+	// fingerprint (all in one entry per alert, so a notification of
+	// 10,000 alerts with a 16 KiB group key does not write 160 MB).
+	maxAlertTextBytes = 1 << 10
+	maxAlertNameBytes = 256
 )
 
 // cutMarker ends a label or annotation value the alert center shortened.
@@ -276,8 +283,15 @@ func encodeAlert(a *alertAccept, g *alert.Group, jobs []*Job, now time.Time) []b
 		newJobs = newJobs[len(newJobs)-maxAlertDeliveries:]
 	}
 	tags, annotations := boundDetails(r.Tags, am.Annotations)
-	size := seenSize + 3 + 2*binary.MaxVarintLen64 + len(r.Target) + len(oldDeliv) + 256 +
-		len(r.Content) + len(am.GeneratorURL) + len(g.Receiver) + len(g.GroupKey) + len(am.Fingerprint)
+	rec := *r
+	rec.Tags = tags
+	rec.Target = bounded(r.Target, maxAlertNameBytes)
+	rec.Content = bounded(r.Content, maxAlertTextBytes)
+	generatorURL := bounded(am.GeneratorURL, maxAlertTextBytes)
+	receiver, groupKey := bounded(g.Receiver, maxAlertNameBytes), bounded(g.GroupKey, maxAlertNameBytes)
+	fingerprint := bounded(am.Fingerprint, maxAlertNameBytes)
+	size := seenSize + 3 + 2*binary.MaxVarintLen64 + len(rec.Target) + len(oldDeliv) + 256 +
+		len(rec.Content) + len(generatorURL) + len(receiver) + len(groupKey) + len(fingerprint)
 	for _, k := range newJobs {
 		size += 9 + len(jobs[k].Target)
 	}
@@ -290,16 +304,22 @@ func encodeAlert(a *alertAccept, g *alert.Group, jobs []*Job, now time.Time) []b
 	val := make([]byte, seenSize, size)
 	putHeader(val, a.seen, now)
 	val = append(val, alertFormat, byte(r.Status), byte(r.Priority))
-	val = appendStr(val, r.Target)
+	val = appendStr(val, rec.Target)
 	val = binary.AppendUvarint(val, uint64(oldN+len(newJobs)))
 	val = append(val, oldDeliv...)
 	for _, k := range newJobs {
 		val = binary.BigEndian.AppendUint64(val, jobs[k].ID)
 		val = appendStr(val, jobs[k].Target)
 	}
-	rec := *r
-	rec.Tags = tags
-	return appendDetails(val, &rec, am.Fingerprint, annotations, am.GeneratorURL, g.Receiver, g.GroupKey)
+	return appendDetails(val, &rec, fingerprint, annotations, generatorURL, receiver, groupKey)
+}
+
+// bounded returns s, or s cut to at most n bytes ending with cutMarker.
+func bounded(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return shorten(s, n-len(cutMarker)) + cutMarker
 }
 
 // boundDetails returns labels and annotations whose keys and values take
@@ -729,8 +749,11 @@ func (d *DB) PruneAlerts(cutoff time.Time) (int, error) {
 				return len(stale) < pruneBatch, nil
 			})
 		})
-		if err != nil || len(stale) == 0 {
+		if err != nil {
 			return removed, err
+		}
+		if len(stale) == 0 {
+			return removed, d.rebuildKnown(removed)
 		}
 		err = d.write(func(t *tx) error {
 			for _, k := range stale {
@@ -752,16 +775,19 @@ func (d *DB) PruneAlerts(cutoff time.Time) (int, error) {
 		}
 		removed += len(stale)
 		if len(stale) < pruneBatch {
-			return removed, d.rebuildKnown(removed > 0)
+			return removed, d.rebuildKnown(removed)
 		}
 	}
 }
 
 // rebuildKnown rebuilds the filter of known alerts from the alert center's
-// keys when entries were removed (a filter cannot forget them) or it
-// holds more than it was sized for.
-func (d *DB) rebuildKnown(removed bool) error {
-	if !removed && !d.mem.knownFull() {
+// keys when it holds more than it was sized for, or when more than half
+// of what it holds was removed since it was built (a filter cannot forget
+// them; until then they cost a disk read each when seen again, nothing
+// worse). Rebuilding holds up writes for the walk over the keys, about a
+// second per million alerts, so it is not done at every pruning.
+func (d *DB) rebuildKnown(removed int) error {
+	if !d.mem.forgotten(removed) && !d.mem.knownFull() {
 		return nil
 	}
 	// Writes wait meanwhile, so no alert is added between the walk and

@@ -198,6 +198,7 @@ func acceptTx(t *tx, req AcceptRequest, ids []int64) (*Acceptance, error) {
 		}
 		if dup {
 			out.Duplicate = true
+			t.syncFirst = true // the original may still be on its way to disk
 			return out, nil
 		}
 		if !at.IsZero() {
@@ -359,7 +360,10 @@ func (d *DB) Reschedule(id uint64, attempts, sent int, next time.Time, reason, m
 				return err
 			}
 		}
-		if ok && newest != id {
+		// No entry: the newer job that replaced it as the newest was
+		// removed since (pruned or deleted), which only happens to a job
+		// that is no longer the newest.
+		if !ok || newest != id {
 			superseded = true
 			return markSuperseded(t, j, now)
 		}
@@ -432,7 +436,10 @@ func (d *DB) Requeue(id uint64, now time.Time) (*Job, error) {
 		if err != nil {
 			return err
 		}
-		if ok && newest != id {
+		// The entry names the group's newest job while that job is
+		// stored; a missing one means a newer job replaced this one and
+		// was removed since (pruned from the history or deleted).
+		if !ok || newest != id {
 			return ErrSuperseded
 		}
 		// A replayed dead letter starts a new life: attempts and max_age

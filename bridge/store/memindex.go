@@ -27,6 +27,7 @@ type memIndex struct {
 	// knownCap is what it was sized for, knownN what was added since.
 	known            *bloom.BloomFilter
 	knownCap, knownN uint
+	knownRemoved     uint // ids removed from the alert center since
 }
 
 // knownFalsePositives is the filter's target false-positive rate: the
@@ -51,7 +52,7 @@ func (m *memIndex) setKnown(ids []int64) {
 		f.Add(b[:])
 	}
 	m.mu.Lock()
-	m.known, m.knownCap, m.knownN = f, capacity, uint(len(ids))
+	m.known, m.knownCap, m.knownN, m.knownRemoved = f, capacity, uint(len(ids)), 0
 	m.mu.Unlock()
 }
 
@@ -76,6 +77,15 @@ func (m *memIndex) addKnown(id int64) {
 		m.knownN++
 	}
 	m.mu.Unlock()
+}
+
+// forgotten counts removed alert ids and reports whether more than half of
+// what the filter holds is gone.
+func (m *memIndex) forgotten(removed int) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.knownRemoved += uint(max(removed, 0))
+	return m.knownRemoved > 0 && 2*m.knownRemoved > m.knownN
 }
 
 // knownFull reports whether the filter holds more alerts than it was

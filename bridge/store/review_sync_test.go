@@ -66,9 +66,6 @@ func (f *gateFile) SyncTo(n int64) (bool, error) {
 // crash (or a failed sync) then loses a notification both replicas were
 // told was accepted.
 func TestReviewDuplicateWaitsForTheOriginalsSync(t *testing.T) {
-	skipBug(t, "BUG: a duplicate is acknowledged before the original's WAL sync completes "+
-		"(the second Accept returns Duplicate while the first is still in SyncWait); fix: on Duplicate, "+
-		"wait for the WAL (e.g. db.LogData(nil, pebble.Sync)) before answering")
 	dir := t.TempDir()
 	if err := prepareFolder(dir); err != nil {
 		t.Fatal(err)

@@ -1,16 +1,15 @@
 package store
 
 // Review tests: reference counting of stored notifications, the in-memory
-// index against the disk, Close under load, hostile input, and the bounds
-// the README and issue 11 promise. A test that demonstrates a bug not yet
-// fixed is skipped with "BUG: ..." and the failure it gives.
+// index against the disk, Close under load, hostile input, the bounds the
+// README promises, and the bugs a review found (each fails without its
+// fix).
 
 import (
 	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -252,9 +251,6 @@ func TestReviewFailedWriteUndoesIndex(t *testing.T) {
 func TestReviewRequeueAfterNewerDeliveredIsPruned(t *testing.T) {
 	for _, how := range []string{"pruned", "deleted"} {
 		t.Run(how, func(t *testing.T) {
-			skipBug(t, "BUG: Requeue of a dead letter succeeds once its group's newer, delivered job left the history: "+
-				"drop() deletes the newest-job entry l<target>\\x00<group> with it, so Requeue finds no newer job and "+
-				"the older state is sent after the newer one (firing, resolved, firing)")
 			d := open(t)
 			dead := accept(t, d, "k1", "g", t0, "a").Jobs[0].ID
 			if err := d.FinishAll([]FinishOp{{ID: dead, State: StateDead, Now: t0}}); err != nil {
@@ -288,9 +284,6 @@ func TestReviewRequeueAfterNewerDeliveredIsPruned(t *testing.T) {
 // with a 256 KiB receiver and 400 small alerts (about 300 KB of body)
 // writes about 100 MiB of alert entries in one batch.
 func TestReviewAlertEntryBounded(t *testing.T) {
-	skipBug(t, "BUG: alert center entries copy Receiver, GroupKey (16 KiB) and Content without a bound: "+
-		"a 256 KiB receiver x 400 alerts writes ~100 MiB (amplification ~350x of the body), 10,000 alerts with a "+
-		"16 KiB group key write 160 MiB; one alert with a 1 MiB summary stores it whole")
 	d := open(t)
 	const n = 400
 	receiver := strings.Repeat("r", 256<<10)
@@ -443,8 +436,6 @@ func TestReviewHostileGroupKey(t *testing.T) {
 // pruneBatch), so a filter past its capacity only degrades (more
 // first-seen alerts cost a disk read).
 func TestReviewKnownFilterRebuiltWhenFull(t *testing.T) {
-	skipBug(t, "BUG (performance): PruneAlerts never calls rebuildKnown when no alert is stale or the stale ones are a multiple of 512: "+
-		"the filter stays over capacity and its false-positive rate grows")
 	d := open(t)
 	accept(t, d, "k", "g", t0, "a")
 	d.mem.mu.Lock()
@@ -455,14 +446,5 @@ func TestReviewKnownFilterRebuiltWhenFull(t *testing.T) {
 	}
 	if d.mem.knownFull() {
 		t.Fatal("the filter is over capacity after PruneAlerts; it was not rebuilt")
-	}
-}
-
-// skipBug skips a test that demonstrates a known, unfixed bug, unless
-// ALERTBRIDGE_REVIEW_BUGS is set (then it runs and fails).
-func skipBug(t *testing.T, msg string) {
-	t.Helper()
-	if os.Getenv("ALERTBRIDGE_REVIEW_BUGS") == "" {
-		t.Skip(msg)
 	}
 }

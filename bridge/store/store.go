@@ -486,6 +486,17 @@ func (d *DB) write(fn func(tx *tx) error) (err error) {
 	}
 	if b.Empty() {
 		committed = true
+		if !t.syncFirst {
+			return nil
+		}
+		// Nothing to write, but the answer depends on an earlier write
+		// (a duplicate's original) that may not be synced yet: wait
+		// for the log to be, as that write's own caller does.
+		d.wmu.Unlock()
+		locked = false
+		if err := d.db.LogData([]byte{0}, pebble.Sync); err != nil {
+			return fmt.Errorf("store sync: %w", err)
+		}
 		return nil
 	}
 	if err := d.db.ApplyNoSyncWait(b, pebble.Sync); err != nil {
@@ -507,6 +518,9 @@ type tx struct {
 	b    *pebble.Batch
 	d    *DB
 	undo []func()
+	// syncFirst: the write's answer relies on what earlier writes wrote;
+	// even with nothing to write, it returns once the log is synced.
+	syncFirst bool
 }
 
 func (t *tx) rollback() {
