@@ -366,16 +366,18 @@ func TestStrandedJobsAreRetried(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			d := newFake(Policy{Interval: 10 * time.Millisecond, MaxInterval: 10 * time.Millisecond}, func(_ *Job, n int) notify.Result {
-				if c.failOnce && n == 0 {
-					return fail
-				}
-				return ok
-			})
 			db := openStore(t, t.TempDir())
 			fs := &faultyStore{Store: db}
 			sw := c.fault(fs)
 			sw.Store(true)
+			d := newFake(Policy{Interval: 10 * time.Millisecond, MaxInterval: 10 * time.Millisecond}, func(_ *Job, n int) notify.Result {
+				// While the store fails, the target fails too, so the
+				// jobs are still waiting when the test looks.
+				if c.failOnce && (n == 0 || sw.Load()) {
+					return fail
+				}
+				return ok
+			})
 			q := startQueue(t, fs, d)
 			ids := []uint64{accept(t, q, "a"), accept(t, q, "b")}
 			eventually(t, 5*time.Second, "the store errors to be reported", func() bool { return d.storeErrors(c.op) >= 2 })
