@@ -29,18 +29,37 @@ type testBridge struct {
 
 func startBridge(t *testing.T, cfgYAML, storage string) *testBridge {
 	t.Helper()
+	return serveTestApp(t, newTestApp(t, cfgYAML, Options{StoragePath: storage}))
+}
+
+// newTestApp writes cfgYAML to a temporary configuration file and builds
+// an App from it. What opts leaves zero is filled in: the configuration
+// file, a storage folder next to it and a test logger. The caller serves
+// or closes the App.
+func newTestApp(t *testing.T, cfgYAML string, opts Options) *App {
+	t.Helper()
 	dir := t.TempDir()
-	cfgFile := filepath.Join(dir, "alertbridge.yml")
-	if err := os.WriteFile(cfgFile, []byte(cfgYAML), 0o600); err != nil {
+	opts.ConfigFile = filepath.Join(dir, "alertbridge.yml")
+	if err := os.WriteFile(opts.ConfigFile, []byte(cfgYAML), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if storage == "" {
-		storage = filepath.Join(dir, "data")
+	if opts.StoragePath == "" {
+		opts.StoragePath = filepath.Join(dir, "data")
 	}
-	app, err := New(Options{ConfigFile: cfgFile, StoragePath: storage, Logger: zaptest.NewLogger(t)})
+	if opts.Logger == nil {
+		opts.Logger = zaptest.NewLogger(t)
+	}
+	app, err := New(opts)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	return app
+}
+
+// serveTestApp serves app on 127.0.0.1 until the test ends (or its stop
+// is called).
+func serveTestApp(t *testing.T, app *App) *testBridge {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -2,8 +2,6 @@ package bridge
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -20,21 +18,13 @@ import (
 // a duplicate, logged at info with its group key, while the same
 // notification a repeat_interval (1 m at least) later is delivered again.
 func TestDedupRetryVersusRepeat(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "alertbridge.yml")
-	yml := "targets:\n  - name: ops\n    type: webhook\n    url: http://127.0.0.1:1/hook\n"
-	if err := os.WriteFile(cfg, []byte(yml), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	var mu sync.Mutex
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 	core, logs := observer.New(zapcore.InfoLevel)
-	app, err := New(Options{ConfigFile: cfg, StoragePath: filepath.Join(dir, "data"), Logger: zap.New(core), Now: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := newTestApp(t, "targets:\n  - name: ops\n    type: webhook\n    url: http://127.0.0.1:1/hook\n",
+		Options{Logger: zap.New(core), Now: clock})
 	defer app.Close(t.Context())
 	post := func() bool {
 		t.Helper()

@@ -1,16 +1,12 @@
 package bridge
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sync"
 	"testing"
@@ -126,41 +122,9 @@ func (s *faultSink) groups() (distinct int, twice []string) {
 // startLoggedBridge is startBridge with the log also kept for assertions.
 func startLoggedBridge(t *testing.T, cfgYAML, storage string) (*testBridge, *observer.ObservedLogs) {
 	t.Helper()
-	dir := t.TempDir()
-	cfgFile := filepath.Join(dir, "alertbridge.yml")
-	if err := os.WriteFile(cfgFile, []byte(cfgYAML), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if storage == "" {
-		storage = filepath.Join(dir, "data")
-	}
 	core, logs := observer.New(zapcore.InfoLevel)
 	log := zap.New(zapcore.NewTee(zaptest.NewLogger(t).Core(), core))
-	app, err := New(Options{ConfigFile: cfgFile, StoragePath: storage, Logger: log})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- app.Serve(ctx, l, 5*time.Second) }()
-	tb := &testBridge{app: app, url: "http://" + l.Addr().String()}
-	var stopped bool
-	tb.stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	}
-	t.Cleanup(tb.stop)
-	return tb, logs
+	return serveTestApp(t, newTestApp(t, cfgYAML, Options{StoragePath: storage, Logger: log})), logs
 }
 
 // postGroups posts groups [from, to) firing.

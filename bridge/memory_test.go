@@ -3,8 +3,6 @@ package bridge
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	goruntime "runtime"
 	"strings"
 	"testing"
@@ -22,16 +20,7 @@ func TestQueuedJobsDoNotKeepPayloads(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measures the heap")
 	}
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "alertbridge.yml")
-	yml := "targets:\n  - name: down\n    type: webhook\n    url: http://127.0.0.1:1/hook\n"
-	if err := os.WriteFile(cfg, []byte(yml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	app, err := New(Options{ConfigFile: cfg, StoragePath: filepath.Join(dir, "data"), Logger: zap.NewNop()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := newTestApp(t, "targets:\n  - name: down\n    type: webhook\n    url: http://127.0.0.1:1/hook\n", Options{Logger: zap.NewNop()})
 	defer app.Close(t.Context())
 	const jobs, pad = 1000, 20 << 10
 	payload := func(i int) []byte {

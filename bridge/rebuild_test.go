@@ -3,8 +3,6 @@ package bridge
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -21,8 +19,6 @@ import (
 // straight away sends), for a target that drops resolved alerts and cuts
 // the group, in a configured time zone, for alerts seen before.
 func TestRebuildEqualsAcceptedGroup(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "alertbridge.yml")
 	yml := `global:
   timezone: Asia/Shanghai
 targets:
@@ -32,13 +28,7 @@ targets:
     send_resolved: false
     max_alerts: 2
 `
-	if err := os.WriteFile(cfg, []byte(yml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	app, err := New(Options{ConfigFile: cfg, StoragePath: filepath.Join(dir, "data"), Logger: zap.NewNop()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := newTestApp(t, yml, Options{Logger: zap.NewNop()})
 	defer app.Close(t.Context())
 	rt := app.rt.Load()
 	target, _ := rt.router.Lookup("ops")

@@ -119,48 +119,43 @@ func (m *memIndex) pendingID(lk []byte) (uint64, bool) {
 // its batch is not committed.
 
 func (t *tx) setDedup(key string, ms int64) {
-	m := t.d.mem
-	h := m.hash(key)
-	m.mu.Lock()
-	old, had := m.dedup[h]
-	m.dedup[h] = ms
-	m.mu.Unlock()
-	t.undo = append(t.undo, func() { restore(m, m.dedup, h, old, had) })
+	setUndoable(t, t.d.mem.dedup, t.d.mem.hash(key), ms)
 }
 
+// dropDedup forgets the key if it was accepted at ms.
 func (t *tx) dropDedup(key string, ms int64) {
-	m := t.d.mem
-	h := m.hash(key)
-	m.mu.Lock()
-	old, had := m.dedup[h]
-	if had && old == ms {
-		delete(m.dedup, h)
-	}
-	m.mu.Unlock()
-	t.undo = append(t.undo, func() { restore(m, m.dedup, h, old, had) })
+	dropUndoable(t, t.d.mem.dedup, t.d.mem.hash(key), ms)
 }
 
 func (t *tx) setPending(lk []byte, id uint64) {
-	m := t.d.mem
-	k := string(lk)
-	m.mu.Lock()
-	old, had := m.pending[k]
-	m.pending[k] = id
-	m.mu.Unlock()
-	t.undo = append(t.undo, func() { restore(m, m.pending, k, old, had) })
+	setUndoable(t, t.d.mem.pending, string(lk), id)
 }
 
 // dropPending forgets the group's pending job if it is id.
 func (t *tx) dropPending(lk []byte, id uint64) {
+	dropUndoable(t, t.d.mem.pending, string(lk), id)
+}
+
+// setUndoable sets mp[k] = v and records in t how to undo it.
+func setUndoable[K comparable, V any](t *tx, mp map[K]V, k K, v V) {
 	m := t.d.mem
-	k := string(lk)
 	m.mu.Lock()
-	old, had := m.pending[k]
-	if had && old == id {
-		delete(m.pending, k)
+	old, had := mp[k]
+	mp[k] = v
+	m.mu.Unlock()
+	t.undo = append(t.undo, func() { restore(m, mp, k, old, had) })
+}
+
+// dropUndoable deletes mp[k] if it is v and records in t how to undo it.
+func dropUndoable[K, V comparable](t *tx, mp map[K]V, k K, v V) {
+	m := t.d.mem
+	m.mu.Lock()
+	old, had := mp[k]
+	if had && old == v {
+		delete(mp, k)
 	}
 	m.mu.Unlock()
-	t.undo = append(t.undo, func() { restore(m, m.pending, k, old, had) })
+	t.undo = append(t.undo, func() { restore(m, mp, k, old, had) })
 }
 
 func restore[K comparable, V any](m *memIndex, mp map[K]V, k K, old V, had bool) {
