@@ -61,7 +61,8 @@ func (s *faultSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	s.mu.Lock()
 	s.attempts = append(s.attempts, time.Now())
-	failed := s.down || s.rnd.Float64() < s.failRate
+	down := s.down
+	failed := down || s.rnd.Float64() < s.failRate
 	if !failed {
 		seen := map[string]bool{}
 		for _, m := range groupRE.FindAllStringSubmatch(string(body), -1) {
@@ -79,7 +80,7 @@ func (s *faultSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rep := s.ok
 	if failed {
 		rep = s.fail
-		if s.down {
+		if down {
 			rep = reply{status: http.StatusServiceUnavailable, body: "down"}
 		}
 	}

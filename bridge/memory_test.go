@@ -17,7 +17,7 @@ import (
 // decoded from a webhook payload may share the payload's memory, so a
 // waiting job that kept one (its group key) kept 20 KB per job here.
 func TestQueuedJobsDoNotKeepPayloads(t *testing.T) {
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		t.Skip("measures the heap")
 	}
 	app := newTestApp(t, "targets:\n  - name: down\n    type: webhook\n    url: http://127.0.0.1:1/hook\n", Options{Logger: zap.NewNop()})

@@ -412,7 +412,7 @@ func withMemoryLimit(t *testing.T, limit int64) {
 // posts with the budget lifted are the control: they add more than the
 // budget, so the measurement would see a missing bound.
 func TestWebhookMemoryBoundEightMaximalPosts(t *testing.T) {
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		t.Skip("memory measurement")
 	}
 	const (
@@ -488,7 +488,7 @@ func TestWebhookMemoryBoundEightMaximalPosts(t *testing.T) {
 // refused 413 with the limit named, and costs about its body: the alerts
 // are counted, never decoded.
 func TestWebhook90000AlertsStaysInBudget(t *testing.T) {
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		t.Skip("memory measurement")
 	}
 	cases := []struct {

@@ -1,0 +1,7 @@
+//go:build race
+
+package server
+
+// raceEnabled: the race detector is on; it multiplies memory use, so
+// tests that measure the heap skip themselves.
+const raceEnabled = true
