@@ -104,6 +104,7 @@ func run(args []string) int {
 
 	log.Info("starting alertbridge", zap.String("version", version.Version), zap.String("build", version.BuildContext()))
 	setMemoryLimit(log)
+	setGCPercent(log)
 	b, err := bridge.New(bridge.Options{
 		ConfigFile:    *configFile,
 		StoragePath:   *storage,

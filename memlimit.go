@@ -46,3 +46,20 @@ func setMemoryLimitFrom(log *zap.Logger, limit memlimit.Provider) {
 		log.Info("Go memory limit", zap.Int64("go_memory_limit_bytes", effective))
 	}
 }
+
+// defaultGCPercent is the garbage collector's target when GOGC is unset.
+// In the static build the store's block cache and memtables (about 16 MiB)
+// live on the Go heap, and the default of 100 reserves as much again for
+// them as garbage headroom; 60 keeps the 20,000-group load test's peak RSS
+// near 60 MiB instead of 67 MiB, for a few percent more collection work.
+const defaultGCPercent = 60
+
+// setGCPercent applies defaultGCPercent unless GOGC is set.
+func setGCPercent(log *zap.Logger) {
+	if v, ok := os.LookupEnv("GOGC"); ok {
+		log.Info("garbage collector target set by GOGC", zap.String("gogc", v))
+		return
+	}
+	debug.SetGCPercent(defaultGCPercent)
+	log.Info("garbage collector target", zap.Int("gogc", defaultGCPercent))
+}

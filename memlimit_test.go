@@ -65,3 +65,36 @@ func TestSetMemoryLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestSetGCPercent: the default collector target applies unless GOGC is
+// set, and the log says which.
+func TestSetGCPercent(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	for _, tc := range []struct {
+		name string
+		env  string // "" means unset
+		want int
+		msg  string
+	}{
+		{"unset", "", defaultGCPercent, "garbage collector target"},
+		{"set", "150", 100, "garbage collector target set by GOGC"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.env != "" {
+				t.Setenv("GOGC", tc.env)
+			} else {
+				t.Setenv("GOGC", "")
+				os.Unsetenv("GOGC")
+			}
+			debug.SetGCPercent(100)
+			core, logs := observer.New(zapcore.InfoLevel)
+			setGCPercent(zap.New(core))
+			if got := debug.SetGCPercent(100); got != tc.want {
+				t.Errorf("GC percent %d, want %d", got, tc.want)
+			}
+			if logs.FilterMessage(tc.msg).Len() != 1 {
+				t.Errorf("log: %v, want %q", logs.All(), tc.msg)
+			}
+		})
+	}
+}
