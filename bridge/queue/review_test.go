@@ -30,10 +30,10 @@ func (f *flakyNotifications) Notification(nid uint64) (*store.Notification, erro
 
 // TestReviewTransientPayloadReadIsRetried: a job whose stored notification
 // cannot be read for a moment (a store read error, not damage) stays
-// queued and is delivered, as a failed Pending read or Reschedule is
-// (issue 12: "nothing leaves its lane silently"). Today the attempt turns
-// the read error into a permanent failure: a dead letter, reason
-// templateError, after a single transient error.
+// queued and is delivered, as a failed Pending read or Reschedule is:
+// nothing leaves its lane silently. (It used to turn the read error into
+// a permanent failure: a dead letter, reason templateError, after a
+// single transient error.)
 func TestReviewTransientPayloadReadIsRetried(t *testing.T) {
 	db := openStore(t, t.TempDir())
 	// Accepted by an earlier run: the group is not in memory, so the

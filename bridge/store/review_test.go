@@ -244,8 +244,8 @@ func TestReviewFailedWriteUndoesIndex(t *testing.T) {
 }
 
 // TestReviewRequeueAfterNewerDeliveredIsPruned: a dead FIRING whose
-// group's RESOLVED was delivered later must not be resent (issue 12: "a
-// superseded state is not resent"), also after the RESOLVED left the
+// group's RESOLVED was delivered later must not be resent (a superseded
+// state is never sent after a newer one), also after the RESOLVED left the
 // delivered history (DeliveredMax, 10,000 by default, is minutes of
 // traffic on a busy bridge) or was deleted through the API.
 func TestReviewRequeueAfterNewerDeliveredIsPruned(t *testing.T) {
@@ -277,12 +277,11 @@ func TestReviewRequeueAfterNewerDeliveredIsPruned(t *testing.T) {
 	}
 }
 
-// TestReviewAlertEntryBounded: issue 11 asks that each stored alert's cost
-// in the alert center be bounded. The entry copies the notification's
-// receiver and group key, and the alert's content (its summary, also kept
-// in the annotations, where it is cut) without a bound: a notification
-// with a 256 KiB receiver and 400 small alerts (about 300 KB of body)
-// writes about 100 MiB of alert entries in one batch.
+// TestReviewAlertEntryBounded: each stored alert's cost in the alert
+// center is bounded. Each entry holds the notification's receiver and
+// group key and the alert's summary; unbounded, a notification with a
+// 256 KiB receiver and 400 small alerts (about 300 KB of body) wrote about
+// 100 MiB of alert entries in one batch.
 func TestReviewAlertEntryBounded(t *testing.T) {
 	d := open(t)
 	const n = 400
