@@ -68,7 +68,7 @@ func run(args []string) int {
 	sendTestTarget := sendTestCmd.Flag("target", "Target name.").Required().String()
 	sendTestURL := sendTestCmd.Flag("bridge.url", "Base URL of the running bridge.").Default("http://127.0.0.1:9097").String()
 	storeCmd := app.Command("store", "Inspect or rescue the store under --storage.path (run these while the bridge is stopped).")
-	storeCheckCmd := storeCmd.Command("check", "Read the whole store and report what it holds (jobs per state and target, alerts, size) and any damage; exit code 1 on damage.")
+	storeCheckCmd := storeCmd.Command("check", "Read the whole store and report what it holds (jobs per state and target, alerts, size) and any damage; exit code 1 on damage, 2 if it cannot be checked.")
 	storeCheckJSON := storeCheckCmd.Flag("json", "Print the report as JSON.").Bool()
 	storeSalvageCmd := storeCmd.Command("salvage", "Copy every readable job and alert of a damaged store into a new store in --to; then point --storage.path at it.")
 	salvageTo := storeSalvageCmd.Flag("to", "Folder for the new store; must be missing or empty.").Required().String()
@@ -201,12 +201,13 @@ func render(out, diag io.Writer, configFile, target, payloadFile string) int {
 }
 
 // storeCheck prints what the store in dir holds and any damage; exit code
-// 1 when damaged or unreadable.
+// 1 when damaged, 2 when it could not be checked (no store there, or one
+// a running bridge holds).
 func storeCheck(out io.Writer, dir string, asJSON bool) int {
 	rep, err := store.Check(dir)
 	if err != nil {
 		fmt.Fprintf(out, "alertbridge: %v\n", err)
-		return 1
+		return 2
 	}
 	if asJSON {
 		enc := json.NewEncoder(out)

@@ -57,7 +57,7 @@ func TestStoreCheckCommand(t *testing.T) {
 		{"sound", sound, 0, []string{"pending    1  ops=1", "OK: no damage found"}},
 		{"data lost", lost, 1, []string{"DAMAGED", "missing or empty", "store salvage"}},
 		{"old format", old, 1, []string{"DAMAGED", "earlier alertbridge build"}},
-		{"no store", t.TempDir(), 1, []string{"holds no store"}},
+		{"no store", t.TempDir(), 2, []string{"holds no store"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
@@ -73,6 +73,21 @@ func TestStoreCheckCommand(t *testing.T) {
 	}
 	if code := run([]string{"store", "check", "--storage.path=" + lost}); code != 1 {
 		t.Errorf("alertbridge store check on a damaged store: exit %d, want 1", code)
+	}
+}
+
+// TestStoreCheckOfAStoreInUse: checking the store of a running bridge says
+// so (exit 2), rather than calling the store damaged.
+func TestStoreCheckOfAStoreInUse(t *testing.T) {
+	dir := newStore(t)
+	db, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var out bytes.Buffer
+	if code := storeCheck(&out, dir, false); code != 2 || strings.Contains(out.String(), "DAMAGED") || !strings.Contains(out.String(), "stop the bridge") {
+		t.Errorf("check of a store in use: exit %d\n%s", code, out.String())
 	}
 }
 

@@ -49,7 +49,7 @@ func (r *Report) problem(format string, args ...any) {
 // block's checksum, every job, payload and alert entry, and the links
 // between them. A store that cannot be opened is reported as a problem
 // with the reason, not as an error; err is for a folder that holds no
-// store at all.
+// store at all, or one another process has open (ErrLocked).
 func Check(dir string) (*Report, error) {
 	rep := &Report{Dir: dir, Jobs: map[string]map[string]int{}}
 	if err := inspectFolder(dir, false); err != nil {
@@ -61,6 +61,9 @@ func Check(dir string) (*Report, error) {
 	}
 	rep.Bytes = folderSize(dir)
 	d, err := Open(dir, Options{ReadOnly: true})
+	if errors.Is(err, ErrLocked) {
+		return nil, fmt.Errorf("%w; stop the bridge before checking its store", err)
+	}
 	if err != nil {
 		rep.problem("%v", err)
 		return rep, nil

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -51,6 +52,8 @@ var (
 	ErrCorrupt = errors.New("store is damaged")
 	// ErrOldFormat marks a folder written by an earlier build.
 	ErrOldFormat = errors.New("store is in an older format")
+	// ErrLocked marks a store another process has open.
+	ErrLocked = errors.New("store is in use")
 )
 
 // Options tune the engine. The zero value is the bridge's default.
@@ -308,8 +311,8 @@ func describeOpenError(dir string, err error) error {
 		return fmt.Errorf("%w: %s: a checksum or format check failed: %v", ErrCorrupt, dir, err)
 	case errors.Is(err, os.ErrNotExist):
 		return fmt.Errorf("%w: %s: a file of the database is missing: %v", ErrCorrupt, dir, err)
-	case strings.Contains(err.Error(), "lock"):
-		return fmt.Errorf("opening %s: locked by another process (%v)", dir, err)
+	case errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) || strings.Contains(err.Error(), "lock"):
+		return fmt.Errorf("%w: opening %s: another process (a running bridge?) holds it (%v)", ErrLocked, dir, err)
 	case errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "truncated") ||
 		strings.Contains(err.Error(), "invalid") || strings.Contains(err.Error(), "corrupt"):
 		return fmt.Errorf("%w: %s: a file of the database is truncated or malformed: %v", ErrCorrupt, dir, err)
