@@ -295,7 +295,7 @@ func Salvage(from, to string) (*SalvageReport, error) {
 	src, err := pebble.Open(filepath.Join(from, DataDir), &pebble.Options{ReadOnly: true, ErrorIfNotExists: true, Logger: engineLogger{},
 		EventListener: &pebble.EventListener{DataCorruption: func(pebble.DataCorruptionInfo) {}}})
 	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", from, err)
+		return nil, describeOpenError(from, err)
 	}
 	defer src.Close()
 	dst, err := Open(to, Options{})
