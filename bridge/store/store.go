@@ -160,6 +160,18 @@ func (d *DB) pebbleOptions(o Options) *pebble.Options {
 		return pebble.ValueSeparationPolicy{Enabled: true, MinimumSize: 1024, MaxBlobReferenceDepth: 10,
 			RewriteMinimumAge: 5 * time.Minute, TargetGarbageRatio: 0.2}
 	}
+	// Most of what is written is gone within seconds (a notification is
+	// deleted once delivered): compressing it on its way through the
+	// upper levels costs CPU for nothing. The lowest levels, which hold
+	// what stays (history, the alert center), are compressed.
+	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings {
+		cs := pebble.DBCompressionFastest
+		for i := 0; i < len(cs.Levels)-2; i++ {
+			cs.Levels[i] = pebble.DBCompressionNone.Levels[i]
+		}
+		cs.Name = "alertbridge"
+		return cs
+	})
 	po.EnsureDefaults()
 	return po
 }
