@@ -140,23 +140,13 @@ func postGroups(t *testing.T, b *testBridge, from, to int) {
 
 func (b *testBridge) targetStatus(t *testing.T, name string) map[string]any {
 	t.Helper()
-	resp, err := http.Get(b.url + "/api/v1/targets")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Data []map[string]any `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatal(err)
-	}
-	for _, st := range out.Data {
+	targets := b.data(t, "/api/v1/targets")
+	for _, st := range targets {
 		if st["name"] == name {
 			return st
 		}
 	}
-	t.Fatalf("target %s not in %v", name, out.Data)
+	t.Fatalf("target %s not in %v", name, targets)
 	return nil
 }
 

@@ -205,7 +205,13 @@ func TestDeadLettersListRetryDelete(t *testing.T) {
 
 func (b *testBridge) list(t *testing.T, state string) []map[string]any {
 	t.Helper()
-	resp, err := http.Get(b.url + "/api/v1/deliveries?state=" + state)
+	return b.data(t, "/api/v1/deliveries?state="+state)
+}
+
+// data GETs an API path and returns the "data" list of its answer.
+func (b *testBridge) data(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	resp, err := http.Get(b.url + path)
 	if err != nil {
 		t.Fatal(err)
 	}
