@@ -129,8 +129,8 @@ func (d *DB) scan(deep bool, mem *memIndex) (rep *Report, err error) {
 			if mem != nil {
 				mem.refs[j.Notification]++
 				if state == StatePending {
-					lk := string(latestKey(j.Target, j.GroupKey))
-					mem.pending[lk] = max(mem.pending[lk], id)
+					h := mem.hashBytes(latestKey(j.Target, j.GroupKey))
+					mem.pending[h] = max(mem.pending[h], id)
 				}
 			}
 			return true, nil

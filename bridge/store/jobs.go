@@ -243,12 +243,13 @@ func acceptTx(t *tx, req AcceptRequest, ids []int64) (*Acceptance, error) {
 			return nil, err
 		}
 		lk := latestKey(j.Target, j.GroupKey)
-		if old, ok := t.d.mem.pendingID(lk); ok {
-			if old, err := supersede(t, old, req.Now); err != nil {
+		if old, err := pendingOf(t, lk, j.Target, j.GroupKey); err != nil {
+			return nil, err
+		} else if old != nil {
+			if err := markSuperseded(t, old, req.Now); err != nil {
 				return nil, err
-			} else if old != nil {
-				out.Superseded = append(out.Superseded, old)
 			}
+			out.Superseded = append(out.Superseded, old)
 		}
 		if err := t.set(lk, u64(j.ID)); err != nil {
 			return nil, err
@@ -278,17 +279,22 @@ func latestID(g getter, lk []byte) (uint64, bool, error) {
 	return binary.BigEndian.Uint64(v), true, nil
 }
 
-// supersede moves a still-waiting job to the delivered history, marked
-// superseded. It returns the moved job, or nil when it was not waiting. A
-// job being attempted is superseded too: its outcome is then not
+// pendingOf returns the newest pending job of the group and target whose
+// newest-job key is lk, or nil. The in-memory index finds it by a hash of
+// lk; the job read is checked to belong to the group. A job being
+// attempted is pending too: superseding it means its outcome is not
 // recorded, and the queue attempts one job per group at a time, so the
 // newer job is not sent before that attempt ends.
-func supersede(t *tx, id uint64, now time.Time) (*Job, error) {
+func pendingOf(t *tx, lk []byte, target, groupKey string) (*Job, error) {
+	id, ok := t.d.mem.pendingID(lk)
+	if !ok {
+		return nil, nil
+	}
 	j, err := getJob(t, StatePending, id)
-	if err != nil || j == nil {
+	if err != nil || j == nil || j.Target != target || j.GroupKey != groupKey {
 		return nil, err
 	}
-	return j, markSuperseded(t, j, now)
+	return j, nil
 }
 
 // markSuperseded moves a pending job to the delivered history as replaced;
@@ -352,13 +358,16 @@ func (d *DB) Reschedule(id uint64, attempts, sent int, next time.Time, reason, m
 		}
 		j.Attempts = attempts
 		lk := latestKey(j.Target, j.GroupKey)
-		newest, ok := t.d.mem.pendingID(lk)
-		if !ok {
+		var newest uint64
+		ok := false
+		if p, err := pendingOf(t, lk, j.Target, j.GroupKey); err != nil {
+			return err
+		} else if p != nil {
+			newest, ok = p.ID, true
+		} else if newest, ok, err = latestID(t, lk); err != nil {
 			// The group's newest job is no longer pending (a newer one
-			// was accepted and already finished): ask the disk.
-			if newest, ok, err = latestID(t, lk); err != nil {
-				return err
-			}
+			// was accepted and already finished): the disk says which.
+			return err
 		}
 		// No entry: the newer job that replaced it as the newest was
 		// removed since (pruned or deleted), which only happens to a job

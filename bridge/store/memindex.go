@@ -10,7 +10,8 @@ import (
 
 // memIndex holds in memory what acceptances and outcomes would otherwise
 // look up on disk: the dedup keys within their window (as hashes), the
-// newest pending job of each group and target, how many waiting jobs
+// newest pending job of each group and target (by a hash of its key, 16
+// bytes a queued group), how many waiting jobs
 // each stored notification has, and a bloom filter of the alerts the
 // alert center holds, so an alert seen for the first time costs no disk
 // read (only alerts seen before are read, for their counters). It is
@@ -21,7 +22,7 @@ type memIndex struct {
 	mu      sync.RWMutex
 	seed    maphash.Seed
 	dedup   map[uint64]int64  // hash of the dedup key -> accepted at, unix ms
-	pending map[string]uint64 // newest-job key -> id, while that job is pending
+	pending map[uint64]uint64 // hash of the newest-job key -> id, while that job is pending
 	refs    map[uint64]int    // notification id -> its pending and dead jobs
 	// known may hold every alert id with an entry (no false negatives);
 	// knownCap is what it was sized for, knownN what was added since.
@@ -36,7 +37,7 @@ const knownFalsePositives = 0.01
 
 func newMemIndex() *memIndex {
 	m := &memIndex{seed: maphash.MakeSeed(), dedup: map[uint64]int64{},
-		pending: map[string]uint64{}, refs: map[uint64]int{}}
+		pending: map[uint64]uint64{}, refs: map[uint64]int{}}
 	m.setKnown(nil)
 	return m
 }
@@ -107,12 +108,18 @@ func (m *memIndex) dedupAt(key string) (int64, bool) {
 	return ms, ok
 }
 
+// pendingID returns the newest pending job of a group and target (lk is
+// its newest-job key). The index holds hashes, so the job may belong to
+// another group whose key hashes the same: callers check the job they
+// read (pendingOf does).
 func (m *memIndex) pendingID(lk []byte) (uint64, bool) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	id, ok := m.pending[string(lk)]
+	id, ok := m.pending[m.hashBytes(lk)]
 	return id, ok
 }
+
+func (m *memIndex) hashBytes(b []byte) uint64 { return maphash.Bytes(m.seed, b) }
 
 // The setters below are called by a write with the write lock held; each
 // records how to undo itself in the write, which runs the undo list if
@@ -128,12 +135,12 @@ func (t *tx) dropDedup(key string, ms int64) {
 }
 
 func (t *tx) setPending(lk []byte, id uint64) {
-	setUndoable(t, t.d.mem.pending, string(lk), id)
+	setUndoable(t, t.d.mem.pending, t.d.mem.hashBytes(lk), id)
 }
 
 // dropPending forgets the group's pending job if it is id.
 func (t *tx) dropPending(lk []byte, id uint64) {
-	dropUndoable(t, t.d.mem.pending, string(lk), id)
+	dropUndoable(t, t.d.mem.pending, t.d.mem.hashBytes(lk), id)
 }
 
 // setUndoable sets mp[k] = v and records in t how to undo it.

@@ -24,13 +24,13 @@ import (
 // waiting jobs per notification and the newest pending job per group.
 type diskIndex struct {
 	refs          map[uint64]int
-	pending       map[string]uint64
+	pending       map[uint64]uint64
 	notifications map[uint64]bool
 }
 
 func readDiskIndex(t *testing.T, d *DB) diskIndex {
 	t.Helper()
-	x := diskIndex{refs: map[uint64]int{}, pending: map[string]uint64{}, notifications: map[uint64]bool{}}
+	x := diskIndex{refs: map[uint64]int{}, pending: map[uint64]uint64{}, notifications: map[uint64]bool{}}
 	err := d.read(func() error {
 		for _, state := range []string{StatePending, StateDead} {
 			err := d.iterate([]byte{stateKinds[state]}, nil, false, func(k, v []byte) (bool, error) {
@@ -40,8 +40,8 @@ func readDiskIndex(t *testing.T, d *DB) diskIndex {
 				}
 				x.refs[j.Notification]++
 				if state == StatePending {
-					lk := string(latestKey(j.Target, j.GroupKey))
-					x.pending[lk] = max(x.pending[lk], j.ID)
+					h := d.mem.hashBytes(latestKey(j.Target, j.GroupKey))
+					x.pending[h] = max(x.pending[h], j.ID)
 				}
 				return true, nil
 			})
