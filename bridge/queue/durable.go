@@ -42,9 +42,10 @@ type Durable struct {
 	db Store
 	d  Deliverer
 
-	mu     sync.Mutex
-	lanes  map[string]*lane
-	closed bool
+	mu        sync.Mutex
+	lanes     map[string]*lane
+	closed    bool
+	closeOnce sync.Once
 
 	busy sync.Map // job id -> struct{}: being attempted or finishing
 
@@ -201,14 +202,33 @@ func (q *Durable) Delete(id uint64) error {
 	if err != nil {
 		return err
 	}
-	if j.State == store.StatePending && q.isBusy(id) {
+	if j.State != store.StatePending {
+		return q.db.Delete(id)
+	}
+	// Take it out of its lane first, in one step with the check that no
+	// attempt has it, so none can start between the check and the delete.
+	q.mu.Lock()
+	l, ok := q.lanes[j.Target]
+	q.mu.Unlock()
+	var e entry
+	var claimed bool
+	if ok {
+		var busy bool
+		if e, claimed, busy = l.claim(id); busy {
+			return store.ErrBusy
+		}
+	}
+	if q.isBusy(id) { // finishing: its outcome is being written
+		if claimed {
+			l.add(e)
+		}
 		return store.ErrBusy
 	}
 	if err := q.db.Delete(id); err != nil {
+		if claimed {
+			l.add(e) // still stored: still scheduled
+		}
 		return err
-	}
-	if j.State == store.StatePending {
-		q.unschedule(j)
 	}
 	return nil
 }
@@ -275,7 +295,7 @@ func (q *Durable) Close(ctx context.Context) error {
 		err = ctx.Err()
 	}
 	q.cancel()
-	close(q.finishes) // workers are gone: nothing sends any more
+	q.closeOnce.Do(func() { close(q.finishes) }) // workers are gone: nothing sends any more
 	<-q.committerDone
 	return err
 }

@@ -146,6 +146,28 @@ func (l *lane) remove(id uint64) {
 	delete(l.queued, id) // the heap entry is skipped when popped
 }
 
+// claim takes a waiting job out of the lane, so no attempt can start it,
+// and returns it (to give back with add if deleting it fails). busy: the
+// job is being attempted. A job the lane does not hold is neither.
+func (l *lane) claim(id uint64) (e entry, claimed, busy bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.inflight[id]; ok {
+		return entry{}, false, true
+	}
+	if !l.queued[id] {
+		return entry{}, false, false
+	}
+	for _, it := range l.items {
+		if it.id == id {
+			e = it
+			break
+		}
+	}
+	delete(l.queued, id) // the heap entry is skipped when popped
+	return e, e.id == id, false
+}
+
 // configure applies a target's concurrency.
 func (l *lane) configure(maxInFlight int) {
 	if maxInFlight < 1 {

@@ -1,16 +1,13 @@
 package queue
 
-// Second review of the delivery scheduler. Tests that show a real bug skip
-// (so CI stays green) unless REVIEW2_BUGS=1, which runs them to show the
-// failure:
-//
-//	REVIEW2_BUGS=1 go test ./bridge/queue/ -run Review2
+// Second review of the delivery scheduler: deleting a job while the lane
+// could hand it out, closing twice, and the in-flight window growing back
+// after a recovery.
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -18,17 +15,8 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/store"
 )
 
-// review2Bug skips a test that demonstrates a known bug, unless asked to
-// run it.
-func review2Bug(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("REVIEW2_BUGS") == "" {
-		t.Skip("BUG: " + why)
-	}
-}
-
-// deleteHook runs before each store Delete, after Durable.Delete checked
-// that the job is not busy.
+// deleteHook runs before each store Delete, after Durable.Delete took the
+// job out of its lane.
 type deleteHook struct {
 	Store
 	before func(id uint64)
@@ -41,18 +29,14 @@ func (s *deleteHook) Delete(id uint64) error {
 	return s.Store.Delete(id)
 }
 
-// TestReview2DeleteRacesAttempt: Durable.Delete checks q.busy, then deletes
-// from the store, without holding anything that stops the lane from handing
-// the job out in between; and the busy mark itself is set only in the
-// attempt goroutine, after lane.next handed the job out. An attempt that
-// starts in that window reads the job (still pending) and sends it; Delete
-// returns nil instead of store.ErrBusy, and the "deleted" notification is
-// delivered (Finished reports it delivered). The hook makes the window
-// deterministic; in production it is the store write (an fsync) long.
+// TestReview2DeleteRacesAttempt: Delete takes a waiting job out of its
+// lane in one step with the check that no attempt has it, so no attempt
+// can start between the check and the store delete (before, one could:
+// Delete returned nil and the deleted notification was sent). The hook
+// frees the lane exactly in that window. A job that is being attempted is
+// refused with store.ErrBusy.
 func TestReview2DeleteRacesAttempt(t *testing.T) {
-	review2Bug(t, "Delete's busy check and the store delete are not atomic with the lane handing the job out: Delete returns nil while the job is being sent (durable.go:199-213; busy set late at durable.go:298)")
 	releaseBlocker := make(chan struct{})
-	releaseVictim := make(chan struct{})
 	victimIn := make(chan struct{}, 1)
 	d := newFake(Policy{Interval: time.Millisecond, MaxInterval: time.Millisecond, MaxInFlight: 1}, func(job *Job, _ int) notify.Result {
 		switch job.GroupKey {
@@ -60,7 +44,6 @@ func TestReview2DeleteRacesAttempt(t *testing.T) {
 			<-releaseBlocker
 		case "victim":
 			victimIn <- struct{}{}
-			<-releaseVictim
 		}
 		return ok
 	})
@@ -75,28 +58,42 @@ func TestReview2DeleteRacesAttempt(t *testing.T) {
 		if id != victim {
 			return
 		}
-		// Delete found the victim pending and not busy; the lane frees
-		// up now and hands it out.
+		// Delete is about to remove the victim from the store; the lane
+		// frees up now. It must not hand the victim out.
 		close(releaseBlocker)
 		select {
 		case <-victimIn:
 			entered = true
-		case <-time.After(3 * time.Second):
+		case <-time.After(300 * time.Millisecond):
 		}
 	}
-	err := q.Delete(victim)
-	close(releaseVictim)
-	if !entered {
-		t.Fatal("setup: the victim was not attempted during Delete")
+	if err := q.Delete(victim); err != nil {
+		t.Fatalf("Delete of a waiting job: %v", err)
 	}
-	eventually(t, 5*time.Second, "both outcomes", func() bool { return d.nFinished() == 2 })
-	_, fin := d.snapshot()
-	if err == nil {
-		t.Fatalf("Delete returned nil while the job was being attempted (want store.ErrBusy); the deleted job was then reported %v", fin[victim].Verdict)
+	if entered {
+		t.Fatal("the job was attempted while it was being deleted")
 	}
-	if !errors.Is(err, store.ErrBusy) {
-		t.Fatalf("Delete: %v, want store.ErrBusy", err)
+	eventually(t, 5*time.Second, "the blocker's outcome", func() bool { return d.nFinished() == 1 })
+	if _, fin := d.snapshot(); len(fin) != 1 {
+		t.Fatalf("outcomes %v: the deleted job was attempted", fin)
 	}
+	if _, err := db.Get(victim); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleted job still stored: %v", err)
+	}
+	if st := q.Lane(target); st.Depth != 0 {
+		t.Errorf("lane after the delete: %+v", st)
+	}
+
+	// A job in flight is refused.
+	hold := make(chan struct{})
+	d2 := newFake(Policy{Interval: time.Millisecond, MaxInterval: time.Millisecond}, func(*Job, int) notify.Result { <-hold; return ok })
+	q2 := startQueue(t, openStore(t, t.TempDir()), d2)
+	busy := accept(t, q2, "busy")
+	eventually(t, 5*time.Second, "the job in flight", func() bool { return q2.Lane(target).InFlight == 1 })
+	if err := q2.Delete(busy); !errors.Is(err, store.ErrBusy) {
+		t.Errorf("Delete of a job in flight: %v, want store.ErrBusy", err)
+	}
+	close(hold)
 }
 
 // TestReview2CloseTwice: Close guards close(q.stop) with q.closed but closes
@@ -104,7 +101,6 @@ func TestReview2DeleteRacesAttempt(t *testing.T) {
 // Serve that already shut down, a test cleanup after an explicit Close)
 // panics with "close of closed channel".
 func TestReview2CloseTwice(t *testing.T) {
-	review2Bug(t, "a second Close panics: close(q.finishes) is not guarded (durable.go:278)")
 	d := newFake(Policy{Interval: time.Millisecond, MaxInterval: time.Millisecond}, func(*Job, int) notify.Result { return ok })
 	q := NewDurable(openStore(t, t.TempDir()), d)
 	if err := q.Close(context.Background()); err != nil {
