@@ -15,6 +15,10 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/store"
 )
 
+// lastAttemptGrace is how late past max_age a job's last attempt, due
+// when max_age runs out, may start (a busy lane may hand it out late).
+const lastAttemptGrace = 10 * time.Second
+
 // MaxRetryAfter caps the wait a target may ask for (Retry-After and
 // similar), so a broken header cannot park a lane for days.
 const MaxRetryAfter = time.Hour
@@ -340,7 +344,7 @@ func (q *Durable) attempt(l *lane, e entry) {
 		q.finish(l, e, sj, nil, notify.Failed(notify.ReasonTargetRemoved, "target removed"))
 		return
 	}
-	if pol.MaxAge > 0 && time.Since(sj.CreatedAt) > pol.MaxAge {
+	if pol.MaxAge > 0 && time.Since(sj.CreatedAt) > pol.MaxAge+lastAttemptGrace {
 		l.observe(resultNone, e.probe, 0)
 		q.finish(l, e, sj, nil, notify.Failed(notify.ReasonAttemptsExceeded, "older than max_age %s", pol.MaxAge))
 		return
@@ -428,7 +432,14 @@ func (q *Durable) attempt(l *lane, e entry) {
 	}
 	now := time.Now()
 	next := now.Add(max(wait, time.Millisecond))
-	if (pol.Attempts > 0 && attempts >= pol.Attempts) || (pol.MaxAge > 0 && next.Sub(sj.CreatedAt) > pol.MaxAge) {
+	expired := false
+	if deadline := sj.CreatedAt.Add(pol.MaxAge); pol.MaxAge > 0 && next.After(deadline) {
+		// The backoff would outlast max_age: one last attempt when it
+		// runs out, none after.
+		expired = !now.Before(deadline)
+		next = deadline
+	}
+	if (pol.Attempts > 0 && attempts >= pol.Attempts) || expired {
 		res.Verdict = notify.Permanent
 		res.Message = "retries exhausted; last error: " + res.Message
 		q.finish(l, e, sj, job, res)
