@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -109,5 +110,20 @@ func TestStoreSalvageCommand(t *testing.T) {
 	out.Reset()
 	if code := storeSalvage(&out, from, to); code != 1 || !strings.Contains(out.String(), "missing or empty") {
 		t.Errorf("salvage into a non-empty folder: %d %s", code, out.String())
+	}
+}
+
+// TestStoreCheckJSON: --json prints the report for scripts.
+func TestStoreCheckJSON(t *testing.T) {
+	var out bytes.Buffer
+	if code := storeCheck(&out, newStore(t), true); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out.String())
+	}
+	var rep store.Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out.String())
+	}
+	if rep.Jobs[store.StatePending]["ops"] != 1 || rep.Notifications != 1 || rep.Damaged() {
+		t.Errorf("report %+v", rep)
 	}
 }
