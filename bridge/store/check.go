@@ -51,7 +51,7 @@ func (r *Report) problem(format string, args ...any) {
 // with the reason, not as an error; err is for a folder that holds no
 // store at all, or one another process has open (ErrLocked).
 func Check(dir string) (*Report, error) {
-	rep := &Report{Dir: dir, Jobs: map[string]map[string]int{}}
+	rep := &Report{Dir: dir, Jobs: map[string]map[string]int{}, Problems: []string{}}
 	if err := inspectFolder(dir, false); err != nil {
 		if errors.Is(err, ErrCorrupt) || errors.Is(err, ErrOldFormat) {
 			rep.problem("%v", err)
@@ -96,7 +96,7 @@ func folderSize(dir string) int64 {
 // (their blocks' checksums still verified). A non-nil mem is filled with
 // the in-memory index of what it reads.
 func (d *DB) scan(deep bool, mem *memIndex) (rep *Report, err error) {
-	rep = &Report{Dir: d.dir, Jobs: map[string]map[string]int{}}
+	rep = &Report{Dir: d.dir, Jobs: map[string]map[string]int{}, Problems: []string{}}
 	defer func() {
 		if p := recover(); p != nil {
 			rep.problem("the engine failed while reading: %v", p)
