@@ -105,34 +105,8 @@ func TestAcceptedAlertsSurviveSIGKILL(t *testing.T) {
 		t.Skip("builds and kills the binary")
 	}
 	bin := buildBinary(t)
-	var down atomic.Bool
-	down.Store(true)
-	sink := notifytest.NewWebhook(t)
-	front := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if down.Load() {
-			http.Error(w, "down", http.StatusServiceUnavailable)
-			return
-		}
-		proxy(w, r, sink.URL)
-	})}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go front.Serve(l)
-	t.Cleanup(func() { front.Close() })
-
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "alertbridge.yml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`
-global:
-  retry: {attempts: 1000, interval: 20ms, max_interval: 100ms}
-targets:
-  - name: sink
-    type: webhook
-    url: http://%s/hook
-`, l.Addr())), 0o600)
-	storage := filepath.Join(dir, "data")
+	tg := newFlakyTarget(t, "{attempts: 1000, interval: 20ms, max_interval: 100ms}")
+	down, sink, cfg, storage := &tg.down, tg.sink, tg.cfg, tg.storage
 
 	first := startProcess(t, bin, cfg, storage)
 	const groups = 50
@@ -154,10 +128,7 @@ targets:
 	down.Store(false)
 	startProcess(t, bin, cfg, storage)
 	got := sink.WaitFor(groups, 60*time.Second)
-	count := map[string]int{}
-	for _, r := range got {
-		count[string(bytes.SplitN(bytes.SplitN(r.Body, []byte(`"g":"`), 2)[1], []byte(`"`), 2)[0])]++
-	}
+	count := groupCounts(got)
 	for i := 0; i < groups; i++ {
 		if n := count[fmt.Sprint(i)]; n != 1 {
 			t.Errorf("group %d delivered %d times, want 1", i, n)
@@ -175,33 +146,8 @@ func TestSIGKILLWhilePostingLosesNothing(t *testing.T) {
 		t.Skip("builds and kills the binary")
 	}
 	bin := buildBinary(t)
-	var down atomic.Bool
-	down.Store(true)
-	sink := notifytest.NewWebhook(t)
-	front := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if down.Load() {
-			http.Error(w, "down", http.StatusServiceUnavailable)
-			return
-		}
-		proxy(w, r, sink.URL)
-	})}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go front.Serve(l)
-	t.Cleanup(func() { front.Close() })
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "alertbridge.yml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`
-global:
-  retry: {interval: 20ms, max_interval: 100ms}
-targets:
-  - name: sink
-    type: webhook
-    url: http://%s/hook
-`, l.Addr())), 0o600)
-	storage := filepath.Join(dir, "data")
+	tg := newFlakyTarget(t, "{interval: 20ms, max_interval: 100ms}")
+	down, sink, cfg, storage := &tg.down, tg.sink, tg.cfg, tg.storage
 
 	var next atomic.Int64
 	var mu sync.Mutex
@@ -254,10 +200,7 @@ targets:
 	count := map[string]int{}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		count = map[string]int{}
-		for _, r := range sink.Received() {
-			count[string(bytes.SplitN(bytes.SplitN(r.Body, []byte(`"g":"`), 2)[1], []byte(`"`), 2)[0])]++
-		}
+		count = groupCounts(sink.Received())
 		missing := 0
 		for g := range acked {
 			if count[fmt.Sprint(g)] == 0 {
@@ -278,6 +221,51 @@ targets:
 		}
 	}
 	t.Logf("%d notifications acknowledged across 3 kills, all delivered once", n)
+}
+
+// flakyTarget is a webhook target that answers 503 while down is set and
+// otherwise passes requests to a recording fake, with a bridge
+// configuration (cfg, storage under a temporary folder) that delivers to it
+// with the given global retry.
+type flakyTarget struct {
+	down         atomic.Bool
+	sink         *notifytest.Webhook
+	cfg, storage string
+}
+
+func newFlakyTarget(t *testing.T, retry string) *flakyTarget {
+	t.Helper()
+	tg := &flakyTarget{sink: notifytest.NewWebhook(t)}
+	tg.down.Store(true)
+	front := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tg.down.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		proxy(w, r, tg.sink.URL)
+	})}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go front.Serve(l)
+	t.Cleanup(func() { front.Close() })
+	dir := t.TempDir()
+	tg.cfg, tg.storage = filepath.Join(dir, "alertbridge.yml"), filepath.Join(dir, "data")
+	yml := fmt.Sprintf("global:\n  retry: %s\ntargets:\n  - name: sink\n    type: webhook\n    url: http://%s/hook\n", retry, l.Addr())
+	if err := os.WriteFile(tg.cfg, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return tg
+}
+
+// groupCounts counts the deliveries of each group (payload's "g" label).
+func groupCounts(got []notifytest.Received) map[string]int {
+	count := map[string]int{}
+	for _, r := range got {
+		count[string(bytes.SplitN(bytes.SplitN(r.Body, []byte(`"g":"`), 2)[1], []byte(`"`), 2)[0])]++
+	}
+	return count
 }
 
 func payload(n int) []byte {
