@@ -12,7 +12,7 @@ import (
 )
 
 // chatTargetsExample is the annotated configuration with one target of
-// every type that README.md's "Chat integrations" section describes.
+// every type that docs/targets.md describes.
 const chatTargetsExample = "examples/chat-targets.yml"
 
 // chatTargetsEnv gives the ${NAME} references of the example values in the
@@ -37,7 +37,7 @@ var chatTargetsEnv = map[string]string{
 // (strict decoding, URL checks, every target rendered against sample
 // data) once its ${NAME} references are set, has a target of every
 // registered type, and renders the example payload for each target, as
-// the README's samples were made.
+// the samples in docs/targets.md were made.
 func TestChatTargetsExample(t *testing.T) {
 	raw, err := os.ReadFile(chatTargetsExample)
 	if err != nil {

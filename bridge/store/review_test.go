@@ -2,7 +2,7 @@ package store
 
 // Review tests: reference counting of stored notifications, the in-memory
 // index against the disk, Close under load, hostile input, the bounds the
-// README promises, and the bugs a review found (each fails without its
+// docs promise, and the bugs a review found (each fails without its
 // fix).
 
 import (

@@ -524,7 +524,7 @@ type amAlert struct {
 var severities = []string{"critical", "warning", "info"}
 
 // Shape is the size of the generated alerts. The defaults make about 6 KB
-// per notification of 5 alerts, the size the README's benchmarks use.
+// per notification of 5 alerts, the size the benchmarks in docs/performance.md use.
 type Shape struct {
 	// ExtraLabels is the number of labels beyond alertname, instance, job,
 	// severity and the two load-test labels; every one of them has a value
