@@ -6,8 +6,9 @@
 // a plain text message in Google Chat's markup.
 //
 // The contract it keeps:
-//   - The URL carries the credentials (key and token); CheckURL refuses a
-//     URL without them, or one that is not a space's messages endpoint.
+//   - The URL carries the credentials (key and token); on Google's host
+//     CheckURL refuses a URL without them, or one that is not a space's
+//     messages endpoint. A URL on another host is a proxy's and accepted.
 //   - The body is a Chat Message whose "text" is never empty (Google Chat
 //     refuses an empty text property); every message is at most 32,000
 //     bytes ("the maximum message size, including text or cards"), counted
@@ -154,9 +155,22 @@ func New(s notify.Settings) (*chat.Notifier, error) {
 // messagesPath is the path of a space's messages endpoint.
 var messagesPath = regexp.MustCompile(`^/v1/spaces/[^/]+/messages$`)
 
-// CheckURL vets a webhook URL at load time: a space's messages endpoint
-// with the key and token Google Chat shows when the webhook is created.
+// googleHosts are Google's own hosts, where the webhook URL has a fixed
+// shape. chat.google.com serves the Chat web app: its room URLs are pasted
+// by mistake and never take a webhook post.
+var googleHosts = map[string]bool{"chat.googleapis.com": true, "chat.google.com": true}
+
+// CheckURL vets a webhook URL at load time. On Google's hosts it must be
+// a space's messages endpoint with the key and token Google Chat shows
+// when the webhook is created. Any other host is taken to be a proxy in
+// front of Google Chat (with a path prefix of its own, and perhaps adding
+// the key and token itself) and is accepted as it is, as Lark's check
+// accepts proxies; that the URL is absolute http(s) with a host is checked
+// for every target type. Errors never quote the URL.
 func CheckURL(u *url.URL) error {
+	if !googleHosts[strings.ToLower(u.Hostname())] {
+		return nil
+	}
 	q := u.Query()
 	switch {
 	case !messagesPath.MatchString(u.Path):

@@ -82,6 +82,12 @@ func TestCheckURL(t *testing.T) {
 		{"https://chat.googleapis.com/v1/spaces/AAAA/messages?token=T", false},
 		{"https://chat.googleapis.com/v1/spaces/AAAA?key=K&token=T", false},
 		{"https://chat.google.com/room/AAAA?cls=7", false},
+		{"https://CHAT.googleapis.com/v1/spaces/AAAA?key=K&token=T", false},
+		// A proxy in front of Google Chat, with a path prefix of its own,
+		// is accepted as Lark's check accepts proxies, with or without the
+		// credentials (the proxy may add them).
+		{"https://proxy.example/googlechat/v1/spaces/AAAA/messages?key=K&token=T", true},
+		{"http://egress.internal:8080/chat/AAAA", true},
 	}
 	for _, tc := range tests {
 		u, _ := url.Parse(tc.url)
