@@ -31,6 +31,7 @@ import (
 type Config struct {
 	Global    Global    `yaml:"global"`
 	Inbound   Inbound   `yaml:"inbound"`
+	API       API       `yaml:"api"`
 	Templates []string  `yaml:"templates"`
 	Targets   []*Target `yaml:"targets"`
 
@@ -66,17 +67,6 @@ type Global struct {
 	// notification last carried it: its counters (times, gmtCreate) and
 	// its alert center entry.
 	AlertRetention model.Duration `yaml:"alert_retention"`
-}
-
-// Inbound secures the bridge's own endpoints. TLS and basic auth come from
-// --web.config.file (exporter-toolkit); a bearer token here matches
-// Alertmanager's http_config.authorization.
-type Inbound struct {
-	// BearerToken, or BearerTokenFile, when set, is required as
-	// "Authorization: Bearer <token>" on every endpoint but health,
-	// readiness and metrics.
-	BearerToken     commoncfg.Secret `yaml:"bearer_token"`
-	BearerTokenFile string           `yaml:"bearer_token_file"`
 }
 
 // Retry is the retry schedule: exponential backoff from Interval, doubling,
@@ -283,12 +273,12 @@ func (c *Config) validate(nodes []*yaml.Node) error {
 	if err := c.Global.validate(); err != nil {
 		errs = append(errs, err)
 	}
-	token, err := secretOrFile(string(c.Inbound.BearerToken), c.Inbound.BearerTokenFile, c.Dir)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("inbound.bearer_token: %w", err))
+	if err := c.Inbound.validate(c.Dir); err != nil {
+		errs = append(errs, err)
 	}
-	c.Inbound.BearerToken = commoncfg.Secret(token)
-	c.Inbound.BearerTokenFile = resolve(c.Dir, c.Inbound.BearerTokenFile)
+	if err := c.API.validate(c.Dir, &c.Inbound); err != nil {
+		errs = append(errs, err)
+	}
 	loc, err := time.LoadLocation(c.Global.Timezone)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("global.timezone: %w", err))
@@ -462,7 +452,7 @@ func (t *Target) validate(path string, c *Config, node *yaml.Node) error {
 		}
 	}
 
-	rawURL, err := secretOrFile(string(t.URL), t.URLFile, c.Dir)
+	rawURL, err := credentialOrFile(string(t.URL), t.URLFile, c.Dir)
 	switch {
 	case err != nil:
 		fail("url", "%v", err)
@@ -480,7 +470,7 @@ func (t *Target) validate(path string, c *Config, node *yaml.Node) error {
 		}
 		t.URL = commoncfg.Secret(rawURL)
 	}
-	secret, err := secretOrFile(string(t.Secret), t.SecretFile, c.Dir)
+	secret, err := credentialOrFile(string(t.Secret), t.SecretFile, c.Dir)
 	if err != nil {
 		fail("secret", "%v", err)
 	}

@@ -1,0 +1,105 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	commoncfg "github.com/prometheus/common/config"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Inbound is the credential Alertmanager presents to post notifications.
+// It admits the ingest endpoints (/webhook, /webhook/{target}) and, while
+// no API credential is configured, the read endpoints; never the admin,
+// lifecycle or debug ones. TLS, and basic auth users that are alternatives
+// to the token, come from --web.config.file (exporter-toolkit).
+type Inbound struct {
+	// BearerToken, or BearerTokenFile, when set, admits
+	// "Authorization: Bearer <token>". An empty or whitespace-only value
+	// (an empty file, ${VAR} set to "") is an error, never "no token".
+	BearerToken     commoncfg.Secret `yaml:"bearer_token"`
+	BearerTokenFile string           `yaml:"bearer_token_file"`
+}
+
+// API is the credential people and tools present to the read, admin,
+// lifecycle and debug endpoints. When it is set, the inbound credential no
+// longer admits the read endpoints.
+type API struct {
+	// BearerToken, or BearerTokenFile, admits "Authorization: Bearer
+	// <token>". It must differ from inbound.bearer_token. Empty values are
+	// errors, as for Inbound.
+	BearerToken     commoncfg.Secret `yaml:"bearer_token"`
+	BearerTokenFile string           `yaml:"bearer_token_file"`
+	// BasicAuthUsers maps a user name to a bcrypt hash of the password,
+	// as exporter-toolkit's basic_auth_users do.
+	BasicAuthUsers map[string]commoncfg.Secret `yaml:"basic_auth_users"`
+}
+
+// Configured reports whether any API credential is set.
+func (a *API) Configured() bool { return a.BearerToken != "" || len(a.BasicAuthUsers) > 0 }
+
+// Configured reports whether an inbound credential is set.
+func (in *Inbound) Configured() bool { return in.BearerToken != "" }
+
+// validate resolves the inbound token (inline with ${ENV} expanded, or
+// from its file) and resolves the file's path against dir.
+func (in *Inbound) validate(dir string) error {
+	token, err := credentialOrFile(string(in.BearerToken), in.BearerTokenFile, dir)
+	in.BearerToken = commoncfg.Secret(token)
+	in.BearerTokenFile = resolve(dir, in.BearerTokenFile)
+	if err != nil {
+		return fmt.Errorf("inbound.bearer_token: %w", err)
+	}
+	return nil
+}
+
+// validate resolves the API token as Inbound's, checks the users' hashes,
+// and refuses an API token equal to the inbound one (the Alertmanager
+// credential would then administer the bridge).
+func (a *API) validate(dir string, in *Inbound) error {
+	var errs []error
+	token, err := credentialOrFile(string(a.BearerToken), a.BearerTokenFile, dir)
+	a.BearerToken = commoncfg.Secret(token)
+	a.BearerTokenFile = resolve(dir, a.BearerTokenFile)
+	switch {
+	case err != nil:
+		errs = append(errs, fmt.Errorf("api.bearer_token: %w", err))
+	case token != "" && token == string(in.BearerToken):
+		errs = append(errs, errors.New("api.bearer_token: must differ from inbound.bearer_token: the credential Alertmanager holds must not administer the bridge"))
+	}
+	for _, user := range slices.Sorted(maps.Keys(a.BasicAuthUsers)) {
+		hash := a.BasicAuthUsers[user]
+		switch {
+		case user == "" || strings.ContainsAny(user, ":\r\n"):
+			errs = append(errs, fmt.Errorf("api.basic_auth_users: %q is not a valid user name (non-empty, no ':')", user))
+		case strings.TrimSpace(string(hash)) == "":
+			errs = append(errs, fmt.Errorf("api.basic_auth_users.%s: empty password hash", user))
+		default:
+			if _, err := bcrypt.Cost([]byte(hash)); err != nil {
+				errs = append(errs, fmt.Errorf("api.basic_auth_users.%s: not a bcrypt hash (make one with htpasswd -nBC 10 \"\" | tr -d ':\\n')", user))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// credentialOrFile is secretOrFile for a credential that admits callers:
+// set to nothing at all is "no credential" (""), but set to something that
+// turns out empty is an error, so a typo or a missing Secret cannot switch
+// authentication off.
+func credentialOrFile(inline, file, dir string) (string, error) {
+	v, err := secretOrFile(inline, file, dir)
+	if err != nil {
+		return "", err
+	}
+	if v == "" && (inline != "" || file != "") {
+		if file != "" {
+			return "", fmt.Errorf("%s is empty: a credential file must hold the credential", resolve(dir, file))
+		}
+		return "", errors.New("is empty (after ${...} expansion and trimming): set a credential or remove the key")
+	}
+	return v, nil
+}
