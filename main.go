@@ -72,6 +72,9 @@ func run(args []string) int {
 	storeCheckJSON := storeCheckCmd.Flag("json", "Print the report as JSON.").Bool()
 	storeSalvageCmd := storeCmd.Command("salvage", "Copy every readable job and alert of a damaged store into a new store in --to; then point --storage.path at it.")
 	salvageTo := storeSalvageCmd.Flag("to", "Folder for the new store; must be missing or empty.").Required().String()
+	healthCmd := app.Command("healthcheck", "Ask the bridge on --web.listen-address for GET /-/healthy (or /-/ready); exit code 0 when it answers 200, 1 otherwise. For container health checks.")
+	healthReady := healthCmd.Flag("ready", "Check readiness (/-/ready) instead of liveness (/-/healthy).").Bool()
+	healthTimeout := healthCmd.Flag("timeout", "How long to wait for the answer.").Default("5s").Duration()
 	cmd, err := app.Parse(args)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "alertbridge: %v\n", err)
@@ -94,6 +97,8 @@ func run(args []string) int {
 		return storeCheck(os.Stdout, *storage, *storeCheckJSON)
 	case storeSalvageCmd.FullCommand():
 		return storeSalvage(os.Stdout, *storage, *salvageTo)
+	case healthCmd.FullCommand():
+		return healthcheck(os.Stdout, *listen, *webConfig, *healthReady, *healthTimeout)
 	}
 	log, err := newLogger(*level, *format)
 	if err != nil {
