@@ -43,8 +43,9 @@ var (
 //
 // where the version is the output of
 // `go list -m -f {{.Version}} github.com/prometheus/alertmanager`. If that file
-// already exists it is returned without rebuilding. Otherwise it is built,
-// in the module root, with
+// already exists it is returned without rebuilding. Otherwise the first
+// process to take the lock file build.lock in that folder builds it (the
+// others wait for the lock, then find the binary), in the module root, with
 //
 //	go build [-modfile=<tmp>/go.mod] -o <tmp>/alertmanager github.com/prometheus/alertmanager/cmd/alertmanager
 //
@@ -109,12 +110,27 @@ func buildBinary() (string, error) {
 	}
 	final := filepath.Join(dir, name)
 
-	if fi, err := os.Stat(final); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
+	built := func() bool {
+		fi, err := os.Stat(final)
+		return err == nil && fi.Mode().IsRegular() && fi.Size() > 0
+	}
+	if built() {
 		return final, nil
 	}
 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("amtest: creating cache dir: %w", err)
+	}
+	// One build per machine: test packages run in parallel processes, and
+	// each would otherwise build the same binary at the same time. The
+	// first takes the lock and builds; the others wait and find the binary.
+	unlock, err := lockFile(filepath.Join(dir, "build.lock"))
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	if built() {
+		return final, nil
 	}
 	tmpDir, err := os.MkdirTemp(dir, "build-")
 	if err != nil {
