@@ -694,12 +694,17 @@ type composeService struct {
 		Context    string `yaml:"context"`
 		Dockerfile string `yaml:"dockerfile"`
 	} `yaml:"build"`
-	Command    []string          `yaml:"command"`
-	WorkingDir string            `yaml:"working_dir"`
-	Volumes    []string          `yaml:"volumes"`
-	Ports      []string          `yaml:"ports"`
-	DependsOn  []string          `yaml:"depends_on"`
-	Env        map[string]string `yaml:"environment"`
+	Command    []string `yaml:"command"`
+	WorkingDir string   `yaml:"working_dir"`
+	Volumes    []string `yaml:"volumes"`
+	Ports      []string `yaml:"ports"`
+	DependsOn  map[string]struct {
+		Condition string `yaml:"condition"`
+	} `yaml:"depends_on"`
+	Env         map[string]string `yaml:"environment"`
+	Healthcheck *struct {
+		Test []string `yaml:"test"`
+	} `yaml:"healthcheck"`
 }
 
 type composeProject struct {
@@ -748,6 +753,24 @@ func TestComposeFile(t *testing.T) {
 		if !known[name] {
 			t.Errorf("alertbridge: unknown flag --%s", name)
 		}
+	}
+	// The bridge checks itself (the image has no shell), and Alertmanager
+	// waits until it is healthy.
+	if hc := ab.Healthcheck; hc == nil || len(hc.Test) < 3 || !slices.Equal(hc.Test[:3], []string{"CMD", "/alertbridge", "healthcheck"}) {
+		t.Errorf("alertbridge: healthcheck %+v, want [CMD /alertbridge healthcheck ...]", hc)
+	} else {
+		var hcListen string
+		for _, a := range hc.Test[3:] {
+			if v, ok := strings.CutPrefix(a, "--web.listen-address="); ok {
+				hcListen = v
+			}
+		}
+		if hcListen != flags["web.listen-address"] {
+			t.Errorf("alertbridge: the healthcheck asks --web.listen-address=%q, the bridge listens on %q", hcListen, flags["web.listen-address"])
+		}
+	}
+	if dep := p.Services["alertmanager"].DependsOn["alertbridge"]; dep.Condition != "service_healthy" {
+		t.Errorf("alertmanager: depends_on alertbridge with condition %q, want service_healthy", dep.Condition)
 	}
 	if !strings.HasPrefix(p.Services["alertmanager"].Image, "prom/alertmanager") {
 		t.Errorf("alertmanager image %q", p.Services["alertmanager"].Image)
