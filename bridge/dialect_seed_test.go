@@ -356,6 +356,21 @@ func seedCases() []seedCase {
 			}),
 		},
 		{
+			// Coroot's published sample, parse_mode Markdown, values
+			// printed raw: the bridge escapes them for the mode.
+			name: "coroot-telegram-markdown",
+			start: func(t *testing.T) (*notifytest.Fake, string) {
+				f := notifytest.NewTelegram(t, notifytest.TelegramOptions{Token: "424242:seed-tg", ChatID: "-123456789"})
+				return f.Fake, seedTarget(t, "coroot-telegram-markdown", "telegram", "coroot", f.URL, "coroot-telegram-markdown.json.tmpl",
+					`chat_id: "-123456789"`)
+			},
+			count: onePerGroup,
+			check: corootChatCheck(func(s string) string {
+				// In the link's text a ] cannot be escaped.
+				return strings.ReplaceAll(s, "]", "］")
+			}),
+		},
+		{
 			name: "coroot-mattermost",
 			start: func(t *testing.T) (*notifytest.Fake, string) {
 				f := notifytest.NewMattermost(t, notifytest.MattermostOptions{Key: "seedmattermostkey0123"})

@@ -50,7 +50,11 @@ func buildRuntime(cfg *config.Config, userAgent string, now func() time.Time) (*
 	for _, t := range cfg.Targets {
 		in, _, _ := registry.Lookup(t.Type)
 		if t.BodyText != "" {
-			inline = append(inline, render.Inline{Name: bodyTemplateName(t.Name), Text: render.DialectText(t.Dialect, t.BodyText), JSON: in.JSONBody && !t.TextBody})
+			body := render.Inline{Name: bodyTemplateName(t.Name), Text: render.DialectText(t.Dialect, t.BodyText), JSON: in.JSONBody && !t.TextBody}
+			if body.JSON {
+				body.Markup = in.Markup
+			}
+			inline = append(inline, body)
 		}
 		for h, text := range t.Headers {
 			inline = append(inline, render.Inline{Name: headerTemplateName(t.Name, h), Text: render.DialectText(t.Dialect, text)})

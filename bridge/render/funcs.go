@@ -36,6 +36,7 @@ func funcs(loc *time.Location) template.FuncMap {
 	fm["markdown"] = Markdown
 	fm["markdownBasic"] = MarkdownBasic
 	fm["larkMarkdown"] = LarkMarkdown
+	addMarkupFuncs(fm)
 	return fm
 }
 

@@ -46,6 +46,9 @@ type Inline struct {
 	// JSON marks a template whose output is a JSON document: actions inside
 	// its string literals are escaped automatically.
 	JSON bool
+	// Markup, for a JSON template, also escapes the actions inside its
+	// message text for the markup the body declares (see MarkupRule).
+	Markup *MarkupRule
 }
 
 // New parses presets, user files and inline templates into one Set. Errors
@@ -109,6 +112,11 @@ func New(opts Options) (*Set, error) {
 		for _, t := range root.Templates() {
 			if before[t] {
 				continue
+			}
+			if t.Name() == in.Name {
+				if err := escapeMarkup(t.Tree, in.Markup); err != nil {
+					return nil, err
+				}
 			}
 			if err := escapeJSONStrings(t.Tree); err != nil {
 				return nil, err

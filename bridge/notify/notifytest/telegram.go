@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf16"
+
+	"github.com/alertbridge/alertbridge/bridge/notify/telegram/tgmarkdown"
 )
 
 // TelegramOptions configure a fake Telegram Bot API.
@@ -36,9 +38,13 @@ type TelegramOptions struct {
 // unknown method is 404) with the bot's token (else 401 Unauthorized);
 // GET or POST with parameters in the query, a JSON body or a form; only
 // documented parameters; chat_id the configured chat (else 400 chat not
-// found, or the migration answer); parse_mode empty or HTML, and HTML
-// that Telegram accepts: known tags only, balanced, <a> with href, and
-// every <, > and & outside tags escaped (else 400 can't parse entities);
+// found, or the migration answer); parse_mode empty, HTML, MarkdownV2 or
+// Markdown (ignoring case, else 400 unsupported parse_mode), and text that
+// Telegram parses in it: for HTML known tags only, balanced, <a> with
+// href, and every <, > and & outside tags escaped; for the Markdown modes
+// Telegram's rules as package tgmarkdown reads them (every entity
+// closed, MarkdownV2's reserved characters escaped) (else 400 can't parse
+// entities);
 // the text 1 to 4096 UTF-16 code units after entity parsing (else 400
 // message text is empty / message is too long); and 20 messages per minute
 // in the chat (else 429 with parameters.retry_after). Answers are the Bot
@@ -106,15 +112,23 @@ func NewTelegram(t testing.TB, opts TelegramOptions) *Telegram {
 			}
 		}
 		text := params["text"]
-		switch params["parse_mode"] {
+		var parse func(string) (string, error)
+		switch strings.ToLower(params["parse_mode"]) {
 		case "":
-		case "HTML":
+		case "html":
+			parse = tgParseHTML
+		case "markdownv2":
+			parse = tgmarkdown.V2
+		case "markdown":
+			parse = tgmarkdown.Legacy
+		default:
+			return "", "parse_mode " + params["parse_mode"], tgError(http.StatusBadRequest, "Bad Request: unsupported parse_mode", "")
+		}
+		if parse != nil {
 			var err error
-			if text, err = tgParseHTML(text); err != nil {
+			if text, err = parse(text); err != nil {
 				return "", "can't parse entities: " + err.Error(), tgError(http.StatusBadRequest, "Bad Request: can't parse entities: "+err.Error(), "")
 			}
-		default:
-			return "", "parse_mode " + params["parse_mode"] + " (the fake checks HTML only)", tgError(http.StatusBadRequest, "Bad Request: unsupported parse_mode", "")
 		}
 		n := 0
 		for _, r := range text {

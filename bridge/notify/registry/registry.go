@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/alertbridge/alertbridge/bridge/notify"
+	"github.com/alertbridge/alertbridge/bridge/render"
 )
 
 // Integration describes one target type.
@@ -37,6 +38,10 @@ type Integration struct {
 	// documented limits; a target's own rate_limit replaces it. Nil means
 	// unlimited.
 	RateLimit *RateLimit
+	// Markup, when set, is how a JSON body of the type declares the markup
+	// of its message text: a target's own template gets the values it
+	// prints there escaped for it.
+	Markup *render.MarkupRule
 	// CheckURL, when set, vets the target's URL at load time (for example
 	// to refuse a retired endpoint). Its error must not quote the URL.
 	CheckURL func(u *url.URL) error

@@ -17,5 +17,6 @@ func init() {
 		// stays at 20 in any minute, one message per 3.3 s after a burst of 2.
 		RateLimit: &RateLimit{Requests: 18, Interval: time.Minute, Burst: 2},
 		CheckURL:  telegram.CheckURL,
+		Markup:    telegram.Markup,
 	})
 }

@@ -7,17 +7,24 @@
 //   - chat_id is required: a chat's integer id (groups are negative,
 //     supergroups and channels -100…) or @channelusername; optional
 //     message_thread_id (forum topic) and disable_notification.
-//   - parse_mode is HTML, the mode where escaping user text is three
-//     characters (the presets escape every value with text/template's html,
-//     which also turns ' and " into numeric entities Telegram accepts);
-//     only Telegram's tags are allowed (b, strong, i, em, u, ins, s,
-//     strike, del, span class="tg-spoiler", tg-spoiler, a href, tg-emoji,
-//     code, pre, blockquote), balanced.
-//   - The text holds 1 to 4096 characters after entity parsing: tags
-//     stripped, entities decoded. Telegram measures entities in UTF-16
-//     code units, so Check counts those (an emoji counts twice), which is
-//     never less than the characters Telegram counts. Over the limit is a
-//     *chat.LimitError, so the group is split over more messages.
+//   - parse_mode is HTML (the presets' mode, where escaping user text is
+//     three characters: the presets escape every value with
+//     text/template's html, which also turns ' and " into numeric
+//     entities Telegram accepts), MarkdownV2 or the legacy Markdown
+//     (Coroot's published templates use it), matched ignoring case as
+//     Telegram does, or absent (plain text). A target's own template
+//     declares its mode and gets every value printed into "text" escaped
+//     for it (Markup). The text must parse as Telegram parses the mode:
+//     in HTML only Telegram's tags (b, strong, i, em, u, ins, s, strike,
+//     del, span class="tg-spoiler", tg-spoiler, a href, tg-emoji, code,
+//     pre, blockquote), balanced; in Markdown modes every entity closed
+//     and, in MarkdownV2, every reserved character escaped.
+//   - The text holds 1 to 4096 characters after entity parsing: tags or
+//     markers stripped, entities and escapes decoded. Telegram measures
+//     entities in UTF-16 code units, so Check counts those (an emoji counts
+//     twice), which is never less than the characters Telegram counts.
+//     Over the limit is a *chat.LimitError, so the group is split over
+//     more messages.
 //   - Mentions: <a href="tg://user?id=ID">ID</a> for numeric user ids,
 //     @username otherwise. Telegram has no mention of everyone.
 //   - Answers are JSON {"ok":true,…} or {"ok":false,"error_code":…,
@@ -48,6 +55,8 @@ import (
 
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/chat"
+	"github.com/alertbridge/alertbridge/bridge/notify/telegram/tgmarkdown"
+	"github.com/alertbridge/alertbridge/bridge/render"
 )
 
 // MaxText is Telegram's message limit, after entity parsing.
@@ -56,8 +65,43 @@ const MaxText = 4096
 // Preset is the preset body template.
 const Preset = "telegram.default.body"
 
-// ParseMode is the only parse mode the integration measures and escapes for.
-const ParseMode = "HTML"
+// Parse modes, as the Bot API names them (it matches them ignoring case).
+const (
+	ParseModeHTML       = "HTML"
+	ParseModeMarkdownV2 = "MarkdownV2"
+	ParseModeMarkdown   = "Markdown"
+)
+
+// Markup is where a sendMessage body keeps its text and how it declares
+// the text's markup: a target's own template gets the values it prints
+// into "text" escaped for its "parse_mode".
+var Markup = &render.MarkupRule{
+	TextKey: "text",
+	ModeKey: "parse_mode",
+	Modes: map[string]render.Markup{
+		ParseModeHTML:       render.MarkupHTML,
+		ParseModeMarkdownV2: render.MarkupTelegramMarkdownV2,
+		ParseModeMarkdown:   render.MarkupTelegramMarkdown,
+	},
+}
+
+// visible returns what Telegram shows of a text in a parse mode ("" is
+// plain text), or why it would refuse to parse it.
+func visible(mode, text string) (string, error) {
+	switch {
+	case mode == "":
+		return text, nil
+	case strings.EqualFold(mode, ParseModeHTML):
+		return Visible(text)
+	case strings.EqualFold(mode, ParseModeMarkdownV2):
+		return tgmarkdown.V2(text)
+	case strings.EqualFold(mode, ParseModeMarkdown):
+		return tgmarkdown.Legacy(text)
+	}
+	return "", errUnknownMode
+}
+
+var errUnknownMode = errors.New(`Telegram knows "HTML", "MarkdownV2" and "Markdown" (or no parse_mode, plain text)`)
 
 // Options are the telegram target's own keys.
 type Options struct {
@@ -165,8 +209,8 @@ type message struct {
 	ParseMode string          `json:"parse_mode"`
 }
 
-// Check enforces the schema (the configured chat_id, HTML parse mode, a
-// text of valid Telegram HTML that is not empty) and the 4096 limit
+// Check enforces the schema (the configured chat_id, a known parse mode, a
+// text that parses in that mode and is not empty) and the 4096 limit
 // counted in UTF-16 code units after entity parsing.
 func (p *platform) Check(body []byte) error {
 	var m message
@@ -180,20 +224,20 @@ func (p *platform) Check(body []byte) error {
 	if got := strings.Trim(string(m.ChatID), `"`); got != p.chatID {
 		return fmt.Errorf("body's chat_id %s is not the configured chat_id %s", got, p.chatID)
 	}
-	if m.ParseMode != ParseMode {
-		return fmt.Errorf(`body's parse_mode is %q; it must be "HTML", the markup the templates escape for and Check measures`, m.ParseMode)
-	}
 	if m.Text == nil {
 		return errors.New(`body has no "text"`)
 	}
-	visible, err := Visible(*m.Text)
-	if err != nil {
-		return fmt.Errorf("text is not valid Telegram HTML: %v", err)
+	shown, err := visible(m.ParseMode, *m.Text)
+	switch {
+	case errors.Is(err, errUnknownMode):
+		return fmt.Errorf("body's parse_mode %q: %w", m.ParseMode, err)
+	case err != nil:
+		return fmt.Errorf("text is not valid Telegram %s (Telegram: can't parse entities): %v", m.ParseMode, err)
 	}
-	if strings.TrimSpace(visible) == "" {
-		return errors.New("text is empty once tags are removed (Telegram: message text is empty)")
+	if strings.TrimSpace(shown) == "" {
+		return errors.New("text is empty once markup is removed (Telegram: message text is empty)")
 	}
-	if n := UTF16Len(visible); n > MaxText {
+	if n := UTF16Len(shown); n > MaxText {
 		return &chat.LimitError{What: "text (after entity parsing)", Size: n, Limit: MaxText, Unit: "UTF-16 code units"}
 	}
 	return nil
