@@ -2,7 +2,7 @@ package alert
 
 import (
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/prometheus/alertmanager/template"
@@ -34,24 +34,33 @@ func (g *Group) SilenceURL(a template.Alert) string {
 	return strings.TrimSuffix(g.ExternalURL, "/") + "/#/silences/new?" + q.Encode()
 }
 
+// matcherValue escapes a label value inside a matcher's double quotes.
+var matcherValue = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+
 // matcherFilter renders labels as an Alertmanager filter, {a="1",b="2"}.
 func matcherFilter(kv template.KV) string {
 	if len(kv) == 0 {
 		return ""
 	}
-	keys := make([]string, 0, len(kv))
-	for k := range kv {
+	var buf [16]string
+	keys := buf[:0]
+	size := 2
+	for k, v := range kv {
 		keys = append(keys, k)
+		size += len(k) + len(v) + 4
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	var b strings.Builder
+	b.Grow(size)
 	b.WriteByte('{')
 	for i, k := range keys {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		v := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(kv[k])
-		b.WriteString(k + `="` + v + `"`)
+		b.WriteString(k)
+		b.WriteString(`="`)
+		matcherValue.WriteString(&b, kv[k])
+		b.WriteByte('"')
 	}
 	b.WriteByte('}')
 	return b.String()

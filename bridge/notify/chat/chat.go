@@ -84,6 +84,9 @@ func (n *Notifier) Pack(g *alert.Group) ([][]byte, error) {
 		render: n.render,
 		check:  n.platform.Check,
 		max:    n.common.messages(),
+		fragments: func(g *alert.Group) *fragments {
+			return newFragments(g, n.s.Options, n.s.Templates.ExecuteString)
+		},
 	}
 	if n.s.Dialect == nil || !n.s.Dialect.PerAlert {
 		return p.pack(g)

@@ -80,14 +80,15 @@ func TestCommonValidate(t *testing.T) {
 func TestLinks(t *testing.T) {
 	g := group(template.Alert{Labels: template.KV{"alertname": `Disk "full"`, "instance": "a\\b"}})
 	g.GroupLabels = template.KV{"alertname": `Disk "full"`}
-	d := &Data{Group: g}
+	d := &Data{}
+	d.setGroup(g)
 	if got, want := d.AlertsURL(), `http://am.example:9093/#/alerts?filter=%7Balertname%3D%22Disk+%5C%22full%5C%22%22%7D&receiver=team+x`; got != want {
 		t.Errorf("AlertsURL = %s\nwant        %s", got, want)
 	}
 	if got, want := d.SilenceURL(g.Alerts[0]), `http://am.example:9093/#/silences/new?filter=%7Balertname%3D%22Disk+%5C%22full%5C%22%22%2Cinstance%3D%22a%5C%5Cb%22%7D`; got != want {
 		t.Errorf("SilenceURL = %s\nwant         %s", got, want)
 	}
-	d.ExternalURL = ""
+	g.ExternalURL = ""
 	if d.AlertsURL() != "" || d.SilenceURL(g.Alerts[0]) != "" {
 		t.Error("links without an external URL")
 	}

@@ -192,3 +192,51 @@ func TestRenderCountsByStatusAcrossParts(t *testing.T) {
 		t.Errorf("firing/resolved = %s, want 85/15", got[0])
 	}
 }
+
+// TestPackRendersEachMessageAFewTimes pins the cost of packing: renders per
+// message stay a small constant however many alerts a message holds, and
+// the split is the greedy one (checked against a one-by-one fill).
+func TestPackRendersEachMessageAFewTimes(t *testing.T) {
+	for _, tc := range []struct {
+		alerts, pad, max int
+		maxRenders       int
+	}{
+		{alerts: 5, pad: 900, max: 5, maxRenders: 1},
+		{alerts: 40, pad: 900, max: 5, maxRenders: 8},
+		{alerts: 300, pad: 900, max: 5, maxRenders: 15},
+		{alerts: 300, pad: 90, max: 50, maxRenders: 12},
+		{alerts: 1000, pad: 10, max: 3, maxRenders: 14},
+	} {
+		g := notifytest.BuildGroup(t, notifytest.StormPayload(tc.alerts))
+		p := newTestPacker(20000, tc.pad, tc.max)
+		render, renders := p.render, 0
+		p.render = func(d *Data) ([]byte, error) { renders++; return render(d) }
+		bodies, err := p.pack(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if renders > tc.maxRenders {
+			t.Errorf("%d alerts (pad %d, max %d): %d renders for %d messages, want at most %d", tc.alerts, tc.pad, tc.max, renders, len(bodies), tc.maxRenders)
+		}
+		// Greedy: every message but the last would break the limit with
+		// the next alert added.
+		msgs := decode(t, bodies)
+		next := 0
+		for k, m := range msgs {
+			if len(m.Instances) == 0 || m.Instances[0] != notifytest.StormInstance(next) {
+				t.Fatalf("%d alerts: message %d starts at %v, want alert %d", tc.alerts, k+1, m.Instances, next)
+			}
+			next += len(m.Instances)
+			if k == len(msgs)-1 || next >= tc.alerts {
+				continue
+			}
+			one := newTestPacker(20000, tc.pad, tc.max)
+			d := Data{Firing: tc.alerts, Part: k + 1, Parts: tc.max}
+			d.setGroup(g.FiringFirst().Slice(next-len(m.Instances), next+1))
+			body, _ := one.render(&d)
+			if one.check(body) == nil {
+				t.Errorf("%d alerts: message %d holds %d alerts but %d fit", tc.alerts, k+1, len(m.Instances), len(m.Instances)+1)
+			}
+		}
+	}
+}
