@@ -90,12 +90,6 @@ func toJSON(v any) (string, error) {
 	return strings.TrimSuffix(buf.String(), "\n"), nil
 }
 
-// JSONStringContent escapes s for use between the quotes of a JSON string.
-func JSONStringContent(s string) string {
-	q, _ := toJSON(s) // encoding a string cannot fail
-	return q[1 : len(q)-1]
-}
-
 // jsonEscape is the escaper the JSON-context pass appends to actions that
 // sit inside a JSON string. It prints its argument as text/template would
 // (pointers followed, a missing value as "<no value>") and escapes the

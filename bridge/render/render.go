@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"text/template"
 	"time"
@@ -141,11 +142,29 @@ func (s *Set) include(name string, data any) (string, error) {
 		return "", fmt.Errorf("include %q: nested more than %d deep (does a template include itself?)", name, maxIncludeDepth)
 	}
 	defer s.including.Add(-1)
-	var b strings.Builder
-	if err := s.root.ExecuteTemplate(&b, name, data); err != nil {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := s.root.ExecuteTemplate(buf, name, data); err != nil {
 		return "", err
 	}
-	return b.String(), nil
+	return buf.String(), nil
+}
+
+// buffers recycles the buffers templates are executed into; a render's
+// output is copied out once, at its final size.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer keeps a storm's rare huge buffer out of the pool.
+const maxPooledBuffer = 256 << 10
+
+func getBuffer() *bytes.Buffer { return buffers.Get().(*bytes.Buffer) }
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() > maxPooledBuffer {
+		return
+	}
+	b.Reset()
+	buffers.Put(b)
 }
 
 // Has reports whether a template of that name is defined.
@@ -153,15 +172,20 @@ func (s *Set) Has(name string) bool { return s.root.Lookup(name) != nil }
 
 // Execute runs the named template on data.
 func (s *Set) Execute(name string, data any) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := s.root.ExecuteTemplate(&buf, name, data); err != nil {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := s.root.ExecuteTemplate(buf, name, data); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return bytes.Clone(buf.Bytes()), nil
 }
 
 // ExecuteString runs the named template and returns its output as a string.
 func (s *Set) ExecuteString(name string, data any) (string, error) {
-	b, err := s.Execute(name, data)
-	return string(b), err
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := s.root.ExecuteTemplate(buf, name, data); err != nil {
+		return "", err
+	}
+	return buf.String(), nil
 }

@@ -82,14 +82,18 @@ func (n *Notifier) Build(_ context.Context, g *alert.Group) ([]*notify.Request, 
 func (n *Notifier) Pack(g *alert.Group) ([][]byte, error) {
 	p := packer{
 		render: n.render,
-		check:  n.platform.Check,
+		check:  n.check,
 		max:    n.common.messages(),
 		fragments: func(g *alert.Group) *fragments {
 			return newFragments(g, n.s.Options, n.s.Templates.ExecuteString)
 		},
 	}
 	if n.s.Dialect == nil || !n.s.Dialect.PerAlert {
-		return p.pack(g)
+		bodies, err := p.pack(g)
+		if err != nil {
+			return nil, err
+		}
+		return bodies, n.validJSON(bodies)
 	}
 	g = g.FiringFirst()
 	one := p
@@ -102,11 +106,35 @@ func (n *Notifier) Pack(g *alert.Group) ([][]byte, error) {
 		}
 		bodies = append(bodies, b...)
 	}
-	return bodies, nil
+	return bodies, n.validJSON(bodies)
+}
+
+// check applies the platform's check. The JSON of a body is validated
+// once the packing chose it, not on every candidate, unless the platform
+// rejects a candidate for another reason than its size: broken JSON is
+// then the likelier cause, and the clearer message.
+func (n *Notifier) check(body []byte) error {
+	err := n.platform.Check(body)
+	if err != nil && !IsLimit(err) {
+		if jerr := ValidJSON(body); jerr != nil {
+			return fmt.Errorf("template %q %w", n.body, jerr)
+		}
+	}
+	return err
+}
+
+// validJSON reports the first body that is not one JSON document.
+func (n *Notifier) validJSON(bodies [][]byte) error {
+	for _, b := range bodies {
+		if err := ValidJSON(b); err != nil {
+			return fmt.Errorf("template %q %w", n.body, err)
+		}
+	}
+	return nil
 }
 
 // render executes the body template on d (or, with a dialect, on the
-// dialect's data for d's alerts) and validates it as JSON.
+// dialect's data for d's alerts).
 func (n *Notifier) render(d *Data) ([]byte, error) {
 	var data any = d
 	if n.s.Dialect != nil {
@@ -118,9 +146,6 @@ func (n *Notifier) render(d *Data) ([]byte, error) {
 	body, err := n.s.Templates.Execute(n.body, data)
 	if err != nil {
 		return nil, fmt.Errorf("rendering %s: %w", n.body, err)
-	}
-	if err := ValidJSON(body); err != nil {
-		return nil, fmt.Errorf("template %q %w", n.body, err)
 	}
 	return body, nil
 }

@@ -89,18 +89,29 @@ func (p *platform) Check(body []byte) error {
 	if len(body) > MaxBodyBytes {
 		return &chat.LimitError{What: "body", Size: len(body), Limit: MaxBodyBytes, Unit: "bytes"}
 	}
-	var m map[string]json.RawMessage
+	var m map[string]member
 	if err := json.Unmarshal(body, &m); err != nil {
 		return fmt.Errorf("body is not a JSON object: %v", err)
 	}
-	var msgType string
-	if err := json.Unmarshal(m["msgtype"], &msgType); err != nil || msgType == "" {
+	msgType := m["msgtype"].text
+	if msgType == "" {
 		return errors.New(`body has no "msgtype"`)
 	}
 	if _, ok := m[msgType]; !ok {
 		return fmt.Errorf("body has msgtype %q but no %q object", msgType, msgType)
 	}
 	return chat.Keyword(body, p.keyword)
+}
+
+// member is one member of a message: its value kept only when it is a
+// string (the msgtype), so checking a body does not copy the message.
+type member struct{ text string }
+
+func (m *member) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' && len(b) <= 64 {
+		return json.Unmarshal(b, &m.text)
+	}
+	return nil
 }
 
 // Request adds the signature to the query when the target has a secret.
