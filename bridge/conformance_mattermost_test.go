@@ -13,7 +13,7 @@ func init() {
 	registerConformance(conformanceCase{
 		typ:  "mattermost",
 		chat: true,
-		start: func(t *testing.T) (*notifytest.Fake, string) {
+		start: func(t testing.TB) (*notifytest.Fake, string) {
 			f := notifytest.NewMattermost(t, opts)
 			return f.Fake, "    url: " + f.URL
 		},

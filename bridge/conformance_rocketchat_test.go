@@ -14,7 +14,7 @@ func init() {
 	registerConformance(conformanceCase{
 		typ:  "rocketchat",
 		chat: true,
-		start: func(t *testing.T) (*notifytest.Fake, string) {
+		start: func(t testing.TB) (*notifytest.Fake, string) {
 			f := notifytest.NewRocketChat(t, opts)
 			return f.Fake, "    url: " + f.URL
 		},

@@ -19,7 +19,7 @@ func init() {
 	registerConformance(conformanceCase{
 		typ:  "slack",
 		chat: true,
-		start: func(t *testing.T) (*notifytest.Fake, string) {
+		start: func(t testing.TB) (*notifytest.Fake, string) {
 			f := notifytest.NewSlack(t, opts)
 			return f.Fake, "    url: " + f.URL
 		},

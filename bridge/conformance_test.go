@@ -23,7 +23,7 @@ type conformanceCase struct {
 	// start starts the type's strict fake (verifying signatures when the
 	// returned keys set a secret) and returns it with the target's keys
 	// beyond name and type, as YAML lines indented by four spaces.
-	start func(t *testing.T) (*notifytest.Fake, string)
+	start func(t testing.TB) (*notifytest.Fake, string)
 	// secrets must never appear in any result message: URL tokens and the
 	// signing secret.
 	secrets []string
@@ -49,7 +49,7 @@ func TestEveryTypeHasAConformanceCase(t *testing.T) {
 
 // conformanceTarget builds the runtime of a one-target configuration and
 // returns what an attempt needs.
-func conformanceTarget(t *testing.T, c conformanceCase, keys string) *targetRuntime {
+func conformanceTarget(t testing.TB, c conformanceCase, keys string) *targetRuntime {
 	t.Helper()
 	yml := fmt.Sprintf("global:\n  external_url: http://alertmanager.example:9093\ntargets:\n  - name: conf\n    type: %s\n%s\n", c.typ, keys)
 	cfg, err := config.Parse([]byte(yml), t.TempDir())

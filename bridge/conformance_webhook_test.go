@@ -12,7 +12,7 @@ func init() {
 	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 	registerConformance(conformanceCase{
 		typ: "webhook",
-		start: func(t *testing.T) (*notifytest.Fake, string) {
+		start: func(t testing.TB) (*notifytest.Fake, string) {
 			f := notifytest.NewSignedWebhook(t, secret)
 			return f.Fake, "    url: " + f.URL + "/hook/webhook-conformance-token\n    secret: " + secret
 		},

@@ -13,7 +13,7 @@ func init() {
 	registerConformance(conformanceCase{
 		typ:  "wecom",
 		chat: true,
-		start: func(t *testing.T) (*notifytest.Fake, string) {
+		start: func(t testing.TB) (*notifytest.Fake, string) {
 			f := notifytest.NewWeCom(t, key)
 			return f.Fake, "    url: " + f.URL
 		},

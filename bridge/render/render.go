@@ -22,7 +22,9 @@ import (
 
 // Set is a frozen collection of named templates. Presets named
 // "*.body" render JSON documents and are escaped for JSON contexts like
-// inline JSON bodies.
+// inline JSON bodies; so are presets named "*.body.alert", the per-alert
+// fragments of those bodies (the JSON of one alert, printed by the body
+// outside any string).
 type Set struct {
 	root *template.Template
 	// including counts include calls in progress (see maxIncludeDepth).
@@ -53,7 +55,8 @@ type Inline struct {
 }
 
 // New parses presets, user files and inline templates into one Set. Errors
-// name the file (or inline template) and line.
+// name the file (or inline template) and line. Presets whose name ends in
+// ".body" or ".body.alert" are escaped for JSON (see Set).
 func New(opts Options) (*Set, error) {
 	loc := opts.Location
 	if loc == nil {
@@ -75,9 +78,10 @@ func New(opts Options) (*Set, error) {
 			return nil, fmt.Errorf("preset %s: %w", name, err)
 		}
 	}
-	// Preset bodies are JSON documents: escape them like inline JSON bodies.
+	// Preset bodies are JSON documents, and their per-alert fragments
+	// pieces of them: escape them like inline JSON bodies.
 	for _, t := range root.Templates() {
-		if strings.HasSuffix(t.Name(), ".body") {
+		if strings.HasSuffix(t.Name(), ".body") || strings.HasSuffix(t.Name(), ".body.alert") {
 			if err := escapeJSONStrings(t.Tree); err != nil {
 				return nil, fmt.Errorf("preset %s: %w", t.Name(), err)
 			}
