@@ -84,13 +84,3 @@ func (rt *runtime) render(target string, msg *alert.Message, now time.Time) ([]*
 	}
 	return rt.targets[target].notifier.Build(context.Background(), g)
 }
-
-// Render implements server.Renderer with the running configuration: msg
-// nil means the built-in sample.
-func (a *App) Render(target string, msg *alert.Message) ([]*notify.Request, error) {
-	now := a.now()
-	if msg == nil {
-		msg = alert.Sample(now)
-	}
-	return a.rt.Load().render(target, msg, now)
-}
