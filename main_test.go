@@ -324,7 +324,7 @@ targets:
     template: '{"status": {{ .Status }}}'
 `), 0o600)
 	out.Reset()
-	if code := checkConfig(&out, []string{bad}); code != 1 || !strings.Contains(out.String(), "target broken-body: rendering sample data") {
+	if code := checkConfig(&out, []string{bad}); code != 1 || !strings.Contains(out.String(), "targets[0] (broken-body).template: cannot render the built-in sample") {
 		t.Errorf("render error not reported (%d):\n%s", code, out.String())
 	}
 	if strings.Contains(out.String(), "SECRETTOKEN") {

@@ -93,6 +93,10 @@ func buildRuntime(cfg *config.Config, userAgent string, now func() time.Time) (*
 		})
 	}
 	rt.router = route.New(routes)
+	if err := rt.checkSamples(now()); err != nil {
+		rt.close()
+		return nil, err
+	}
 	return rt, nil
 }
 

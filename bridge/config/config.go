@@ -142,6 +142,9 @@ type Target struct {
 	Options any `yaml:"-"`
 	// BodyText is the body template from Template or TemplateFile.
 	BodyText string `yaml:"-"`
+	// TemplateLine is the line of the configuration file where an inline
+	// template's first line is (0 when unknown), so errors can name it.
+	TemplateLine int `yaml:"-"`
 	// TextBody is set when a Content-Type header names a media type other
 	// than JSON: the body is sent as rendered, neither JSON-escaped nor
 	// checked to be JSON.
@@ -503,6 +506,7 @@ func (t *Target) validate(path string, c *Config, node *yaml.Node) error {
 		t.BodyText = string(b)
 	default:
 		t.BodyText = t.Template
+		t.TemplateLine = valueLine(node, "template")
 	}
 	switch {
 	case t.Dialect == "":
