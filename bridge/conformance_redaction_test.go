@@ -1,0 +1,116 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alertbridge/alertbridge/bridge/notify"
+	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
+	"github.com/alertbridge/alertbridge/bridge/notify/registry"
+)
+
+// echoMarker starts every echoing answer, so a test can tell that the
+// answer reached the result message.
+const echoMarker = "ECHOED-REQUEST"
+
+// requestEcho answers every request with one status and a body that quotes
+// the request line, the full URL and every header, as a target or a proxy
+// that reports errors verbosely might, and records what it echoed.
+type requestEcho struct {
+	*httptest.Server
+	mu   sync.Mutex
+	seen []*http.Request
+}
+
+func newRequestEcho(t *testing.T, status int) *requestEcho {
+	e := &requestEcho{}
+	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.mu.Lock()
+		e.seen = append(e.seen, r.Clone(context.Background()))
+		e.mu.Unlock()
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s %s %s http://%s%s\n", echoMarker, r.Method, r.RequestURI, r.Host, r.URL.String())
+		_ = r.Header.Write(&b)
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(b.String()))
+	}))
+	t.Cleanup(e.Close)
+	return e
+}
+
+// secrets returns what the echoed requests carried that is secret: the
+// request URI, each query value and path segment the request's URL has
+// beyond the target's plain words, and the values of credential and
+// signature headers.
+func (e *requestEcho) secrets() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for _, r := range e.seen {
+		out = append(out, r.RequestURI)
+		for _, vs := range r.URL.Query() {
+			for _, v := range vs {
+				if len(v) >= 8 {
+					out = append(out, v, url.QueryEscape(v))
+				}
+			}
+		}
+		for name, vs := range r.Header {
+			n := strings.ToLower(name)
+			if strings.Contains(n, "sign") || strings.Contains(n, "auth") || strings.Contains(n, "token") {
+				out = append(out, vs...)
+			}
+		}
+	}
+	return out
+}
+
+// TestEchoedRequestsAreRedacted: for every target type, a target that
+// answers 200, 400 or 500 with the request's URL and headers in its body
+// yields a result message (what logs, the targets API and the deliveries
+// API show) without the configured URL tokens and secret, the request URI,
+// query values (DingTalk's timestamp and signature) or signature headers.
+func TestEchoedRequestsAreRedacted(t *testing.T) {
+	for _, typ := range registry.Types() {
+		c, ok := conformanceCases[typ]
+		if !ok {
+			continue
+		}
+		t.Run(typ, func(t *testing.T) {
+			reached := false
+			for _, status := range []int{http.StatusOK, http.StatusBadRequest, http.StatusInternalServerError} {
+				fake, keys := c.start(t)
+				echo := newRequestEcho(t, status)
+				keys = strings.ReplaceAll(keys, fake.Server.Listener.Addr().String(), echo.Listener.Addr().String())
+				tr := conformanceTarget(t, c, keys)
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				res := (&notify.Sender{UserAgent: "alertbridge-conformance"}).Deliver(ctx, tr.client, tr.notifier,
+					notifytest.BuildGroup(t, notifytest.ReadExample(t, "payload-firing.json")), notify.Attempt{Timeout: 10 * time.Second, Redact: tr.redact})
+				cancel()
+				if len(echo.seen) == 0 {
+					t.Fatalf("HTTP %d: the echo server got no request (keys %q)", status, keys)
+				}
+				if res.Verdict == notify.Delivered {
+					continue // a 200 the type does not read
+				}
+				reached = reached || strings.Contains(res.Message, echoMarker)
+				for _, s := range append(c.secrets, echo.secrets()...) {
+					if s != "" && strings.Contains(res.Message, s) {
+						t.Errorf("HTTP %d: the result message contains %q:\n%s", status, s, res.Message)
+					}
+				}
+			}
+			if !reached {
+				t.Errorf("no answer's body reached the result message: the test does not exercise redaction for %s", typ)
+			}
+		})
+	}
+}
