@@ -93,8 +93,14 @@ func valuesFile(t *testing.T, file string) map[string]any {
 // render runs the chart's templates with vals over its defaults.
 func render(t *testing.T, c *chart.Chart, vals map[string]any) (map[string]string, error) {
 	t.Helper()
+	return renderAs(t, c, vals, release, namespace)
+}
+
+// renderAs is render for a release of that name in that namespace.
+func renderAs(t *testing.T, c *chart.Chart, vals map[string]any, name, ns string) (map[string]string, error) {
+	t.Helper()
 	top, err := chartutil.ToRenderValues(c, vals, chartutil.ReleaseOptions{
-		Name: release, Namespace: namespace, IsInstall: true, Revision: 1,
+		Name: name, Namespace: ns, IsInstall: true, Revision: 1,
 	}, capabilities)
 	if err != nil {
 		return nil, err
@@ -388,7 +394,7 @@ func checkObjects(t *testing.T, o *objects, vals map[string]any) {
 	for _, pr := range o.prometheusRules {
 		checkRules(t, pr)
 	}
-	if !strings.Contains(o.notes, svc.Name+"."+namespace+".svc") {
+	if !strings.Contains(o.notes, svc.Name+"."+svc.Namespace+".svc") {
 		t.Errorf("NOTES.txt does not name the Service:\n%s", o.notes)
 	}
 
