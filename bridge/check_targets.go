@@ -77,4 +77,3 @@ func splitErrors(err error) []error {
 	}
 	return []error{err}
 }
-

@@ -68,4 +68,3 @@ func split(err error) []error {
 	}
 	return []error{err}
 }
-
