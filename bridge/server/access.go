@@ -18,8 +18,11 @@ const (
 	// ClassIngest: /webhook and /webhook/{target}, for Alertmanager.
 	ClassIngest
 	// ClassRead: the targets, alerts and deliveries lists, render without
-	// signatures, /metrics.
+	// signatures.
 	ClassRead
+	// ClassMetrics: /metrics, a read endpoint that stays open until an API
+	// credential is configured, so existing scrapes keep working.
+	ClassMetrics
 	// ClassAdmin: dead letter retry and delete, test sends, render with
 	// signatures. Off unless Access.Admin.
 	ClassAdmin
@@ -115,6 +118,7 @@ const (
 //   - ingest: the ingest credential when one is configured, else open;
 //   - read: the API credential when one is configured; else the ingest
 //     credential when one is; else open;
+//   - metrics: the API credential when one is configured; else open;
 //   - admin, lifecycle, debug: the API credential when one is configured;
 //     refused when only an ingest credential is (it must never
 //     administer); open when none is.
@@ -132,6 +136,8 @@ func (s *Server) admit(c Class, creds Credentials, r *http.Request) verdict {
 		return admitted
 	case creds.API.Configured():
 		return check(creds.API)
+	case c == ClassMetrics:
+		return admitted
 	case c == ClassRead && creds.Ingest.Configured():
 		return check(creds.Ingest)
 	case creds.Ingest.Configured():

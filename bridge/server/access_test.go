@@ -84,7 +84,7 @@ var endpoints = []endpoint{
 	{"GET", "/api/v1/alerts/1", "", ClassRead},
 	{"GET", "/api/v1/deliveries", "", ClassRead},
 	{"POST", "/api/v1/render?target=t", "", ClassRead},
-	{"GET", "/metrics", "", ClassRead},
+	{"GET", "/metrics", "", ClassMetrics},
 	{"POST", "/api/v1/render?target=t&sign=true", "", ClassAdmin},
 	{"POST", "/api/v1/deliveries/1/retry", "", ClassAdmin},
 	{"DELETE", "/api/v1/deliveries/1", "", ClassAdmin},
@@ -173,21 +173,21 @@ func TestCredentialsPerClass(t *testing.T) {
 		auth  map[string]want
 	}{
 		{"nothing configured", Credentials{}, map[string]want{
-			none: {ClassIngest: 200, ClassRead: 200, ClassAdmin: 200, ClassLifecycle: 200, ClassDebug: 200},
+			none: {ClassIngest: 200, ClassRead: 200, ClassMetrics: 200, ClassAdmin: 200, ClassLifecycle: 200, ClassDebug: 200},
 		}},
 		{"ingest only", Credentials{Ingest: ingest}, map[string]want{
-			none:     {ClassHealth: 200, ClassIngest: 401, ClassRead: 401, ClassAdmin: 403, ClassLifecycle: 403, ClassDebug: 403},
-			amBearer: {ClassIngest: 200, ClassRead: 200, ClassAdmin: 403, ClassLifecycle: 403, ClassDebug: 403},
+			none:     {ClassHealth: 200, ClassIngest: 401, ClassRead: 401, ClassMetrics: 200, ClassAdmin: 403, ClassLifecycle: 403, ClassDebug: 403},
+			amBearer: {ClassIngest: 200, ClassRead: 200, ClassMetrics: 200, ClassAdmin: 403, ClassLifecycle: 403, ClassDebug: 403},
 			amBasic:  {ClassIngest: 200, ClassRead: 200, ClassAdmin: 403, ClassLifecycle: 403, ClassDebug: 403},
 		}},
 		{"api only", Credentials{API: api}, map[string]want{
-			none:       {ClassHealth: 200, ClassIngest: 200, ClassRead: 401, ClassAdmin: 401, ClassLifecycle: 401, ClassDebug: 401},
-			apiBearer:  {ClassIngest: 200, ClassRead: 200, ClassAdmin: 200, ClassLifecycle: 200, ClassDebug: 200},
+			none:       {ClassHealth: 200, ClassIngest: 200, ClassRead: 401, ClassMetrics: 401, ClassAdmin: 401, ClassLifecycle: 401, ClassDebug: 401},
+			apiBearer:  {ClassIngest: 200, ClassRead: 200, ClassMetrics: 200, ClassAdmin: 200, ClassLifecycle: 200, ClassDebug: 200},
 			aliceBasic: {ClassRead: 200, ClassAdmin: 200},
 		}},
 		{"both", Credentials{Ingest: ingest, API: api}, map[string]want{
-			none:               {ClassHealth: 200, ClassIngest: 401, ClassRead: 401, ClassAdmin: 401, ClassLifecycle: 401, ClassDebug: 401},
-			amBearer:           {ClassIngest: 200, ClassRead: 401, ClassAdmin: 401, ClassLifecycle: 401, ClassDebug: 401},
+			none:               {ClassHealth: 200, ClassIngest: 401, ClassRead: 401, ClassMetrics: 401, ClassAdmin: 401, ClassLifecycle: 401, ClassDebug: 401},
+			amBearer:           {ClassIngest: 200, ClassRead: 401, ClassMetrics: 401, ClassAdmin: 401, ClassLifecycle: 401, ClassDebug: 401},
 			amBasic:            {ClassIngest: 200, ClassRead: 401, ClassAdmin: 401},
 			apiBearer:          {ClassIngest: 401, ClassRead: 200, ClassAdmin: 200, ClassLifecycle: 200, ClassDebug: 200},
 			aliceBasic:         {ClassIngest: 401, ClassRead: 200, ClassAdmin: 200},

@@ -114,7 +114,7 @@ func New(b Backend, log *zap.Logger, maxBodyBytes int64, m *metrics.Metrics, opt
 	handle("/api/v1/targets", is(ClassRead), s.listTargets, http.MethodGet)
 	handle("/api/v1/targets/{name}/test", is(ClassAdmin), s.sendTest, http.MethodPost)
 	handle("/api/v1/render", renderClass, s.render, http.MethodPost)
-	handle("/metrics", is(ClassRead), promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry}).ServeHTTP, http.MethodGet)
+	handle("/metrics", is(ClassMetrics), promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry}).ServeHTTP, http.MethodGet)
 	// Profiling, as every Prometheus component offers it, behind a flag.
 	handle("/debug/pprof/cmdline", is(ClassDebug), pprof.Cmdline)
 	handle("/debug/pprof/profile", is(ClassDebug), pprof.Profile)
