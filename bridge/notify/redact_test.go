@@ -36,7 +36,7 @@ func TestRedactor(t *testing.T) {
 		{"Webhook-Signature: v1,SIGNATUREvalue5= v1,OTHERsig6=", "SIGNATUREvalue5", "Webhook-Signature"},
 		{"OTHERsig6=", "OTHERsig6", ""},
 		{"group HighCPU, abc", "", "HighCPU, abc"}, // not a credential header; too short to search for
-		{"robot send", "", "robot send"},              // plain path words stay
+		{"robot send", "", "robot send"},           // plain path words stay
 	} {
 		got := rr.Redact(c.in)
 		if c.leaks != "" && strings.Contains(got, c.leaks) {
