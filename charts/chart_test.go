@@ -190,6 +190,16 @@ func TestChartNeedsSecrets(t *testing.T) {
 	}
 }
 
+// TestChartRefusesUnknownValues: values.schema.json turns a misspelt value,
+// which Helm would otherwise ignore, into an error.
+func TestChartRefusesUnknownValues(t *testing.T) {
+	vals := valuesFile(t, filepath.Join(chartDir, "ci", "default-values.yaml"))
+	vals["serviceMonitor"] = map[string]any{"enable": true}
+	if _, err := render(t, loadChart(t), vals); err == nil || !strings.Contains(err.Error(), "enable") {
+		t.Errorf("serviceMonitor.enable: %v, want a schema error naming it", err)
+	}
+}
+
 // TestChart renders every values file in alertbridge/ci (as chart-testing
 // does), and one without persistence, and checks each result.
 func TestChart(t *testing.T) {
