@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+
+	"github.com/alertbridge/alertbridge/bridge/metrics"
 )
 
 // Class is the kind of an endpoint. It decides which credential admits a
@@ -99,7 +101,12 @@ func (s *Server) guard(classOf func(*http.Request) Class, h http.Handler) http.H
 			}
 		}
 		if !jsonOrEmpty(r) {
-			writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+			const msg = "Content-Type must be application/json"
+			if c == ClassIngest { // counted and logged as every refused notification
+				s.reject(w, r, http.StatusUnsupportedMediaType, metrics.ResultInvalid, msg+", not "+quote(clip(r.Header.Get("Content-Type"))), "", 0)
+				return
+			}
+			writeError(w, http.StatusUnsupportedMediaType, msg)
 			return
 		}
 		h.ServeHTTP(w, r)

@@ -9,7 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
@@ -365,5 +368,24 @@ func TestRenderSignsOnlyForAdmin(t *testing.T) {
 		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || len(out.Data) != 1 {
 			t.Errorf("%s: %s", c.query, rec.Body)
 		}
+	}
+}
+
+// TestNonJSONNotificationIsLogged: a notification refused for its media
+// type is logged and counted as every refused notification is.
+func TestNonJSONNotificationIsLogged(t *testing.T) {
+	core, logs := observer.New(zapcore.WarnLevel)
+	m := metrics.New(func() []metrics.LaneStats { return nil })
+	h := New(&fakeAll{ready: true}, zap.New(core), 0, m)
+	rec := do(h, "POST", "/webhook", samplePayload, http.Header{"Content-Type": {"text/plain"}})
+	if rec.Code != http.StatusUnsupportedMediaType {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	entries := logs.FilterMessage("notification rejected").All()
+	if len(entries) != 1 || entries[0].ContextMap()["status"] != int64(415) || !strings.Contains(entries[0].ContextMap()["reason"].(string), `not "text/plain"`) {
+		t.Errorf("log: %v", entries)
+	}
+	if got := testutil.ToFloat64(m.NotificationsReceived.WithLabelValues(metrics.ResultInvalid)); got != 1 {
+		t.Errorf("counted %v invalid notifications, want 1", got)
 	}
 }
