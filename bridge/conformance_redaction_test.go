@@ -2,10 +2,13 @@ package bridge
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -25,19 +28,23 @@ const echoMarker = "ECHOED-REQUEST"
 // that reports errors verbosely might, and records what it echoed.
 type requestEcho struct {
 	*httptest.Server
-	mu   sync.Mutex
-	seen []*http.Request
+	mu     sync.Mutex
+	seen   []*http.Request
+	bodies [][]byte
 }
 
 func newRequestEcho(t *testing.T, status int) *requestEcho {
 	e := &requestEcho{}
 	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
 		e.mu.Lock()
 		e.seen = append(e.seen, r.Clone(context.Background()))
+		e.bodies = append(e.bodies, body)
 		e.mu.Unlock()
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s %s %s http://%s%s\n", echoMarker, r.Method, r.RequestURI, r.Host, r.URL.String())
 		_ = r.Header.Write(&b)
+		fmt.Fprintf(&b, "\n%.300s", body)
 		w.Header().Set("Content-Type", "text/plain")
 		w.WriteHeader(status)
 		_, _ = w.Write([]byte(b.String()))
@@ -47,9 +54,8 @@ func newRequestEcho(t *testing.T, status int) *requestEcho {
 }
 
 // secrets returns what the echoed requests carried that is secret: the
-// request URI, each query value and path segment the request's URL has
-// beyond the target's plain words, and the values of credential and
-// signature headers.
+// request URI, each query value, the values of credential and signature
+// headers, and a body's "sign" field.
 func (e *requestEcho) secrets() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -63,6 +69,12 @@ func (e *requestEcho) secrets() []string {
 				}
 			}
 		}
+		var fields struct {
+			Sign string `json:"sign"`
+		}
+		if i := slices.Index(e.seen, r); json.Unmarshal(e.bodies[i], &fields) == nil && fields.Sign != "" {
+			out = append(out, fields.Sign)
+		}
 		for name, vs := range r.Header {
 			n := strings.ToLower(name)
 			if strings.Contains(n, "sign") || strings.Contains(n, "auth") || strings.Contains(n, "token") {
@@ -74,10 +86,12 @@ func (e *requestEcho) secrets() []string {
 }
 
 // TestEchoedRequestsAreRedacted: for every target type, a target that
-// answers 200, 400 or 500 with the request's URL and headers in its body
+// answers 200, 400 or 500 with the request's URL, headers and the start of
+// its body in its own body
 // yields a result message (what logs, the targets API and the deliveries
 // API show) without the configured URL tokens and secret, the request URI,
-// query values (DingTalk's timestamp and signature) or signature headers.
+// query values (DingTalk's timestamp and signature), signature headers or
+// Lark's body signature.
 func TestEchoedRequestsAreRedacted(t *testing.T) {
 	for _, typ := range registry.Types() {
 		c, ok := conformanceCases[typ]

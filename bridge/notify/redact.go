@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/base64"
 	"encoding/json"
@@ -66,10 +67,13 @@ func (r *Redactor) WithBasicAuth(user, password string) *Redactor {
 }
 
 // WithRequest returns a Redactor that also scrubs what is secret in one
-// request: its URL's parts (DingTalk signs into the query) and the values
-// of headers that carry credentials or signatures (see credentialHeader).
+// request: its URL's parts (DingTalk signs into the query), the values of
+// headers that carry credentials or signatures (see credentialHeader), and
+// a top-level "sign" or "signature" string of a JSON body (Lark signs into
+// the body, and its signature covers only the timestamp, so it would let
+// anyone post to the bot for an hour).
 func (r *Redactor) WithRequest(req *Request) *Redactor {
-	secrets := URLSecrets(req.URL)
+	secrets := append(URLSecrets(req.URL), bodySignatures(req.Body)...)
 	for name, vs := range req.Header {
 		if !credentialHeader(name) {
 			continue
@@ -81,6 +85,28 @@ func (r *Redactor) WithRequest(req *Request) *Redactor {
 		}
 	}
 	return r.With(secrets...)
+}
+
+// bodySignatures returns the top-level "sign" and "signature" strings of
+// a JSON object body.
+func bodySignatures(body []byte) []string {
+	if !bytes.Contains(body, []byte(`"sign`)) {
+		return nil
+	}
+	var fields struct {
+		Sign      any `json:"sign"`
+		Signature any `json:"signature"`
+	}
+	if json.Unmarshal(body, &fields) != nil {
+		return nil
+	}
+	var out []string
+	for _, v := range []any{fields.Sign, fields.Signature} {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Redact returns s with every known secret value replaced.

@@ -16,6 +16,7 @@ func TestRedactor(t *testing.T) {
 			"Webhook-Signature": {"v1,SIGNATUREvalue5= v1,OTHERsig6="},
 			"X-Group":           {"HighCPU"},
 		},
+		Body: []byte(`{"timestamp":"1599360473","sign":"LARKsig7+abc=","msg_type":"text"}`),
 	}
 	rr := r.WithRequest(req)
 	for _, c := range []struct{ in, leaks, keeps string }{
@@ -35,6 +36,7 @@ func TestRedactor(t *testing.T) {
 		{"timestamp 1700000000000", "1700000000000", "timestamp"},
 		{"Webhook-Signature: v1,SIGNATUREvalue5= v1,OTHERsig6=", "SIGNATUREvalue5", "Webhook-Signature"},
 		{"OTHERsig6=", "OTHERsig6", ""},
+		{`echo {"sign":"LARKsig7+abc="}`, "LARKsig7", `echo {"sign":`},
 		{"group HighCPU, abc", "", "HighCPU, abc"}, // not a credential header; too short to search for
 		{"robot send", "", "robot send"},           // plain path words stay
 	} {
