@@ -33,7 +33,9 @@ type requestEcho struct {
 	bodies [][]byte
 }
 
-func newRequestEcho(t *testing.T, status int) *requestEcho {
+// bodyFirst puts the start of the request body before the request line,
+// since result messages quote only the start of an answer.
+func newRequestEcho(t *testing.T, status int, bodyFirst bool) *requestEcho {
 	e := &requestEcho{}
 	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -42,9 +44,11 @@ func newRequestEcho(t *testing.T, status int) *requestEcho {
 		e.bodies = append(e.bodies, body)
 		e.mu.Unlock()
 		var b strings.Builder
+		if bodyFirst {
+			fmt.Fprintf(&b, "%s %.200s\n", echoMarker, body)
+		}
 		fmt.Fprintf(&b, "%s %s %s http://%s%s\n", echoMarker, r.Method, r.RequestURI, r.Host, r.URL.String())
 		_ = r.Header.Write(&b)
-		fmt.Fprintf(&b, "\n%.300s", body)
 		w.Header().Set("Content-Type", "text/plain")
 		w.WriteHeader(status)
 		_, _ = w.Write([]byte(b.String()))
@@ -86,8 +90,8 @@ func (e *requestEcho) secrets() []string {
 }
 
 // TestEchoedRequestsAreRedacted: for every target type, a target that
-// answers 200, 400 or 500 with the request's URL, headers and the start of
-// its body in its own body
+// answers 200, 400 or 500 with the request's URL and headers, or the start
+// of its body, in its own body
 // yields a result message (what logs, the targets API and the deliveries
 // API show) without the configured URL tokens and secret, the request URI,
 // query values (DingTalk's timestamp and signature), signature headers or
@@ -100,9 +104,10 @@ func TestEchoedRequestsAreRedacted(t *testing.T) {
 		}
 		t.Run(typ, func(t *testing.T) {
 			reached := false
-			for _, status := range []int{http.StatusOK, http.StatusBadRequest, http.StatusInternalServerError} {
+			for i := range 6 {
+				status, bodyFirst := []int{http.StatusOK, http.StatusBadRequest, http.StatusInternalServerError}[i%3], i >= 3
 				fake, keys := c.start(t)
-				echo := newRequestEcho(t, status)
+				echo := newRequestEcho(t, status, bodyFirst)
 				keys = strings.ReplaceAll(keys, fake.Server.Listener.Addr().String(), echo.Listener.Addr().String())
 				tr := conformanceTarget(t, c, keys)
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
