@@ -9,8 +9,6 @@ import (
 	"io"
 	"maps"
 	"net"
-	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -18,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	zaplogfmt "github.com/jsternberg/zap-logfmt"
@@ -53,6 +50,15 @@ func run(args []string) int {
 	maxBody := app.Flag("web.max-request-bytes", "Largest webhook body accepted; larger ones get 413.").Default("4MiB").Bytes()
 	maxAlerts := app.Flag("web.max-alerts", "Most alerts one notification may carry; one with more gets 413 (its alerts are counted, not decoded).").Default(strconv.Itoa(server.DefaultMaxAlerts)).Int()
 	decodeBudget := app.Flag("web.decode-budget", "Memory that webhook requests being decoded at once may use, estimated from their sizes; a request beyond it waits up to 2s, then gets 503 with Retry-After. 0 means half the Go memory limit (GOMEMLIMIT, itself 90% of the cgroup memory limit when unset), or 256MiB when there is no limit.").Default("0").Bytes()
+	enableAdmin := app.Flag("web.enable-admin-api", "Enable the admin endpoints: dead letter retry and delete, test sends, render with signatures. Off, they answer 403.").Bool()
+	enableLifecycle := app.Flag("web.enable-lifecycle", "Enable reload over HTTP (POST /-/reload). SIGHUP reloads either way.").Bool()
+	enablePprof := app.Flag("web.enable-pprof", "Enable the Go profiling endpoints under /debug/pprof/.").Bool()
+	allowedHosts := app.Flag("web.allowed-hosts", "Host names (or host:port) the bridge answers to; others get 421, which defeats DNS rebinding. Repeat the flag or separate with commas. Default: any host. Health and readiness answer any host.").Strings()
+	readHeaderTimeout := app.Flag("web.read-header-timeout", "How long a client may take to send a request's headers.").Default(bridge.DefaultReadHeaderTimeout.String()).Duration()
+	readTimeout := app.Flag("web.read-timeout", "How long a client may take to send a whole request, body included.").Default(bridge.DefaultReadTimeout.String()).Duration()
+	writeTimeout := app.Flag("web.write-timeout", "How long a request may take from the end of its headers to the end of the answer.").Default(bridge.DefaultWriteTimeout.String()).Duration()
+	idleTimeout := app.Flag("web.idle-timeout", "How long a keep-alive connection may stay open without a request.").Default(bridge.DefaultIdleTimeout.String()).Duration()
+	maxConns := app.Flag("web.max-connections", "Most client connections held open; at the limit, a new connection replaces the oldest idle (or slowest) one.").Default(strconv.Itoa(bridge.DefaultMaxConnections)).Int()
 	storage := app.Flag("storage.path", "Folder for the embedded database.").Default("data/").String()
 	grace := app.Flag("shutdown.timeout", "How long in-flight deliveries may take to finish on shutdown.").Default("30s").Duration()
 	level := app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error")
@@ -64,9 +70,11 @@ func run(args []string) int {
 	renderTarget := renderCmd.Flag("target", "Target name.").Required().String()
 	var renderPayloadSet bool
 	renderPayload := renderCmd.Flag("payload", "Alertmanager webhook payload file; '-' for standard input. Default: built-in sample.").IsSetByUser(&renderPayloadSet).String()
-	sendTestCmd := app.Command("send-test", "Ask a running bridge to deliver a sample notification to a target (POST /api/v1/targets/{name}/test).")
+	sendTestCmd := app.Command("send-test", "Ask a running bridge (started with --web.enable-admin-api) to deliver a sample notification to a target (POST /api/v1/targets/{name}/test).")
 	sendTestTarget := sendTestCmd.Flag("target", "Target name.").Required().String()
-	sendTestURL := sendTestCmd.Flag("bridge.url", "Base URL of the running bridge.").Default("http://127.0.0.1:9097").String()
+	sendTestURL := sendTestCmd.Flag("bridge.url", "Base URL of the running bridge. Default: --web.listen-address on the loopback address, over HTTPS when --web.config.file sets TLS.").String()
+	sendTestToken := sendTestCmd.Flag("bridge.token-file", "File holding the bearer token to send. Default: api.bearer_token (or api.bearer_token_file) of --config.file.").String()
+	sendTestTimeout := sendTestCmd.Flag("timeout", "How long to wait for the answer.").Default("10s").Duration()
 	storeCmd := app.Command("store", "Inspect or rescue the store under --storage.path (run these while the bridge is stopped).")
 	storeCheckCmd := storeCmd.Command("check", "Read the whole store and report what it holds (jobs per state and target, alerts, size) and any damage; exit code 1 on damage, 2 if it cannot be checked.")
 	storeCheckJSON := storeCheckCmd.Flag("json", "Print the report as JSON.").Bool()
@@ -92,7 +100,10 @@ func run(args []string) int {
 		}
 		return render(os.Stdout, os.Stderr, *configFile, *renderTarget, payload)
 	case sendTestCmd.FullCommand():
-		return sendTest(os.Stdout, *sendTestURL, *sendTestTarget)
+		return sendTest(os.Stdout, os.Stderr, sendTestOptions{
+			URL: *sendTestURL, Listen: *listen, WebConfigFile: *webConfig,
+			TokenFile: *sendTestToken, ConfigFile: *configFile, Target: *sendTestTarget, Timeout: *sendTestTimeout,
+		})
 	case storeCheckCmd.FullCommand():
 		return storeCheck(os.Stdout, *storage, *storeCheckJSON)
 	case storeSalvageCmd.FullCommand():
@@ -119,6 +130,16 @@ func run(args []string) int {
 		WebConfigFile: *webConfig,
 		Logger:        log,
 		Version:       version.Version,
+
+		EnableAdminAPI:    *enableAdmin,
+		EnableLifecycle:   *enableLifecycle,
+		EnablePprof:       *enablePprof,
+		AllowedHosts:      splitList(*allowedHosts),
+		ReadHeaderTimeout: *readHeaderTimeout,
+		ReadTimeout:       *readTimeout,
+		WriteTimeout:      *writeTimeout,
+		IdleTimeout:       *idleTimeout,
+		MaxConnections:    *maxConns,
 	})
 	if err != nil {
 		log.Error("cannot start", zap.Error(err))
@@ -265,23 +286,17 @@ func storeSalvage(out io.Writer, from, to string) int {
 	return 0
 }
 
-// sendTest asks a running bridge to queue a sample notification for
-// target and prints the bridge's answer.
-func sendTest(out io.Writer, bridgeURL, target string) int {
-	client := &http.Client{Timeout: 10 * time.Second}
-	resp, err := client.Post(strings.TrimRight(bridgeURL, "/")+"/api/v1/targets/"+url.PathEscape(target)+"/test", "application/json", nil)
-	if err != nil {
-		fmt.Fprintf(out, "alertbridge: %v\n", err)
-		return 1
+// splitList splits repeated, comma-separated flag values.
+func splitList(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for _, f := range strings.Split(v, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				out = append(out, f)
+			}
+		}
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode != http.StatusAccepted {
-		fmt.Fprintf(out, "alertbridge: %s: %s\n", resp.Status, strings.TrimSpace(string(body)))
-		return 1
-	}
-	fmt.Fprintf(out, "queued: %s\nFollow it with GET %s/api/v1/deliveries?target=%s&state=delivered (or state=pending, state=dead)\n", strings.TrimSpace(string(body)), strings.TrimRight(bridgeURL, "/"), url.QueryEscape(target))
-	return 0
+	return out
 }
 
 func newLogger(level, format string) (*zap.Logger, error) {

@@ -324,7 +324,7 @@ targets:
     template: '{"status": {{ .Status }}}'
 `), 0o600)
 	out.Reset()
-	if code := checkConfig(&out, []string{bad}); code != 1 || !strings.Contains(out.String(), "target broken-body: rendering sample data") {
+	if code := checkConfig(&out, []string{bad}); code != 1 || !strings.Contains(out.String(), "targets[0] (broken-body).template: cannot render the built-in sample") {
 		t.Errorf("render error not reported (%d):\n%s", code, out.String())
 	}
 	if strings.Contains(out.String(), "SECRETTOKEN") {
@@ -379,12 +379,18 @@ func TestRender(t *testing.T) {
 	}
 }
 
+// TestSendTestCommand: send-test finds the bridge on the listen address
+// (or --bridge.url), sends the api token of the configuration (or of
+// --bridge.token-file) with a JSON content type, prints the answer to
+// stdout and every failure to stderr with the URL it tried (without user
+// info).
 func TestSendTestCommand(t *testing.T) {
-	var got []string
+	type call struct{ line, auth, ct string }
+	var got []call
 	var mu sync.Mutex
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
-		got = append(got, r.Method+" "+r.URL.Path)
+		got = append(got, call{r.Method + " " + r.URL.Path, r.Header.Get("Authorization"), r.Header.Get("Content-Type")})
 		mu.Unlock()
 		if r.URL.Path == "/api/v1/targets/ops/test" {
 			w.WriteHeader(http.StatusAccepted)
@@ -394,18 +400,57 @@ func TestSendTestCommand(t *testing.T) {
 		http.Error(w, `{"status":"error","error":"unknown target"}`, http.StatusNotFound)
 	}))
 	defer srv.Close()
-	var out bytes.Buffer
-	if code := sendTest(&out, srv.URL+"/", "ops"); code != 0 || !strings.Contains(out.String(), `"delivery":7`) {
-		t.Errorf("send-test ops: exit %d: %s", code, out.String())
-	}
-	out.Reset()
-	if code := sendTest(&out, srv.URL, "nope"); code != 1 || !strings.Contains(out.String(), "404") {
-		t.Errorf("send-test nope: exit %d: %s", code, out.String())
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(got) != 2 || got[0] != "POST /api/v1/targets/ops/test" {
-		t.Errorf("requests: %v", got)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "alertbridge.yml")
+	writeTestFile(t, cfg, "api: {bearer_token: api-tok}\ntargets: [{name: ops, type: webhook, url: 'http://127.0.0.1:1/'}]\n")
+	tokenFile := filepath.Join(dir, "token")
+	writeTestFile(t, tokenFile, "file-tok\n")
+	emptyFile := filepath.Join(dir, "empty")
+	writeTestFile(t, emptyFile, " \n")
+	listen := strings.TrimPrefix(srv.URL, "http://")
+	_, port, _ := net.SplitHostPort(listen)
+	for _, c := range []struct {
+		name     string
+		o        sendTestOptions
+		code     int
+		auth     string // the Authorization header the bridge got
+		out, err string // expected in stdout, stderr
+	}{
+		{"listen address and config token", sendTestOptions{Listen: ":" + port, ConfigFile: cfg, Target: "ops"}, 0, "Bearer api-tok", `"delivery":7`, ""},
+		{"bridge.url and token file", sendTestOptions{URL: srv.URL + "/", TokenFile: tokenFile, ConfigFile: cfg, Target: "ops"}, 0, "Bearer file-tok", `"delivery":7`, ""},
+		{"no credential anywhere", sendTestOptions{URL: srv.URL, ConfigFile: filepath.Join(dir, "none.yml"), Target: "ops"}, 0, "", `"delivery":7`, ""},
+		{"unknown target", sendTestOptions{URL: srv.URL, ConfigFile: cfg, Target: "nope"}, 1, "Bearer api-tok", "", "POST " + srv.URL + "/api/v1/targets/nope/test: 404 Not Found"},
+		{"empty token file", sendTestOptions{URL: srv.URL, TokenFile: emptyFile, Target: "ops"}, 1, "-", "", "--bridge.token-file: " + emptyFile + " is empty"},
+		{"nobody listening", sendTestOptions{URL: "http://user:pw@127.0.0.1:1", Target: "ops"}, 1, "-", "", "POST http://127.0.0.1:1/api/v1/targets/ops/test: "},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			mu.Lock()
+			got = nil
+			mu.Unlock()
+			var out, diag bytes.Buffer
+			c.o.Timeout = 5 * time.Second
+			code := sendTest(&out, &diag, c.o)
+			if code != c.code || !strings.Contains(out.String(), c.out) || !strings.Contains(diag.String(), c.err) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want %d, %q, %q", code, out.String(), diag.String(), c.code, c.out, c.err)
+			}
+			if c.code == 0 && diag.Len() > 0 || c.code != 0 && out.Len() > 0 {
+				t.Errorf("output on the wrong stream: stdout %q, stderr %q", out.String(), diag.String())
+			}
+			if strings.Contains(diag.String(), "pw@") || strings.Contains(diag.String(), "tok") && c.name != "empty token file" {
+				t.Errorf("stderr shows a credential: %q", diag.String())
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if c.auth == "-" {
+				if len(got) != 0 {
+					t.Errorf("requests sent: %v", got)
+				}
+				return
+			}
+			if len(got) != 1 || got[0].auth != c.auth || got[0].ct != "application/json" {
+				t.Errorf("requests: %+v, want one with Authorization %q and a JSON content type", got, c.auth)
+			}
+		})
 	}
 }
 
@@ -500,5 +545,12 @@ func TestRenderPayloadFromStdin(t *testing.T) {
 		if err != nil || !strings.Contains(string(out), `"target":"node/HighCPU"`) || strings.Contains(string(out), "SampleAlert") {
 			t.Errorf("render %v: %v\n%s", args, err, out)
 		}
+	}
+}
+
+func writeTestFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

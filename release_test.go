@@ -295,3 +295,33 @@ func readText(t *testing.T, file string) string {
 	}
 	return string(b)
 }
+
+// TestDockerImageReportsVersion builds the image as `make docker` does and
+// checks that the binary in it reports the version it was given. It needs a
+// Docker engine (and the base images) and is skipped where there is none.
+func TestDockerImageReportsVersion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds an image")
+	}
+	if err := exec.Command("docker", "info").Run(); err != nil {
+		t.Skip("no Docker engine")
+	}
+	tag := "alertbridge-test:" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))
+	build := exec.Command("docker", "build",
+		"--build-arg", "VERSION=9.8.7", "--build-arg", "REVISION=0123456789abcdef",
+		"--build-arg", "BRANCH=release-9.8", "--build-arg", "BUILD_DATE=2026-12-01T10:00:00Z",
+		"-t", tag, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("docker build: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+	out, err := exec.Command("docker", "run", "--rm", tag, "--version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker run --version: %v\n%s", err, out)
+	}
+	for _, want := range []string{"9.8.7", "0123456789abcdef", "release-9.8"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the image's --version does not report %q:\n%s", want, out)
+		}
+	}
+}

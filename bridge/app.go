@@ -8,16 +8,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/exporter-toolkit/web"
 	"go.uber.org/zap"
-	"go.uber.org/zap/exp/zapslog"
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/config"
@@ -51,6 +48,17 @@ type Options struct {
 	// DeliveredRetention and DeliveredMax bound the delivered history.
 	DeliveredRetention time.Duration
 	DeliveredMax       int
+
+	// EnableAdminAPI, EnableLifecycle and EnablePprof switch on the
+	// admin, lifecycle and debug endpoints (see server.Class); off, they
+	// answer 403.
+	EnableAdminAPI, EnableLifecycle, EnablePprof bool
+	// AllowedHosts, when not empty, are the Host names served (see
+	// server.Access).
+	AllowedHosts []string
+	// HTTP server limits; zero means the Default* values of serve.go.
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	MaxConnections                                            int
 }
 
 // App is a running bridge.
@@ -63,6 +71,9 @@ type App struct {
 	sender *notify.Sender
 
 	rt       atomic.Pointer[runtime]
+	creds    atomic.Pointer[credentials]
+	web      *webConfig
+	probe    readiness
 	reloadMu sync.Mutex
 	stopping atomic.Bool
 	handler  http.Handler
@@ -99,6 +110,13 @@ func New(opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	if a.web, err = loadWebConfig(opts.WebConfigFile, a.log); err != nil {
+		return nil, err
+	}
+	if err := checkCredentials(cfg, a.web.users()); err != nil {
+		return nil, err
+	}
+	a.creds.Store(newCredentials(cfg, a.log))
 	engine := a.log.Named("store").Sugar()
 	if a.db, err = store.Open(opts.StoragePath, store.Options{Logf: engine.Debugf, Errorf: engine.Errorf}); err != nil {
 		return nil, err
@@ -129,7 +147,10 @@ func New(opts Options) (*App, error) {
 				zap.String("storage_path", opts.StoragePath), zap.Error(err))
 		}
 	}()
-	a.handler = server.New(a, a.log, opts.MaxBodyBytes, a.metrics, server.MaxAlerts(opts.MaxAlerts), server.DecodeBudget(opts.DecodeBudget))
+	a.handler = a.web.wrap(server.New(a, a.log, opts.MaxBodyBytes, a.metrics,
+		server.MaxAlerts(opts.MaxAlerts), server.DecodeBudget(opts.DecodeBudget),
+		server.WithAccess(server.Access{Admin: opts.EnableAdminAPI, Lifecycle: opts.EnableLifecycle, Debug: opts.EnablePprof, AllowedHosts: opts.AllowedHosts})))
+	a.warnOpenClasses()
 	a.pruneDone = make(chan struct{})
 	go a.pruneLoop()
 	a.log.Info("configuration loaded", zap.String("file", opts.ConfigFile), zap.Int("targets", len(cfg.Targets)))
@@ -157,12 +178,18 @@ func (a *App) Reload() error {
 		a.metrics.ReloadSuccess.Set(0)
 		return err
 	}
+	if err := checkCredentials(cfg, a.web.users()); err != nil {
+		a.log.Error("reload failed; keeping the current configuration", zap.Error(err))
+		a.metrics.ReloadSuccess.Set(0)
+		return err
+	}
 	rt, err := buildRuntime(cfg, a.sender.UserAgent, a.now)
 	if err != nil {
 		a.log.Error("reload failed; keeping the current configuration", zap.Error(err))
 		a.metrics.ReloadSuccess.Set(0)
 		return err
 	}
+	a.creds.Store(newCredentials(cfg, a.log))
 	a.metrics.ReloadSuccess.Set(1)
 	a.metrics.ReloadTime.SetToCurrentTime()
 	old := a.rt.Swap(rt)
@@ -176,21 +203,10 @@ func (a *App) Reload() error {
 	return nil
 }
 
-// BearerToken implements server.Backend.
-func (a *App) BearerToken() string {
-	if tok := a.rt.Load().token; tok != nil {
-		return tok()
-	}
-	return ""
-}
-
-// Ready implements server.Backend.
-func (a *App) Ready() bool { return !a.stopping.Load() }
-
 // Accept implements server.Backend: it normalizes msg, routes it, and
 // hands one job per selected target to the queue.
 func (a *App) Accept(msg *alert.Message, target string) (*server.Accepted, error) {
-	acc, err := a.accept(msg, target)
+	acc, err := a.accept(msg, target, false)
 	if err != nil {
 		return nil, err
 	}
@@ -203,9 +219,10 @@ type accepted struct {
 	jobs []uint64
 }
 
-func (a *App) accept(msg *alert.Message, target string) (*accepted, error) {
+// accept routes and persists msg; test marks the jobs of a test send.
+func (a *App) accept(msg *alert.Message, target string, test bool) (*accepted, error) {
 	if a.stopping.Load() {
-		return nil, fmt.Errorf("%w: shutting down", server.ErrUnavailable)
+		return nil, server.ErrShuttingDown
 	}
 	rt := a.rt.Load()
 	// A target named in the path gets the group whatever its matchers say;
@@ -232,7 +249,7 @@ func (a *App) accept(msg *alert.Message, target string) (*accepted, error) {
 	var jobs []store.NewJob
 	for _, t := range targets {
 		if view := t.View(g); view != nil {
-			jobs = append(jobs, store.NewJob{Job: &store.Job{Target: t.Name, GroupKey: g.GroupKey}, Group: view})
+			jobs = append(jobs, store.NewJob{Job: &store.Job{Target: t.Name, GroupKey: g.GroupKey, Test: test}, Group: view})
 			acc.Targets = append(acc.Targets, t.Name)
 		}
 	}
@@ -313,7 +330,7 @@ func (a *App) Attempt(ctx context.Context, job *queue.Job) notify.Result {
 		return notify.Failed(notify.ReasonTargetRemoved, "target removed")
 	}
 	start := time.Now()
-	res := a.sender.Deliver(ctx, t.client, t.notifier, job.Group, notify.Attempt{Skip: job.Sent, Pace: job.Pace, Timeout: job.Timeout})
+	res := a.sender.Deliver(ctx, t.client, t.notifier, job.Group, notify.Attempt{Skip: job.Sent, Pace: job.Pace, Timeout: job.Timeout, Redact: t.redact})
 	a.metrics.AttemptDuration.WithLabelValues(t.name, t.typ).Observe(time.Since(start).Seconds())
 	if res.Verdict != notify.Delivered {
 		a.metrics.AttemptFailures.WithLabelValues(t.name, t.typ, string(res.Reason)).Inc()
@@ -400,11 +417,10 @@ func (a *App) jobFields(job *queue.Job, attempt int, res notify.Result) []zap.Fi
 // requests get 503, in-flight requests finish, the queue drains until the
 // grace period ends, and the store closes.
 func (a *App) Serve(ctx context.Context, l net.Listener, grace time.Duration) error {
-	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second}
+	srv, l := a.httpServer(l)
 	errc := make(chan error, 1)
-	webCfg := a.opts.WebConfigFile
 	go func() {
-		errc <- web.Serve(l, srv, &web.FlagConfig{WebConfigFile: &webCfg}, slog.New(zapslog.NewHandler(a.log.Core())))
+		errc <- a.web.serve(srv, l)
 	}()
 	select {
 	case err := <-errc:

@@ -27,9 +27,11 @@ type testBridge struct {
 	stop func()
 }
 
+// startBridge serves cfgYAML with the admin and lifecycle endpoints
+// enabled.
 func startBridge(t *testing.T, cfgYAML, storage string) *testBridge {
 	t.Helper()
-	return serveTestApp(t, newTestApp(t, cfgYAML, Options{StoragePath: storage}))
+	return serveTestApp(t, newTestApp(t, cfgYAML, Options{StoragePath: storage, EnableAdminAPI: true, EnableLifecycle: true}))
 }
 
 // newTestApp writes cfgYAML to a temporary configuration file and builds
@@ -567,6 +569,7 @@ targets:
 	payload := readFile(t, "../examples/payload-firing.json")
 	do := func(method, path, auth string, body []byte) (int, string) {
 		req, _ := http.NewRequest(method, b.url+path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
 		if auth != "" {
 			req.Header.Set("Authorization", auth)
 		}
@@ -588,11 +591,12 @@ targets:
 		{"POST", "/webhook/a", "bearer s3cr3t-token", 200}, // the scheme is case-insensitive
 		{"GET", "/api/v1/targets", "", 401},
 		{"GET", "/api/v1/deliveries", "", 401},
-		{"POST", "/-/reload", "", 401},
-		{"GET", "/debug/pprof/", "", 401},
+		{"POST", "/-/reload", "", 403},                    // needs an api credential, none is set
+		{"POST", "/-/reload", "Bearer s3cr3t-token", 403}, // the inbound token never administers
+		{"GET", "/debug/pprof/", "", 403},                 // not enabled
 		{"GET", "/-/healthy", "", 200},
 		{"GET", "/-/ready", "", 200},
-		{"GET", "/metrics", "", 200},
+		{"GET", "/metrics", "", 200}, // open until an api credential is set
 		{"GET", "/api/v1/targets", "Bearer s3cr3t-token", 200},
 		{"POST", "/webhook", "Bearer s3cr3t-token", 200},
 	} {

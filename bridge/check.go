@@ -15,35 +15,18 @@ import (
 
 // CheckConfig validates a configuration file the way the bridge would load
 // it (strict decoding, files, matchers, templates, HTTP clients) and renders
-// every target against sample data, so a template that only fails at run
-// time is caught too. It returns every problem found; errors never contain
-// URLs or secrets.
+// every target from the built-in and the hostile sample through its
+// notifier's checks, so a template that only fails at run time is caught
+// too. It does not stop at the first phase with problems: the targets that
+// pass validation go on to their templates and rendering, so one run
+// reports every problem of every phase, each named by its key path (and
+// line where the problem has one). Errors never contain URLs or secrets.
 func CheckConfig(file string) []error {
-	cfg, err := config.Load(file)
-	if err != nil {
-		return []error{err}
+	cfg, errs := config.Check(file)
+	if cfg == nil {
+		return errs
 	}
-	now := time.Now()
-	rt, err := buildRuntime(cfg, "alertbridge/check-config", func() time.Time { return now })
-	if err != nil {
-		return []error{err}
-	}
-	defer rt.close()
-	g := rt.builder.BuildSeen(alert.Sample(now), now, nil)
-	var errs []error
-	for _, t := range cfg.Targets {
-		view := g
-		if r, ok := rt.router.Lookup(t.Name); ok {
-			if v := r.View(g); v != nil {
-				view = v
-			}
-		}
-		tr := rt.targets[t.Name]
-		if _, err := tr.notifier.Build(context.Background(), view); err != nil {
-			errs = append(errs, fmt.Errorf("target %s: rendering sample data: %w", t.Name, err))
-		}
-	}
-	return errs
+	return append(errs, checkTemplatesAndTargets(cfg, time.Now())...)
 }
 
 // Render builds exactly the requests the named target would send for a
@@ -83,14 +66,4 @@ func (rt *runtime) render(target string, msg *alert.Message, now time.Time) ([]*
 		return nil, errors.New("nothing to send: the target drops every alert of this notification (send_resolved: false)")
 	}
 	return rt.targets[target].notifier.Build(context.Background(), g)
-}
-
-// Render implements server.Renderer with the running configuration: msg
-// nil means the built-in sample.
-func (a *App) Render(target string, msg *alert.Message) ([]*notify.Request, error) {
-	now := a.now()
-	if msg == nil {
-		msg = alert.Sample(now)
-	}
-	return a.rt.Load().render(target, msg, now)
 }

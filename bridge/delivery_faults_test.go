@@ -125,7 +125,7 @@ func startLoggedBridge(t *testing.T, cfgYAML, storage string) (*testBridge, *obs
 	t.Helper()
 	core, logs := observer.New(zapcore.InfoLevel)
 	log := zap.New(zapcore.NewTee(zaptest.NewLogger(t).Core(), core))
-	return serveTestApp(t, newTestApp(t, cfgYAML, Options{StoragePath: storage, Logger: log})), logs
+	return serveTestApp(t, newTestApp(t, cfgYAML, Options{StoragePath: storage, Logger: log, EnableAdminAPI: true, EnableLifecycle: true})), logs
 }
 
 // postGroups posts groups [from, to) firing.

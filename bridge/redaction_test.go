@@ -3,10 +3,12 @@ package bridge
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -37,13 +39,30 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// echoServer answers every request with status and a body quoting the
+// request line and headers, as a misbehaving target or proxy might.
+func echoServer(t *testing.T, status int) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "bad request %s %s %s\n", r.Method, r.RequestURI, r.URL.String())
+		_ = r.Header.Write(&b)
+		http.Error(w, b.String(), status)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 // TestSecretsNeverLeak runs deliveries that succeed, fail with 5xx and
-// fail to connect, a failed reload and every API, with debug logging, and
-// searches the logs and all answers for the configured secrets.
+// fail to connect, a target that echoes the request (URL, credentials and
+// signature headers) into its error, a failed reload and every API, with
+// debug logging, and searches the logs and all answers for the configured
+// secrets.
 func TestSecretsNeverLeak(t *testing.T) {
-	secrets := []string{"URLTOKEN1", "URLTOKEN2", "PATHTOKEN3", "SIGNSECRET4", "INBOUNDTOKEN5", "BASICPASS6"}
+	basicHeader := base64.StdEncoding.EncodeToString([]byte("echouser:ECHOPASS9"))
+	secrets := []string{"URLTOKEN1", "URLTOKEN2", "PATHTOKEN3", "SIGNSECRET4", "INBOUNDTOKEN5", "BASICPASS6", "APITOKEN7", "ECHOTOKEN8", "ECHOPASS9", basicHeader}
 	sink := notifytest.NewWebhook(t)
 	sink.Script(notifytest.Reply{Status: 500, Body: "busy"})
+	echo := echoServer(t, http.StatusInternalServerError)
 	dead, _ := net.Listen("tcp", "127.0.0.1:0")
 	deadAddr := dead.Addr().String()
 	dead.Close() // nothing listens here: connection refused
@@ -52,6 +71,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	cfgFile := filepath.Join(dir, "alertbridge.yml")
 	cfg := `
 inbound: {bearer_token: INBOUNDTOKEN5}
+api: {bearer_token: APITOKEN7}
 global:
   retry: {attempts: 2, interval: 10ms, max_interval: 20ms}
 targets:
@@ -63,12 +83,17 @@ targets:
   - name: refused
     type: webhook
     url: 'http://user:URLTOKEN2@` + deadAddr + `/x?key=URLTOKEN1'
+  - name: echo
+    type: webhook
+    url: '` + echo.URL + `/hooks/ECHOTOKEN8?token=ECHOTOKEN8'
+    secret: SIGNSECRET4
+    http_config: {basic_auth: {username: echouser, password: ECHOPASS9}}
 `
 	writeFile(t, cfgFile, cfg)
 	var logs lockedBuffer
 	enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
 	log := zap.New(zapcore.NewCore(enc, zapcore.AddSync(&logs), zapcore.DebugLevel))
-	app, err := New(Options{ConfigFile: cfgFile, StoragePath: filepath.Join(dir, "data"), Logger: log})
+	app, err := New(Options{ConfigFile: cfgFile, StoragePath: filepath.Join(dir, "data"), Logger: log, EnableAdminAPI: true, EnableLifecycle: true, EnablePprof: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +106,11 @@ targets:
 	var answers strings.Builder
 	call := func(method, path string, body []byte) int {
 		req, _ := http.NewRequest(method, base+path, bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer INBOUNDTOKEN5")
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer APITOKEN7")
+		if strings.HasPrefix(path, "/webhook") {
+			req.Header.Set("Authorization", "Bearer INBOUNDTOKEN5")
+		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -94,10 +123,14 @@ targets:
 	call("POST", "/webhook", readFile(t, "../examples/payload-firing.json"))
 	call("POST", "/webhook", []byte("{broken"))
 	sink.WaitFor(1, 10*time.Second)
-	// Wait for the refused target to become a dead letter.
+	// Wait for the refused and echo targets to become dead letters.
 	eventually(10*time.Second, func() bool {
-		return call("GET", "/api/v1/deliveries?state=dead", nil) == 200 && strings.Contains(answers.String(), `"target":"refused"`)
+		return call("GET", "/api/v1/deliveries?state=dead", nil) == 200 && strings.Contains(answers.String(), `"target":"refused"`) &&
+			strings.Contains(answers.String(), `"target":"echo"`)
 	})
+	if !strings.Contains(answers.String(), "bad request POST") {
+		t.Errorf("the echo target's error is not in the deliveries API: %s", answers.String())
+	}
 	for _, p := range []string{"/api/v1/targets", "/api/v1/deliveries?state=delivered", "/api/v1/deliveries?state=pending", "/api/v1/alerts", "/metrics"} {
 		call("GET", p, nil)
 	}
@@ -110,7 +143,10 @@ targets:
 		t.Errorf("alert detail: %d", code)
 	}
 	call("POST", "/api/v1/render?target=ok", nil)
+	call("POST", "/api/v1/render?target=ok&sign=true", nil)
+	call("POST", "/api/v1/render?target=echo", nil)
 	call("POST", "/api/v1/render?target=refused", nil)
+	call("GET", "/debug/pprof/cmdline", nil)
 	call("POST", "/api/v1/targets/refused/test", nil)
 	writeFile(t, cfgFile, strings.Replace(cfg, "type: webhook", "type: webhook\n    bogus: URLTOKEN1", 1))
 	call("POST", "/-/reload", nil)

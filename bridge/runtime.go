@@ -24,8 +24,6 @@ type runtime struct {
 	router  *route.Router
 	builder *alert.Builder
 	targets map[string]*targetRuntime
-	// token is the inbound bearer token source; nil means no token.
-	token func() string
 }
 
 type targetRuntime struct {
@@ -34,6 +32,11 @@ type targetRuntime struct {
 	notifier notify.Notifier
 	client   *http.Client
 	policy   queue.Policy
+	// unsigned builds the target's requests as if it had no secret, for
+	// previews without signatures (the notifier itself when there is no
+	// secret); redact scrubs the target's secrets (see redact.go).
+	unsigned notify.Notifier
+	redact   *notify.Redactor
 }
 
 // bodyTemplateName and headerTemplateName name a target's inline templates.
@@ -76,12 +79,6 @@ func buildRuntime(cfg *config.Config, userAgent string, now func() time.Time) (*
 		},
 		targets: map[string]*targetRuntime{},
 	}
-	if tok := string(cfg.Inbound.BearerToken); tok != "" {
-		rt.token = func() string { return tok }
-		if f := cfg.Inbound.BearerTokenFile; f != "" {
-			rt.token = newTokenFile(f, tok).get
-		}
-	}
 	var routes []*route.Target
 	for _, t := range cfg.Targets {
 		tr, err := buildTarget(t, set, cfg.Location, userAgent, now)
@@ -96,6 +93,10 @@ func buildRuntime(cfg *config.Config, userAgent string, now func() time.Time) (*
 		})
 	}
 	rt.router = route.New(routes)
+	if err := rt.checkSamples(now()); err != nil {
+		rt.close()
+		return nil, err
+	}
 	return rt, nil
 }
 
@@ -131,12 +132,23 @@ func buildTarget(t *config.Target, set *render.Set, loc *time.Location, userAgen
 	if err != nil {
 		return nil, err
 	}
+	unsigned := n
+	if s.Secret != "" {
+		u := s
+		u.Secret = ""
+		if u.Dialect, err = alert.NewDialect(t.Dialect, alert.DialectOptions{Location: loc}); err != nil {
+			return nil, err
+		}
+		if unsigned, err = in.New(u); err != nil {
+			return nil, err
+		}
+	}
 	client, err := commoncfg.NewClientFromConfig(t.HTTPConfig, "alertbridge_"+t.Name, commoncfg.WithUserAgent(userAgent))
 	if err != nil {
 		return nil, fmt.Errorf("http_config: %w", err)
 	}
 	return &targetRuntime{
-		name: t.Name, typ: t.Type, notifier: n, client: client,
+		name: t.Name, typ: t.Type, notifier: n, client: client, unsigned: unsigned, redact: targetRedactor(t),
 		policy: queue.Policy{
 			Attempts:    t.Retry.Attempts,
 			Interval:    time.Duration(t.Retry.Interval),

@@ -8,6 +8,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/server"
+	"github.com/alertbridge/alertbridge/bridge/store"
 )
 
 // health is the last outcome seen per target, kept across reloads by name.
@@ -78,18 +79,19 @@ func (a *App) TargetStatuses() []server.TargetStatus {
 }
 
 // SendTest implements server.Targets: the built-in sample notification,
-// under a group key of its own, goes to the named target through the
-// normal queue.
+// under a group key of its own (starting with store.TestGroupKeyPrefix, so
+// the alert center marks its alerts as tests), goes to the named target
+// through the normal queue, as a job marked as a test.
 func (a *App) SendTest(target string) (uint64, error) {
 	now := a.now()
 	msg := alert.Sample(now)
-	msg.GroupKey = fmt.Sprintf("alertbridge-test:%s:%d", target, now.UnixNano())
-	acc, err := a.accept(msg, target)
+	msg.GroupKey = fmt.Sprintf("%s%s:%d", store.TestGroupKeyPrefix, target, now.UnixNano())
+	acc, err := a.accept(msg, target, true)
 	if err != nil {
 		return 0, err
 	}
 	if len(acc.jobs) == 0 {
-		return 0, fmt.Errorf("%w: target %s is disabled", server.ErrUnavailable, target)
+		return 0, server.ErrTargetDisabled
 	}
 	return acc.jobs[0], nil
 }

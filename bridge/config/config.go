@@ -142,6 +142,11 @@ type Target struct {
 	Options any `yaml:"-"`
 	// BodyText is the body template from Template or TemplateFile.
 	BodyText string `yaml:"-"`
+	// invalid is set when validation found a problem in the target.
+	invalid bool
+	// TemplateLine is the line of the configuration file where an inline
+	// template's first line is (0 when unknown), so errors can name it.
+	TemplateLine int `yaml:"-"`
 	// TextBody is set when a Content-Type header names a media type other
 	// than JSON: the body is sent as rendered, neither JSON-escaped nor
 	// checked to be JSON.
@@ -234,22 +239,7 @@ func Load(path string) (*Config, error) {
 // Parse decodes and validates configuration bytes; dir is the folder
 // relative paths resolve against.
 func Parse(b []byte, dir string) (*Config, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return nil, err
-	}
-	cfg := &Config{Dir: dir}
-	if len(doc.Content) == 0 {
-		return nil, errors.New("empty configuration")
-	}
-	errs := unknownKeys(&doc, reflect.TypeOf(cfg), "")
-	if err := doc.Decode(cfg); err != nil {
-		return nil, errors.Join(append(errs, err)...)
-	}
-	// Validate even after unknown keys, so one run reports every problem.
-	if err := cfg.validate(targetNodes(&doc)); err != nil {
-		errs = append(errs, err)
-	}
+	cfg, errs := parseAll(b, dir)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -315,6 +305,7 @@ func (c *Config) validate(nodes []*yaml.Node) error {
 		}
 		if err := t.validate(path, c, node); err != nil {
 			errs = append(errs, err)
+			t.invalid = true
 		}
 	}
 	return errors.Join(errs...)
@@ -503,6 +494,7 @@ func (t *Target) validate(path string, c *Config, node *yaml.Node) error {
 		t.BodyText = string(b)
 	default:
 		t.BodyText = t.Template
+		t.TemplateLine = valueLine(node, "template")
 	}
 	switch {
 	case t.Dialect == "":
@@ -609,7 +601,9 @@ func (t *Target) decodeOptions(path string, in registry.Integration, node *yaml.
 		return errors.Join(errs...)
 	}
 	opts := in.Options()
-	if errs := unknownKeys(&extra, reflect.TypeOf(opts), path); len(errs) > 0 {
+	errs := unknownKeys(&extra, reflect.TypeOf(opts), path)
+	errs = append(errs, badValues(&extra, reflect.TypeOf(opts), path)...)
+	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
 	if err := extra.Decode(opts); err != nil {

@@ -111,3 +111,23 @@ func join(path, key string) string {
 	}
 	return path + "." + key
 }
+
+// valueLine is the line of the file where the value of a mapping node's
+// key starts: the line after a | or > block indicator, else the key's
+// line. 0 when the key is absent.
+func valueLine(n *yaml.Node, key string) int {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return 0
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != key {
+			continue
+		}
+		v := n.Content[i+1]
+		if v.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+			return v.Line + 1
+		}
+		return v.Line
+	}
+	return 0
+}

@@ -22,6 +22,10 @@ type Attempt struct {
 	Pace func(context.Context) error
 	// Timeout bounds each request; zero means only ctx bounds it.
 	Timeout time.Duration
+	// Redact scrubs the target's secrets from the result's message; each
+	// request's own URL parts and signature headers are scrubbed too. Nil
+	// scrubs only the latter.
+	Redact *Redactor
 }
 
 // Deliver makes one delivery attempt of g through n: build, send the
@@ -29,7 +33,15 @@ type Attempt struct {
 // that is not delivered and returns that result; Result.Sent counts the
 // requests delivered so far (including skipped ones), so a retry resumes
 // where this attempt stopped instead of repeating parts already posted.
+// Result.Message never holds a value at.Redact or the request knows to be
+// secret, whatever the target answered.
 func (s *Sender) Deliver(ctx context.Context, client *http.Client, n Notifier, g *alert.Group, at Attempt) Result {
+	res := s.deliver(ctx, client, n, g, at)
+	res.Message = at.Redact.Redact(res.Message)
+	return res
+}
+
+func (s *Sender) deliver(ctx context.Context, client *http.Client, n Notifier, g *alert.Group, at Attempt) Result {
 	reqs, err := n.Build(ctx, g)
 	if err != nil {
 		return Failed(ReasonTemplateError, "%v", err)
@@ -46,6 +58,7 @@ func (s *Sender) Deliver(ctx context.Context, client *http.Client, n Notifier, g
 		}
 		res := s.sendOne(ctx, client, n, req, at.Timeout)
 		if res.Verdict != Delivered {
+			res.Message = at.Redact.WithRequest(req).Redact(res.Message)
 			return withSent(res, sent)
 		}
 		sent++

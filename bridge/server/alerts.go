@@ -28,11 +28,6 @@ type Alerts interface {
 // alertParams are the query parameters of GET /api/v1/alerts.
 var alertParams = []string{"status", "priority", "target", "delivery_target", "since", "limit", "before"}
 
-func (s *Server) routeAlerts(r *mux.Router) {
-	r.HandleFunc("/api/v1/alerts", s.listAlerts).Methods(http.MethodGet)
-	r.HandleFunc("/api/v1/alerts/{id}", s.getAlert).Methods(http.MethodGet)
-}
-
 // listAlerts answers GET /api/v1/alerts?status=&priority=&target=&delivery_target=&since=&limit=&before=.
 func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
 	f, page, msg := parseAlertQuery(r.URL.Query(), time.Now())
@@ -42,7 +37,7 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
 	}
 	entries, next, err := s.b.ListAlerts(f, page)
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, err.Error())
+		s.unavailable(w, r, err)
 		return
 	}
 	if entries == nil {
@@ -137,7 +132,7 @@ func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, store.ErrNoAlert):
 		writeError(w, http.StatusNotFound, "no alert with that id")
 	case err != nil:
-		writeError(w, http.StatusServiceUnavailable, err.Error())
+		s.unavailable(w, r, err)
 	default:
 		if jobs == nil {
 			jobs = []*store.Job{}

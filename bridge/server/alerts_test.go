@@ -36,7 +36,9 @@ type fakeAlerts struct {
 	gotID  int64
 }
 
-func (f *fakeAlerts) BearerToken() string { return f.token }
+func (f *fakeAlerts) Credentials() Credentials {
+	return Credentials{Ingest: Credential{Token: f.token}}
+}
 
 func (f *fakeAlerts) ListAlerts(filter store.AlertFilter, page store.AlertPage) ([]*store.AlertEntry, store.AlertCursor, error) {
 	f.calls++

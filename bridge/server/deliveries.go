@@ -25,12 +25,6 @@ const (
 	maxPageSize     = 1000
 )
 
-func (s *Server) routeDeliveries(r *mux.Router) {
-	r.HandleFunc("/api/v1/deliveries", s.listDeliveries).Methods(http.MethodGet)
-	r.HandleFunc("/api/v1/deliveries/{id:[0-9]+}/retry", s.retryDelivery).Methods(http.MethodPost)
-	r.HandleFunc("/api/v1/deliveries/{id:[0-9]+}", s.deleteDelivery).Methods(http.MethodDelete)
-}
-
 // listDeliveries answers GET /api/v1/deliveries?state=pending|dead|delivered&target=&limit=&before=.
 // The answer carries job metadata only: never URLs, secrets or payloads.
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
@@ -63,7 +57,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	}
 	jobs, err := s.b.ListDeliveries(state, q.Get("target"), before, limit)
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, err.Error())
+		s.unavailable(w, r, err)
 		return
 	}
 	out := map[string]any{"status": "success", "data": jobs}
@@ -85,7 +79,7 @@ func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, store.ErrSuperseded):
 		writeError(w, http.StatusConflict, "not resent: a newer notification of this alert group was accepted for the target since, and the channel must not get the older state after it")
 	case err != nil:
-		writeError(w, http.StatusServiceUnavailable, err.Error())
+		s.unavailable(w, r, err)
 	default:
 		writeJSON(w, http.StatusOK, map[string]any{"status": "success", "data": j})
 	}
@@ -100,7 +94,7 @@ func (s *Server) deleteDelivery(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, store.ErrBusy):
 		writeError(w, http.StatusConflict, err.Error())
 	case err != nil:
-		writeError(w, http.StatusServiceUnavailable, err.Error())
+		s.unavailable(w, r, err)
 	default:
 		writeJSON(w, http.StatusOK, map[string]string{"status": "success"})
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/notify"
@@ -13,7 +14,25 @@ import (
 // Renderer previews what a target would send.
 type Renderer interface {
 	// Render builds the target's requests for msg (nil: built-in sample).
-	Render(target string, msg *alert.Message) ([]*notify.Request, error)
+	// Unless signed, the requests carry no signature: they are built as
+	// if the target had no secret, and header values that look like
+	// credentials are redacted.
+	Render(target string, msg *alert.Message, signed bool) ([]*notify.Request, error)
+}
+
+// renderClass: a preview with signatures (?sign=true) is an admin call,
+// since a valid signature lets its holder post to the receiver as the
+// bridge; without, it is a read.
+func renderClass(r *http.Request) Class {
+	if signed(r) {
+		return ClassAdmin
+	}
+	return ClassRead
+}
+
+func signed(r *http.Request) bool {
+	v, _ := strconv.ParseBool(r.URL.Query().Get("sign"))
+	return v
 }
 
 // renderedRequest is one previewed request. The URL is redacted; headers
@@ -50,7 +69,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request) {
 		}
 		msg = m
 	}
-	reqs, err := s.b.Render(target, msg)
+	reqs, err := s.b.Render(target, msg, signed(r))
 	switch {
 	case errors.Is(err, ErrUnknownTarget):
 		writeError(w, http.StatusNotFound, "unknown target "+quote(target))

@@ -5,13 +5,12 @@
 package server
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/pprof"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -33,8 +32,8 @@ type Backend interface {
 	Ready() bool
 	// Reload rebuilds the runtime from the config file.
 	Reload() error
-	// BearerToken is the token callers must present; empty means none.
-	BearerToken() string
+	// Credentials are the credentials in force now.
+	Credentials() Credentials
 	Deliveries
 	Alerts
 	Targets
@@ -53,6 +52,10 @@ type Accepted struct {
 var (
 	ErrUnknownTarget = errors.New("unknown target")
 	ErrUnavailable   = errors.New("temporarily unable to accept")
+	// ErrShuttingDown wraps ErrUnavailable while the bridge stops.
+	ErrShuttingDown = fmt.Errorf("%w: shutting down", ErrUnavailable)
+	// ErrTargetDisabled: a test send to a disabled target.
+	ErrTargetDisabled = errors.New("target is disabled")
 )
 
 // DefaultMaxBodyBytes is the default webhook body limit.
@@ -70,6 +73,9 @@ type Server struct {
 	budgetBytes int64
 	budget      *semaphore.Weighted
 	decodeWait  time.Duration
+
+	access Access
+	pw     passwords
 }
 
 // New builds the HTTP handler. maxBodyBytes <= 0 means
@@ -88,52 +94,40 @@ func New(b Backend, log *zap.Logger, maxBodyBytes int64, m *metrics.Metrics, opt
 	}
 	s.initLimits()
 	r := mux.NewRouter()
-	r.HandleFunc("/webhook", s.webhook).Methods(http.MethodPost)
-	r.HandleFunc("/webhook/{target}", s.webhook).Methods(http.MethodPost)
-	r.HandleFunc("/-/healthy", s.healthy).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc("/-/ready", s.ready).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc("/-/reload", s.reload).Methods(http.MethodPost, http.MethodPut)
-	s.routeDeliveries(r)
-	s.routeAlerts(r)
-	s.routeTargets(r)
-	r.HandleFunc("/api/v1/render", s.render).Methods(http.MethodPost)
-	r.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})).Methods(http.MethodGet)
-	// Profiling, as every Prometheus component offers it.
-	r.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	r.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	r.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	r.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	r.PathPrefix("/debug/pprof/").HandlerFunc(pprof.Index)
+	handle := func(path string, class func(*http.Request) Class, h http.HandlerFunc, methods ...string) *mux.Route {
+		route := r.Handle(path, s.guard(class, h))
+		if len(methods) > 0 {
+			route.Methods(methods...)
+		}
+		return route
+	}
+	handle("/webhook", is(ClassIngest), s.webhook, http.MethodPost)
+	handle("/webhook/{target}", is(ClassIngest), s.webhook, http.MethodPost)
+	handle("/-/healthy", is(ClassHealth), s.healthy, http.MethodGet, http.MethodHead)
+	handle("/-/ready", is(ClassHealth), s.ready, http.MethodGet, http.MethodHead)
+	handle("/-/reload", is(ClassLifecycle), s.reload, http.MethodPost, http.MethodPut)
+	handle("/api/v1/deliveries", is(ClassRead), s.listDeliveries, http.MethodGet)
+	handle("/api/v1/deliveries/{id:[0-9]+}/retry", is(ClassAdmin), s.retryDelivery, http.MethodPost)
+	handle("/api/v1/deliveries/{id:[0-9]+}", is(ClassAdmin), s.deleteDelivery, http.MethodDelete)
+	handle("/api/v1/alerts", is(ClassRead), s.listAlerts, http.MethodGet)
+	handle("/api/v1/alerts/{id}", is(ClassRead), s.getAlert, http.MethodGet)
+	handle("/api/v1/targets", is(ClassRead), s.listTargets, http.MethodGet)
+	handle("/api/v1/targets/{name}/test", is(ClassAdmin), s.sendTest, http.MethodPost)
+	handle("/api/v1/render", renderClass, s.render, http.MethodPost)
+	handle("/metrics", is(ClassMetrics), promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry}).ServeHTTP, http.MethodGet)
+	// Profiling, as every Prometheus component offers it, behind a flag.
+	handle("/debug/pprof/cmdline", is(ClassDebug), pprof.Cmdline)
+	handle("/debug/pprof/profile", is(ClassDebug), pprof.Profile)
+	handle("/debug/pprof/symbol", is(ClassDebug), pprof.Symbol)
+	handle("/debug/pprof/trace", is(ClassDebug), pprof.Trace)
+	r.PathPrefix("/debug/pprof/").Handler(s.guard(is(ClassDebug), http.HandlerFunc(pprof.Index)))
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not found")
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, "method not allowed")
 	})
-	return s.authenticate(r)
-}
-
-// open paths need no token: probes and Prometheus scrapes.
-var open = map[string]bool{"/-/healthy": true, "/-/ready": true, "/metrics": true}
-
-// authenticate requires the configured bearer token (read per request, so
-// a reload applies at once) on every path but the open ones. The answer to
-// a missing or wrong token is a bare 401: it says nothing of why.
-func (s *Server) authenticate(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		want := s.b.BearerToken()
-		if want == "" || open[r.URL.Path] {
-			next.ServeHTTP(w, r)
-			return
-		}
-		scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="alertbridge"`)
-			writeError(w, http.StatusUnauthorized, "unauthorized")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	return s.perimeter(r)
 }
 
 // webhook answers POST /webhook[/{target}]. Payload problems no retry can
@@ -177,7 +171,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 			// The connection broke while reading: a retry can fix it.
 			s.observe(metrics.ResultUnavailable, 0)
 			s.log.Warn("reading webhook body", zap.Error(err))
-			writeError(w, http.StatusServiceUnavailable, "reading body: "+err.Error())
+			writeError(w, http.StatusServiceUnavailable, "reading the body failed; retry")
 		}
 		return
 	}
@@ -188,7 +182,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.observe(metrics.ResultUnavailable, len(msg.Alerts))
 		s.log.Error("cannot accept notification", zap.String("group_key", msg.GroupKey), zap.Error(err))
-		writeError(w, http.StatusServiceUnavailable, err.Error())
+		writeError(w, http.StatusServiceUnavailable, unavailableMessage(err))
 	default:
 		result := metrics.ResultAccepted
 		if acc.Duplicate {
@@ -260,6 +254,22 @@ func (s *Server) reload(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "success"})
+}
+
+// unavailable logs err and answers 503 for a failure the caller can only
+// retry.
+func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("cannot serve the request", zap.String("method", r.Method), zap.String("path", clip(r.URL.Path)), zap.Error(err))
+	writeError(w, http.StatusServiceUnavailable, unavailableMessage(err))
+}
+
+// unavailableMessage says what kind of trouble err is, never its text,
+// which can name files of the store.
+func unavailableMessage(err error) string {
+	if errors.Is(err, ErrShuttingDown) {
+		return "shutting down; retry later"
+	}
+	return "temporarily unable to serve the request: the store cannot be used now; retry later"
 }
 
 func writeError(w http.ResponseWriter, code int, msg string) {

@@ -44,11 +44,6 @@ type Targets interface {
 	SendTest(target string) (uint64, error)
 }
 
-func (s *Server) routeTargets(r *mux.Router) {
-	r.HandleFunc("/api/v1/targets", s.listTargets).Methods(http.MethodGet)
-	r.HandleFunc("/api/v1/targets/{name}/test", s.sendTest).Methods(http.MethodPost)
-}
-
 func (s *Server) listTargets(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "success", "data": s.b.TargetStatuses()})
 }
@@ -59,8 +54,10 @@ func (s *Server) sendTest(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, ErrUnknownTarget):
 		writeError(w, http.StatusNotFound, "unknown target "+quote(name))
+	case errors.Is(err, ErrTargetDisabled):
+		writeError(w, http.StatusServiceUnavailable, "target "+quote(name)+" is disabled")
 	case err != nil:
-		writeError(w, http.StatusServiceUnavailable, err.Error())
+		s.unavailable(w, r, err)
 	default:
 		writeJSON(w, http.StatusAccepted, map[string]any{"status": "success", "delivery": id})
 	}

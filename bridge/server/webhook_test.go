@@ -25,13 +25,13 @@ import (
 )
 
 // fakeIngest is a Backend that accepts every notification (unless accept
-// says otherwise); any method but Accept and BearerToken panics.
+// says otherwise); any method but Accept and Credentials panics.
 type fakeIngest struct {
 	Backend
 	accept func(msg *alert.Message, target string) (*Accepted, error)
 }
 
-func (f *fakeIngest) BearerToken() string { return "" }
+func (f *fakeIngest) Credentials() Credentials { return Credentials{} }
 
 func (f *fakeIngest) Accept(msg *alert.Message, target string) (*Accepted, error) {
 	if f.accept != nil {

@@ -89,6 +89,9 @@ type AlertEntry struct {
 	// DeliveryTargets are the targets of the recorded deliveries, each
 	// once, most recent first. Empty when no target took the alert.
 	DeliveryTargets []string `json:"deliveryTargets"`
+	// Test marks an alert of a test send (its group key starts with
+	// TestGroupKeyPrefix), not one Alertmanager sent.
+	Test bool `json:"test,omitempty"`
 
 	// deliveries are the recorded job ids, newest first.
 	deliveries []uint64
@@ -554,6 +557,7 @@ func decodeAlert(id int64, v []byte) (*AlertEntry, error) {
 	e.Fingerprint = r.str()
 	e.Annotations = r.strMap()
 	e.GeneratorURL, e.Receiver, e.GroupKey = r.str(), r.str(), r.str()
+	e.Test = strings.HasPrefix(e.GroupKey, TestGroupKeyPrefix)
 	if r.bad {
 		return nil, fmt.Errorf("decoding alert %d: unreadable details", id)
 	}

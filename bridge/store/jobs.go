@@ -54,7 +54,14 @@ type Job struct {
 	// Notification is the stored notification the job delivers (see
 	// DB.Notification), kept while the job is pending or dead.
 	Notification uint64 `json:"notification,omitempty"`
+	// Test marks a job queued by a test send (POST
+	// /api/v1/targets/{name}/test), not by Alertmanager.
+	Test bool `json:"test,omitempty"`
 }
+
+// TestGroupKeyPrefix starts the group key of every test send; no
+// Alertmanager group key starts so.
+const TestGroupKeyPrefix = "alertbridge-test:"
 
 // NewJob pairs a job with the group it delivers, for Accept.
 type NewJob struct {

@@ -4,6 +4,10 @@
 // milliseconds); mentions through "at" and in the text, as DingTalk
 // requires; errcode checked in every answer; bodies kept within 20,000
 // bytes.
+//
+// What users configure and see (URL, keys, limits, answers, a sample) is
+// documented in docs/targets.md#dingtalk ("DingTalk"); this comment is the
+// contract as the code keeps it.
 package dingtalk
 
 import (

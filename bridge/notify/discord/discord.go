@@ -25,6 +25,10 @@
 //     invalid token) and 404 (10015 unknown webhook) permanent auth
 //     errors; 400 50035 (invalid form body) and 50006 (empty message)
 //     permanent content errors, too large when a length limit is the cause.
+//
+// What users configure and see (URL, keys, limits, answers, a sample) is
+// documented in docs/targets.md#discord ("Discord"); this comment is the
+// contract as the code keeps it.
 package discord
 
 import (

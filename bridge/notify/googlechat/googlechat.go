@@ -39,6 +39,10 @@
 //     invalid API key there is an auth error); 401, 403 and 404 permanent
 //     auth errors (the webhook or space is gone, or the key or token is
 //     wrong).
+//
+// What users configure and see (URL, keys, limits, answers, a sample) is
+// documented in docs/targets.md#google-chat ("Google Chat"); this comment is the
+// contract as the code keeps it.
 package googlechat
 
 import (

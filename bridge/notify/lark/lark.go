@@ -13,6 +13,10 @@
 // Mentions: <at id=...></at> in card markdown, at nodes in posts,
 // <at user_id="...">name</at> in text; custom bots mention by open_id or
 // user_id only, never by phone number.
+//
+// What users configure and see (URL, keys, limits, answers, a sample) is
+// documented in docs/targets.md#lark--feishu ("Lark / Feishu"); this comment is the
+// contract as the code keeps it.
 package lark
 
 import (

@@ -22,6 +22,10 @@
 //     off server-wide) is permanent too: only an administrator can turn
 //     them back on, and retrying for hours would only hide that. 429 is
 //     retried after Retry-After; other 5xx are retried.
+//
+// What users configure and see (URL, keys, limits, answers, a sample) is
+// documented in docs/targets.md#mattermost ("Mattermost"); this comment is the
+// contract as the code keeps it.
 package mattermost
 
 import (

@@ -31,6 +31,10 @@
 //     auth errors; other 400s permanent client errors; 429 is retried
 //     after X-RateLimit-Reset (epoch milliseconds), else the "You must
 //     wait N seconds" of the error, else Retry-After; 5xx is retried.
+//
+// What users configure and see (URL, keys, limits, answers, a sample) is
+// documented in docs/targets.md#rocketchat ("Rocket.Chat"); this comment is the
+// contract as the code keeps it.
 package rocketchat
 
 import (

@@ -29,6 +29,10 @@
 //     channel_not_found and 410 channel_is_archived (the channel refuses).
 //     A 200 with another body is not Slack's webhook answering (a proxy, a
 //     login page): permanent.
+//
+// What users configure and see (URL, keys, limits, answers, a sample) is
+// documented in docs/targets.md#slack ("Slack"); this comment is the
+// contract as the code keeps it.
 package slack
 
 import (

@@ -41,6 +41,10 @@
 //   - TextBlocks and FactSet titles and values speak a Markdown subset and
 //     no HTML: every label and annotation value is escaped with the
 //     markdown template function.
+//
+// What users configure and see (URL, keys, limits, answers, a sample) is
+// documented in docs/targets.md#microsoft-teams ("Microsoft Teams"); this comment is the
+// contract as the code keeps it.
 package teams
 
 import (

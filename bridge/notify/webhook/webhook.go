@@ -4,6 +4,9 @@
 // per alert for HertzBeat's); it is checked to be valid JSON before
 // anything is sent.
 // With a secret, requests are signed per the Standard Webhooks spec.
+//
+// What users configure and see is documented in docs/targets.md#generic-webhook
+// and, for the signature, docs/targets.md#signed-webhooks.
 package webhook
 
 import (

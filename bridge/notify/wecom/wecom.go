@@ -9,6 +9,10 @@
 // errors too, so the body is always read. Mentions: mentioned_list and
 // mentioned_mobile_list in text ("@all" allowed), <@userid> inline in
 // markdown, which can mention neither everyone nor phone numbers.
+//
+// What users configure and see (URL, keys, limits, answers, a sample) is
+// documented in docs/targets.md#wecom ("WeCom"); this comment is the
+// contract as the code keeps it.
 package wecom
 
 import (
