@@ -23,6 +23,9 @@ func funcs(loc *time.Location) template.FuncMap {
 	for k, v := range amtemplate.DefaultFuncs {
 		fm[k] = v
 	}
+	var re regexps
+	fm["match"] = re.match
+	fm["reReplaceAll"] = re.reReplaceAll
 	fm["json"] = toJSON
 	fm["jsonString"] = JSONStringContent
 	// escape is API7's name for the same thing.
