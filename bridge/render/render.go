@@ -141,6 +141,12 @@ const maxIncludeDepth = 1000
 // a template's output can be piped (and, inside a JSON string, escaped)
 // like any value: "text": "{{ include "dingtalk.default.text" . }}".
 func (s *Set) include(name string, data any) (string, error) {
+	memo, _ := data.(IncludeMemo)
+	if memo != nil {
+		if out, ok := memo.Included(name); ok {
+			return out, nil
+		}
+	}
 	if s.including.Add(1) > maxIncludeDepth {
 		s.including.Add(-1)
 		return "", fmt.Errorf("include %q: nested more than %d deep (does a template include itself?)", name, maxIncludeDepth)
@@ -151,7 +157,20 @@ func (s *Set) include(name string, data any) (string, error) {
 	if err := s.root.ExecuteTemplate(buf, name, data); err != nil {
 		return "", err
 	}
-	return buf.String(), nil
+	out := buf.String()
+	if memo != nil {
+		memo.Remember(name, out)
+	}
+	return out, nil
+}
+
+// IncludeMemo is data that remembers what include printed for it, for
+// data that lives only while one output is rendered and whose includes
+// therefore always print the same (the chat fragments' alerts, where the
+// summary is included by the fragment and again by the description).
+type IncludeMemo interface {
+	Included(name string) (string, bool)
+	Remember(name, out string)
 }
 
 // buffers recycles the buffers templates are executed into; a render's

@@ -93,6 +93,22 @@ type AlertData struct {
 	SilenceURL string
 	// Options are the target's type-specific options.
 	Options any
+
+	included map[string]string
+}
+
+// Included and Remember let include print a piece once per fragment.
+func (a *AlertData) Included(name string) (string, bool) {
+	out, ok := a.included[name]
+	return out, ok
+}
+
+// Remember records what include printed for name.
+func (a *AlertData) Remember(name, out string) {
+	if a.included == nil {
+		a.included = make(map[string]string, 4)
+	}
+	a.included[name] = out
 }
 
 // fragments renders and remembers the fragments of one packed group.
