@@ -21,6 +21,9 @@ type Group struct {
 	ReceivedAt      time.Time `json:"receivedAt"`
 	// Records are the HertzBeat-style records, one per alert.
 	Records []Record `json:"records"`
+
+	// links caches the alerts' links; nil computes them on every call.
+	links *links
 }
 
 // Filter returns the group restricted to the alerts keep accepts, with

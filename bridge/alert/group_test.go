@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -308,5 +309,26 @@ func TestGroupTruncateKeepsOrder(t *testing.T) {
 		if d.TruncatedAlerts != uint64(n-max) {
 			t.Errorf("Truncate(%d): truncatedAlerts %d, want %d", max, d.TruncatedAlerts, n-max)
 		}
+	}
+}
+
+func TestSilenceURLIsComputedOncePerAlertAndNotSharedWithShortenedCopies(t *testing.T) {
+	g := (&Builder{ExternalURL: "http://am:9093"}).BuildSeen(&Message{Data: template.Data{Alerts: template.Alerts{
+		{Status: "firing", Labels: template.KV{"alertname": "A", "instance": strings.Repeat("x", 40)}},
+	}}}, time.Now(), nil)
+	a := g.Alerts[0]
+	first := g.SilenceURL(a)
+	if got := g.Slice(0, 1).FiringFirst().SilenceURL(a); got != first {
+		t.Errorf("a derived group's link %q differs from %q", got, first)
+	}
+	if len(g.links.silence) != 1 {
+		t.Errorf("%d links cached, want 1", len(g.links.silence))
+	}
+	short := g.Shortened(10)
+	if got := short.SilenceURL(short.Alerts[0]); got == first || !strings.Contains(got, "%E2%80%A6") {
+		t.Errorf("the shortened copy links to %q, want its own shortened labels", got)
+	}
+	if len(g.links.silence) != 1 {
+		t.Error("the shortened copy wrote into the original's cache")
 	}
 }

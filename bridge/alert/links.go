@@ -2,8 +2,10 @@ package alert
 
 import (
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/prometheus/alertmanager/template"
 )
@@ -24,14 +26,50 @@ func (g *Group) AlertsURL() string {
 }
 
 // SilenceURL links to Alertmanager's new-silence form prefilled with the
-// alert's labels. Empty without an external URL.
+// alert's labels. Empty without an external URL. A group built by a
+// Builder computes each alert's link once, for every view, message and
+// target that shows it.
 func (g *Group) SilenceURL(a template.Alert) string {
 	if g.ExternalURL == "" {
 		return ""
 	}
+	return g.links.silenceURL(g.ExternalURL, a.Labels)
+}
+
+func silenceURL(externalURL string, labels template.KV) string {
 	q := url.Values{}
-	q.Set("filter", matcherFilter(a.Labels))
-	return strings.TrimSuffix(g.ExternalURL, "/") + "/#/silences/new?" + q.Encode()
+	q.Set("filter", matcherFilter(labels))
+	return strings.TrimSuffix(externalURL, "/") + "/#/silences/new?" + q.Encode()
+}
+
+// links remembers the links computed for a group's alerts, keyed by the
+// identity of their label maps: a group never changes its maps, and every
+// group derived from it that shares this cache (views, parts, firing-first
+// order) shares them too. Shortened copies get a cache of their own.
+type links struct {
+	mu      sync.Mutex
+	silence map[uintptr]string
+}
+
+func (l *links) silenceURL(externalURL string, labels template.KV) string {
+	if l == nil || labels == nil {
+		return silenceURL(externalURL, labels)
+	}
+	key := reflect.ValueOf(labels).Pointer()
+	l.mu.Lock()
+	u, ok := l.silence[key]
+	l.mu.Unlock()
+	if ok {
+		return u
+	}
+	u = silenceURL(externalURL, labels)
+	l.mu.Lock()
+	if l.silence == nil {
+		l.silence = map[uintptr]string{}
+	}
+	l.silence[key] = u
+	l.mu.Unlock()
+	return u
 }
 
 // matcherValue escapes a label value inside a matcher's double quotes.

@@ -52,6 +52,7 @@ func (g *Group) Slice(i, j int) *Group {
 // still gets delivered, shortened rather than lost.
 func (g *Group) Shortened(limit int) *Group {
 	n := *g
+	n.links = &links{}
 	n.GroupLabels = shortenKV(g.GroupLabels, limit)
 	n.CommonLabels = shortenKV(g.CommonLabels, limit)
 	n.CommonAnnotations = shortenKV(g.CommonAnnotations, limit)

@@ -118,7 +118,7 @@ func RecordIDs(m *Message) []int64 {
 // BuildSeen normalizes m with counters the caller already recorded;
 // seen[i] belongs to m.Alerts[i].
 func (b *Builder) BuildSeen(m *Message, now time.Time, seen []Seen) *Group {
-	g := &Group{Data: m.Data, GroupKey: m.GroupKey, TruncatedAlerts: m.TruncatedAlerts, ReceivedAt: now}
+	g := &Group{Data: m.Data, GroupKey: m.GroupKey, TruncatedAlerts: m.TruncatedAlerts, ReceivedAt: now, links: &links{}}
 	if b.ExternalURL != "" {
 		g.ExternalURL = b.ExternalURL
 	}
