@@ -2,6 +2,7 @@ package render
 
 import (
 	"regexp"
+	"strings"
 	"sync"
 )
 
@@ -15,48 +16,64 @@ const maxCachedRegexps = 512
 // per render in the presets that check links).
 type regexps struct {
 	mu sync.RWMutex
-	m  map[string]*regexp.Regexp
+	m  map[string]*compiled
 }
 
-func (c *regexps) compile(pattern string) (*regexp.Regexp, error) {
+// compiled is a pattern and, when it is a plain non-empty literal, that
+// literal, which replaces faster than the regexp engine finds it.
+type compiled struct {
+	re      *regexp.Regexp
+	literal string
+}
+
+func (c *regexps) compile(pattern string) (*compiled, error) {
 	c.mu.RLock()
-	re, ok := c.m[pattern]
+	cp, ok := c.m[pattern]
 	c.mu.RUnlock()
 	if ok {
-		return re, nil
+		return cp, nil
 	}
 	re, err := regexp.Compile(pattern)
 	if err != nil {
 		return nil, err
 	}
+	cp = &compiled{re: re}
+	if prefix, complete := re.LiteralPrefix(); complete && prefix != "" {
+		cp.literal = prefix
+	}
 	c.mu.Lock()
 	if c.m == nil {
-		c.m = map[string]*regexp.Regexp{}
+		c.m = map[string]*compiled{}
 	}
 	if len(c.m) < maxCachedRegexps {
-		c.m[pattern] = re
+		c.m[pattern] = cp
 	}
 	c.mu.Unlock()
-	return re, nil
+	return cp, nil
 }
 
 // match is Alertmanager's match (regexp.MatchString) with the pattern
 // compiled once.
 func (c *regexps) match(pattern, s string) (bool, error) {
-	re, err := c.compile(pattern)
+	cp, err := c.compile(pattern)
 	if err != nil {
 		return false, err
 	}
-	return re.MatchString(s), nil
+	return cp.re.MatchString(s), nil
 }
 
 // reReplaceAll is Alertmanager's reReplaceAll with the pattern compiled
 // once; an invalid pattern panics as there, which text/template reports as
 // the call's error.
 func (c *regexps) reReplaceAll(pattern, repl, text string) string {
-	re, err := c.compile(pattern)
+	cp, err := c.compile(pattern)
 	if err != nil {
 		panic(err)
 	}
-	return re.ReplaceAllString(text, repl)
+	if cp.literal != "" && !strings.Contains(repl, "$") {
+		// A literal without expansions: the same leftmost, non-overlapping
+		// replacement.
+		return strings.ReplaceAll(text, cp.literal, repl)
+	}
+	return cp.re.ReplaceAllString(text, repl)
 }

@@ -13,6 +13,12 @@ func TestCachedRegexpFunctionsMatchAlertmanagers(t *testing.T) {
 		{`^https?://[^\s()<>]+$`, "javascript:alert(1)", "x"},
 		{`(\w+)-(\d+)`, "web-1 db-22", "$2:$1"},
 		{``, "abc", "-"},
+		{`<`, "a<b<<c 告警", "<\u200b"},
+		{`<`, "a<b", "$0x"},
+		{`\.`, "1.2.3", ""},
+		{`(?i)ab`, "AB ab aB", "x"},
+		{`aa`, "aaaaa", "b"},
+		{`告警`, "告警告警 x", "!"},
 	} {
 		for range 2 { // compiled, then cached
 			got, err := c.match(tc.pattern, tc.s)
@@ -28,6 +34,22 @@ func TestCachedRegexpFunctionsMatchAlertmanagers(t *testing.T) {
 	if _, err := c.match(`(`, "x"); err == nil {
 		t.Error("an invalid pattern matched without an error")
 	}
+}
+
+func FuzzReReplaceAllMatchesAlertmanagers(f *testing.F) {
+	f.Add(`<`, "<\u200b", "a<b<<c")
+	f.Add(`\s+`, " ", "a \n\t b")
+	f.Add(`aa`, "$1", "aaaaa")
+	var c regexps
+	f.Fuzz(func(t *testing.T, pattern, repl, text string) {
+		re, err := regexp.Compile(pattern)
+		if err != nil {
+			return
+		}
+		if got, want := c.reReplaceAll(pattern, repl, text), re.ReplaceAllString(text, repl); got != want {
+			t.Fatalf("reReplaceAll(%q, %q, %q) = %q, want %q", pattern, repl, text, got, want)
+		}
+	})
 }
 
 func TestCachedRegexpsAreBounded(t *testing.T) {
