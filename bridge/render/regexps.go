@@ -24,6 +24,9 @@ type regexps struct {
 type compiled struct {
 	re      *regexp.Regexp
 	literal string
+	// required are character sets a match needs one of each (see
+	// requiredSets).
+	required []string
 }
 
 func (c *regexps) compile(pattern string) (*compiled, error) {
@@ -37,7 +40,7 @@ func (c *regexps) compile(pattern string) (*compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	cp = &compiled{re: re}
+	cp = &compiled{re: re, required: requiredSets(pattern)}
 	if prefix, complete := re.LiteralPrefix(); complete && prefix != "" {
 		cp.literal = prefix
 	}
@@ -59,6 +62,9 @@ func (c *regexps) match(pattern, s string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	if cannotMatch(cp.required, s) {
+		return false, nil
+	}
 	return cp.re.MatchString(s), nil
 }
 
@@ -74,6 +80,9 @@ func (c *regexps) reReplaceAll(pattern, repl, text string) string {
 		// A literal without expansions: the same leftmost, non-overlapping
 		// replacement.
 		return strings.ReplaceAll(text, cp.literal, repl)
+	}
+	if cannotMatch(cp.required, text) {
+		return text
 	}
 	return cp.re.ReplaceAllString(text, repl)
 }

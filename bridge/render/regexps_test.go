@@ -19,6 +19,11 @@ func TestCachedRegexpFunctionsMatchAlertmanagers(t *testing.T) {
 		{`(?i)ab`, "AB ab aB", "x"},
 		{`aa`, "aaaaa", "b"},
 		{`告警`, "告警告警 x", "!"},
+		{`\r?\n`, "no line break", "<br>"},
+		{`\r?\n`, "a\r\nb\nc", "<br>"},
+		{`x[0-9]+y`, "x12y x y", "-"},
+		{`(?i)X`, "x", "-"},
+		{`[^a]`, "aaa", "-"},
 	} {
 		for range 2 { // compiled, then cached
 			got, err := c.match(tc.pattern, tc.s)
@@ -40,6 +45,8 @@ func FuzzReReplaceAllMatchesAlertmanagers(f *testing.F) {
 	f.Add(`<`, "<\u200b", "a<b<<c")
 	f.Add(`\s+`, " ", "a \n\t b")
 	f.Add(`aa`, "$1", "aaaaa")
+	f.Add(`\r?\n`, "<br>", "no line break 告警")
+	f.Add(`(a|b)c+[xyz]{2}`, "-", "acccxy bcz")
 	var c regexps
 	f.Fuzz(func(t *testing.T, pattern, repl, text string) {
 		re, err := regexp.Compile(pattern)
@@ -48,6 +55,9 @@ func FuzzReReplaceAllMatchesAlertmanagers(f *testing.F) {
 		}
 		if got, want := c.reReplaceAll(pattern, repl, text), re.ReplaceAllString(text, repl); got != want {
 			t.Fatalf("reReplaceAll(%q, %q, %q) = %q, want %q", pattern, repl, text, got, want)
+		}
+		if got, _ := c.match(pattern, text); got != re.MatchString(text) {
+			t.Fatalf("match(%q, %q) = %v", pattern, text, got)
 		}
 	})
 }
