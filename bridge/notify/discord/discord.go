@@ -32,9 +32,9 @@
 package discord
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"math"
 	"net/http"
 	"net/url"

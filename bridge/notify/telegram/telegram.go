@@ -40,9 +40,9 @@
 package telegram
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"math"
 	"net/http"
 	"net/url"
