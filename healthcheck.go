@@ -29,9 +29,15 @@ import (
 // only the certificate in its cert_file: the process it asks is the one
 // that serves that certificate, whatever names the certificate holds.
 func healthcheck(out io.Writer, listen, webConfigFile string, ready bool, timeout time.Duration) int {
-	path := "/-/healthy"
+	return healthcheckAt(out, listen, webConfigFile, "", ready, timeout)
+}
+
+// healthcheckAt is healthcheck for a bridge serving under the route
+// prefix (--web.route-prefix; "" for the root).
+func healthcheckAt(out io.Writer, listen, webConfigFile, prefix string, ready bool, timeout time.Duration) int {
+	path := prefix + "/-/healthy"
 	if ready {
-		path = "/-/ready"
+		path = prefix + "/-/ready"
 	}
 	client := &http.Client{Timeout: timeout}
 	scheme := "http"

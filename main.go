@@ -53,6 +53,8 @@ func run(args []string) int {
 	enableAdmin := app.Flag("web.enable-admin-api", "Enable the admin endpoints: dead letter retry and delete, test sends, render with signatures. Off, they answer 403.").Bool()
 	enableLifecycle := app.Flag("web.enable-lifecycle", "Enable reload over HTTP (POST /-/reload). SIGHUP reloads either way.").Bool()
 	enablePprof := app.Flag("web.enable-pprof", "Enable the Go profiling endpoints under /debug/pprof/.").Bool()
+	externalURL := app.Flag("web.external-url", "The URL people reach the bridge at, when it differs from the listen address (behind a reverse proxy, say). The console's links and redirects start with its path, and --web.route-prefix defaults to it.").Default("").String()
+	routePrefix := app.Flag("web.route-prefix", "Prefix for every endpoint (webhook, API, health, console). Defaults to the path of --web.external-url.").Default("").String()
 	allowedHosts := app.Flag("web.allowed-hosts", "Host names (or host:port) the bridge answers to; others get 421, which defeats DNS rebinding. Repeat the flag or separate with commas. Default: any host. Health and readiness answer any host.").Strings()
 	readHeaderTimeout := app.Flag("web.read-header-timeout", "How long a client may take to send a request's headers.").Default(bridge.DefaultReadHeaderTimeout.String()).Duration()
 	readTimeout := app.Flag("web.read-timeout", "How long a client may take to send a whole request, body included.").Default(bridge.DefaultReadTimeout.String()).Duration()
@@ -88,6 +90,11 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "alertbridge: %v\n", err)
 		return 2
 	}
+	prefix, err := routePrefixOf(*externalURL, *routePrefix)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "alertbridge: %v\n", err)
+		return 2
+	}
 	switch cmd {
 	case checkCmd.FullCommand():
 		return checkConfig(os.Stdout, *checkFiles)
@@ -101,7 +108,7 @@ func run(args []string) int {
 		return render(os.Stdout, os.Stderr, *configFile, *renderTarget, payload)
 	case sendTestCmd.FullCommand():
 		return sendTest(os.Stdout, os.Stderr, sendTestOptions{
-			URL: *sendTestURL, Listen: *listen, WebConfigFile: *webConfig,
+			URL: *sendTestURL, Listen: *listen, WebConfigFile: *webConfig, RoutePrefix: prefix,
 			TokenFile: *sendTestToken, ConfigFile: *configFile, Target: *sendTestTarget, Timeout: *sendTestTimeout,
 		})
 	case storeCheckCmd.FullCommand():
@@ -109,7 +116,7 @@ func run(args []string) int {
 	case storeSalvageCmd.FullCommand():
 		return storeSalvage(os.Stdout, *storage, *salvageTo)
 	case healthCmd.FullCommand():
-		return healthcheck(os.Stdout, *listen, *webConfig, *healthReady, *healthTimeout)
+		return healthcheckAt(os.Stdout, *listen, *webConfig, prefix, *healthReady, *healthTimeout)
 	}
 	log, err := newLogger(*level, *format)
 	if err != nil {
@@ -140,6 +147,8 @@ func run(args []string) int {
 		WriteTimeout:      *writeTimeout,
 		IdleTimeout:       *idleTimeout,
 		MaxConnections:    *maxConns,
+		RoutePrefix:       prefix,
+		ExternalURL:       *externalURL,
 	})
 	if err != nil {
 		log.Error("cannot start", zap.Error(err))

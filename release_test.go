@@ -325,3 +325,16 @@ func TestDockerImageReportsVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestMakefile: the targets the docs name exist and expand (make -n runs
+// nothing).
+func TestMakefile(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("no make")
+	}
+	for _, target := range []string{"build", "test", "test-short", "lint", "docker", "release-check", "ci"} {
+		if out, err := exec.Command("make", "-n", target).CombinedOutput(); err != nil {
+			t.Errorf("make -n %s: %v\n%s", target, err, out)
+		}
+	}
+}

@@ -19,6 +19,8 @@ type sendTestOptions struct {
 	// URL is --bridge.url; empty: the bridge on Listen (--web.listen-address),
 	// over HTTPS when WebConfigFile sets TLS.
 	URL, Listen, WebConfigFile string
+	// RoutePrefix is --web.route-prefix, added to the URL made from Listen.
+	RoutePrefix string
 	// TokenFile is --bridge.token-file; empty: api.bearer_token(_file) of
 	// ConfigFile, when it sets one.
 	TokenFile, ConfigFile string
@@ -53,6 +55,7 @@ func sendTest(out, diag io.Writer, o sendTestOptions) int {
 				client.Transport = &http.Transport{TLSClientConfig: tlsConfig}
 			}
 		}
+		base += o.RoutePrefix
 	}
 	token, err := sendTestToken(o.TokenFile, o.ConfigFile)
 	if err != nil {

@@ -59,6 +59,12 @@ type Options struct {
 	// HTTP server limits; zero means the Default* values of serve.go.
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	MaxConnections                                            int
+	// RoutePrefix serves every endpoint under a path ("/alertbridge"), as
+	// --web.route-prefix does; empty or "/" serves at the root.
+	// ExternalURL is the URL people reach the bridge at; the console's
+	// links and redirects start with its path. Empty means the route
+	// prefix.
+	RoutePrefix, ExternalURL string
 }
 
 // App is a running bridge.
@@ -83,6 +89,9 @@ type App struct {
 
 	health  health
 	metrics *metrics.Metrics
+
+	started time.Time
+	reload  reloadState
 }
 
 // New loads the configuration, opens the store and starts the delivery
@@ -147,9 +156,13 @@ func New(opts Options) (*App, error) {
 				zap.String("storage_path", opts.StoragePath), zap.Error(err))
 		}
 	}()
+	a.started = a.now()
+	a.reload.set(a.started, nil)
 	a.handler = a.web.wrap(server.New(a, a.log, opts.MaxBodyBytes, a.metrics,
 		server.MaxAlerts(opts.MaxAlerts), server.DecodeBudget(opts.DecodeBudget),
-		server.WithAccess(server.Access{Admin: opts.EnableAdminAPI, Lifecycle: opts.EnableLifecycle, Debug: opts.EnablePprof, AllowedHosts: opts.AllowedHosts})))
+		server.WithAccess(server.Access{Admin: opts.EnableAdminAPI, Lifecycle: opts.EnableLifecycle, Debug: opts.EnablePprof, AllowedHosts: opts.AllowedHosts}),
+		server.WithRoutePrefix(opts.RoutePrefix),
+		server.WithRoutes(a.console().Routes()...)))
 	a.warnOpenClasses()
 	a.pruneDone = make(chan struct{})
 	go a.pruneLoop()
@@ -172,6 +185,12 @@ func (a *App) Handler() http.Handler { return a.handler }
 func (a *App) Reload() error {
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
+	err := a.doReload()
+	a.reload.set(a.now(), err)
+	return err
+}
+
+func (a *App) doReload() error {
 	cfg, err := config.Load(a.opts.ConfigFile)
 	if err != nil {
 		a.log.Error("reload failed; keeping the current configuration", zap.Error(err))

@@ -65,7 +65,7 @@ func (a *App) TargetStatuses() []server.TargetStatus {
 		h := a.health.get(t.Name)
 		st := server.TargetStatus{
 			Name: t.Name, Type: t.Type, Dialect: t.Dialect, Description: t.Description, Enabled: t.IsEnabled(),
-			QueueDepth: lane.Depth, InFlight: lane.InFlight, PausedUntil: stamp(lane.PausedUntil),
+			QueueDepth: lane.Depth, InFlight: lane.InFlight, OldestWaiting: stamp(lane.Oldest), PausedUntil: stamp(lane.PausedUntil),
 			Breaker: string(lane.Breaker), BreakerSince: stamp(lane.BreakerSince),
 			LastSuccess: stamp(h.lastSuccess), LastErrorAt: stamp(h.lastErrorAt),
 			LastError: h.lastError, LastReason: h.lastReason,

@@ -395,7 +395,11 @@ func checkObjects(t *testing.T, o *objects, vals map[string]any) {
 		if job := svc.Labels[sm.Spec.JobLabel]; job != "alertbridge" {
 			t.Errorf("ServiceMonitor jobLabel %s gives job %q; the rules expect alertbridge", sm.Spec.JobLabel, job)
 		}
+		apiCredential := regexp.MustCompile(`(?m)^api:`).MatchString(o.configMaps[0].Data["alertbridge.yml"])
 		for _, ep := range sm.Spec.Endpoints {
+			if apiCredential && (ep.Authorization == nil || ep.Authorization.Credentials == nil) {
+				t.Errorf("config has an api credential, which /metrics then requires, but the ServiceMonitor sends none")
+			}
 			if !slices.ContainsFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool { return p.Name == ep.Port }) {
 				t.Errorf("ServiceMonitor endpoint port %s is not a Service port", ep.Port)
 			}

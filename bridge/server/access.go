@@ -80,23 +80,31 @@ var classNames = map[Class]string{
 // credential a bare 401; a state-changing request with a body that is not
 // JSON 415. Only then does h run.
 func (s *Server) guard(classOf func(*http.Request) Class, h http.Handler) http.Handler {
+	return s.guardWith(classOf, h, nil)
+}
+
+// guardWith is guard with refuse writing the refusals (nil: JSON errors).
+func (s *Server) guardWith(classOf func(*http.Request) Class, h http.Handler, refuse func(http.ResponseWriter, *http.Request, int, string)) http.Handler {
+	if refuse == nil {
+		refuse = func(w http.ResponseWriter, _ *http.Request, code int, msg string) { writeError(w, code, msg) }
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := classOf(r)
 		if on, flag := s.access.enabled(c); !on {
-			writeError(w, http.StatusForbidden, classNames[c]+" is disabled; start the bridge with "+flag+" to enable it")
+			refuse(w, r, http.StatusForbidden, classNames[c]+" is disabled; start the bridge with "+flag+" to enable it")
 			return
 		}
 		if c != ClassHealth {
 			switch creds := s.b.Credentials(); s.admit(c, creds, r) {
 			case denyNoAPICredential:
-				writeError(w, http.StatusForbidden, "this endpoint needs an api credential (api.bearer_token or api.basic_auth_users); the inbound credential does not admit it")
+				refuse(w, r, http.StatusForbidden, "this endpoint needs an api credential (api.bearer_token or api.basic_auth_users); the inbound credential does not admit it")
 				return
 			case denyUnauthorized:
 				w.Header().Set("WWW-Authenticate", `Bearer realm="alertbridge"`)
 				if len(creds.API.Users) > 0 || len(creds.Ingest.Users) > 0 {
 					w.Header().Add("WWW-Authenticate", `Basic realm="alertbridge"`)
 				}
-				writeError(w, http.StatusUnauthorized, "unauthorized")
+				refuse(w, r, http.StatusUnauthorized, "unauthorized")
 				return
 			}
 		}
@@ -106,7 +114,7 @@ func (s *Server) guard(classOf func(*http.Request) Class, h http.Handler) http.H
 				s.reject(w, r, http.StatusUnsupportedMediaType, metrics.ResultInvalid, msg+", not "+quote(clip(r.Header.Get("Content-Type"))), "", 0)
 				return
 			}
-			writeError(w, http.StatusUnsupportedMediaType, msg)
+			refuse(w, r, http.StatusUnsupportedMediaType, msg)
 			return
 		}
 		h.ServeHTTP(w, r)

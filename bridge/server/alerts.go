@@ -30,7 +30,7 @@ var alertParams = []string{"status", "priority", "target", "delivery_target", "s
 
 // listAlerts answers GET /api/v1/alerts?status=&priority=&target=&delivery_target=&since=&limit=&before=.
 func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
-	f, page, msg := parseAlertQuery(r.URL.Query(), time.Now())
+	f, page, msg := ParseAlertQuery(r.URL.Query(), time.Now())
 	if msg != "" {
 		writeError(w, http.StatusBadRequest, msg)
 		return
@@ -50,9 +50,10 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// parseAlertQuery reads the list parameters; msg explains the first bad
-// one. A relative since counts back from now.
-func parseAlertQuery(q map[string][]string, now time.Time) (f store.AlertFilter, page store.AlertPage, msg string) {
+// ParseAlertQuery reads the parameters of GET /api/v1/alerts (see
+// docs/http-api.md); msg explains the first bad one, for a 400, and is
+// empty when all are good. A relative since counts back from now.
+func ParseAlertQuery(q map[string][]string, now time.Time) (f store.AlertFilter, page store.AlertPage, msg string) {
 	for k, v := range q {
 		if !slices.Contains(alertParams, k) {
 			return f, page, "unknown parameter " + quote(k) + " (known: " + strings.Join(alertParams, ", ") + ")"

@@ -76,6 +76,11 @@ type Server struct {
 
 	access Access
 	pw     passwords
+
+	// prefix is the route prefix ("" for the root); routes are the
+	// endpoints other packages add (see routes.go).
+	prefix string
+	routes []Route
 }
 
 // New builds the HTTP handler. maxBodyBytes <= 0 means
@@ -121,13 +126,25 @@ func New(b Backend, log *zap.Logger, maxBodyBytes int64, m *metrics.Metrics, opt
 	handle("/debug/pprof/symbol", is(ClassDebug), pprof.Symbol)
 	handle("/debug/pprof/trace", is(ClassDebug), pprof.Trace)
 	r.PathPrefix("/debug/pprof/").Handler(s.guard(is(ClassDebug), http.HandlerFunc(pprof.Index)))
+	for _, rt := range s.routes {
+		h := s.guardWith(is(rt.Class), rt.Handler, rt.Refuse)
+		var route *mux.Route
+		if rt.Prefix {
+			route = r.PathPrefix(rt.Path).Handler(h)
+		} else {
+			route = r.Handle(rt.Path, h)
+		}
+		if len(rt.Methods) > 0 {
+			route.Methods(rt.Methods...)
+		}
+	}
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not found")
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, "method not allowed")
 	})
-	return s.perimeter(r)
+	return s.underPrefix(s.perimeter(r))
 }
 
 // webhook answers POST /webhook[/{target}]. Payload problems no retry can

@@ -21,6 +21,9 @@ type TargetStatus struct {
 	// QueueDepth counts every waiting job, in flight included.
 	QueueDepth int `json:"queueDepth"`
 	InFlight   int `json:"inFlight"`
+	// OldestWaiting is when the oldest job still waiting was accepted;
+	// empty when none waits.
+	OldestWaiting string `json:"oldestWaiting,omitempty"`
 	// Breaker is the circuit breaker state: closed, open (deliveries
 	// paused, one probe per second) or half-open (a probe is due or in
 	// flight); BreakerSince is when it entered that state.

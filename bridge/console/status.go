@@ -1,0 +1,38 @@
+package console
+
+import (
+	"net/http"
+	"time"
+)
+
+// Status reports the bridge's state for the status page.
+type Status interface {
+	StatusInfo() StatusInfo
+}
+
+// StatusInfo is what the status page shows. Config is the configuration
+// as loaded, with every secret redacted.
+type StatusInfo struct {
+	Version, Revision, Branch, BuildUser, BuildDate, GoVersion string
+	Started                                                    time.Time
+	ConfigFile                                                 string
+	Config                                                     string
+	LastReload                                                 time.Time
+	ReloadOK                                                   bool
+	ReloadError                                                string
+	StorageEngine, StoragePath                                 string
+	StorageBytes                                               int64
+	Targets                                                    int
+	Admin, Lifecycle, Pprof                                    bool
+	RoutePrefix, ExternalURL                                   string
+}
+
+type statusData struct {
+	StatusInfo
+	Uptime string
+}
+
+func (c *Console) statusPage(w http.ResponseWriter, _ *http.Request) {
+	st := c.b.StatusInfo()
+	c.render(w, http.StatusOK, "status", "Status", statusData{StatusInfo: st, Uptime: c.o.Now().Sub(st.Started).Round(time.Second).String()})
+}
