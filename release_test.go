@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/prometheus/common/version"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // versionVars are the variables of github.com/prometheus/common/version

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/common/version"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/alertbridge/alertbridge/bridge/config"
 	"github.com/alertbridge/alertbridge/bridge/console"

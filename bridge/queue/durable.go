@@ -172,21 +172,6 @@ func (q *Durable) Accept(req store.AcceptRequest) (*store.Acceptance, error) {
 	return acc, nil
 }
 
-// Depth returns the number of waiting jobs per target (see LaneState).
-func (q *Durable) Depth() map[string]int {
-	q.mu.Lock()
-	lanes := make(map[string]*lane, len(q.lanes))
-	for name, l := range q.lanes {
-		lanes[name] = l
-	}
-	q.mu.Unlock()
-	out := make(map[string]int, len(lanes))
-	for name, l := range lanes {
-		out[name] = l.depth()
-	}
-	return out
-}
-
 // Retry moves a dead letter back to pending and schedules it.
 // store.ErrSuperseded if its group has a newer notification for the
 // target: an older state is never sent after a newer one.

@@ -15,9 +15,10 @@ type entry struct {
 	groupKey string
 	due      time.Time
 	created  time.Time
-	// sent counts the job's messages delivered by earlier attempts of this
-	// process (a group split over several messages resumes after them; a
-	// restart starts over from the stored count: at least once).
+	// sent counts the job's messages delivered by earlier attempts (a group
+	// split over several messages resumes after them). Each outcome stores
+	// it with the job, and a restart resumes from the stored count, so only
+	// a message in flight when the process stopped may be sent twice.
 	sent int
 	// attempts made so far as this process knows them (the store may hold
 	// fewer when writing an outcome failed).

@@ -31,7 +31,7 @@ import (
 	"github.com/prometheus/alertmanager/notify/webhook"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/alertbridge/alertbridge/bridge"
 	"github.com/alertbridge/alertbridge/bridge/metrics"

@@ -1,34 +1,9 @@
-// Package discord delivers groups to Discord channel webhooks
-// (POST https://discord.com/api/webhooks/{id}/{token}): one embed per
-// alert, at most ten per message, coloured by status and severity, and a
-// content line with the notification's title, the "+N more" line and the
-// mentions.
-//
-// The contract it keeps:
-//   - Every request asks for ?wait=true (other query parameters, such as
-//     thread_id, are kept). Without it Discord answers 204 before the
-//     message is saved, and a message it then fails to create is lost
-//     without an error; with it, 200 and the created message confirm
-//     delivery and every failure comes back as an error status.
-//   - Limits, counted in characters (runes) as Discord counts them:
-//     content 2000; 10 embeds; title 256; description 4096; 25 fields;
-//     field name 256 and value 1024; footer 2048; author name 256; and the
-//     sum of titles, descriptions, field names and values, footers and
-//     author names over all embeds at most 6000, each trimmed of leading
-//     and trailing whitespace first. Breaking one is a *chat.LimitError,
-//     so the group is split over more messages.
-//   - allowed_mentions is always sent: no parse types except "everyone"
-//     when mention.all is set, and the mentioned user ids listed one by
-//     one, so no label or annotation value can ever ping anyone.
-//   - Answers: 200/204 delivered; 429 retried after the body's retry_after
-//     (float seconds), else Retry-After; 5xx retried; 401/403 (50027
-//     invalid token) and 404 (10015 unknown webhook) permanent auth
-//     errors; 400 50035 (invalid form body) and 50006 (empty message)
-//     permanent content errors, too large when a length limit is the cause.
-//
-// What users configure and see (URL, keys, limits, answers, a sample) is
-// documented in docs/targets.md#discord ("Discord"); this comment is the
-// contract as the code keeps it.
+// Package discord delivers groups to Discord channel webhooks (POST
+// https://discord.com/api/webhooks/{id}/{token}): one embed per alert, at
+// most ten per message, coloured by status and severity, and a content line
+// with the notification's title, the "+N more" line and the mentions. Its
+// contract (URL, keys, limits, answers, mentions, a sample) is documented
+// in docs/targets.md#discord.
 package discord
 
 import (

@@ -1,48 +1,11 @@
-// Package googlechat delivers groups to Google Chat spaces through
-// incoming webhooks (POST https://chat.googleapis.com/v1/spaces/{space}/
+// Package googlechat delivers groups to Google Chat spaces through incoming
+// webhooks (POST https://chat.googleapis.com/v1/spaces/{space}/
 // messages?key=…&token=…): by default a card (cardsV2: a header, one
 // section per alert, HTML-formatted textParagraph widgets) under a short
-// text line that carries the headline and the mentions; with format: text
-// a plain text message in Google Chat's markup.
-//
-// The contract it keeps:
-//   - The URL carries the credentials (key and token); on Google's host
-//     CheckURL refuses a URL without them, or one that is not a space's
-//     messages endpoint. A URL on another host is a proxy's and accepted.
-//   - The body is a Chat Message whose "text" is never empty (Google Chat
-//     refuses an empty text property); every message is at most 32,000
-//     bytes ("the maximum message size, including text or cards"), counted
-//     here on the whole request body, which is always larger than the
-//     message it carries; the text is at most 4,096 characters (observed:
-//     "Message is longer than 4096 characters"), counted in UTF-16 units
-//     to be safe; a card shows at most 100 widgets (sections past that
-//     are dropped silently). Breaking a limit is a *chat.LimitError, so
-//     the group is split over more messages.
-//   - Text markup is *bold*, _italic_, ~strike~, `code`, <url|text> links
-//     and <users/ID> / <users/all> mentions. It has no escape: user values
-//     in text get a zero-width space after every "<", so no label can
-//     mention anyone or forge a link (the googlechat.text.safe template);
-//     *, _ and ~ in values can at worst change emphasis. Card text is an
-//     HTML subset (<b>, <i>, <font color>, <a href>, <br>): user values are
-//     escaped with html (googlechat.html). Cards cannot mention; mentions
-//     always go in the text.
-//   - thread_by_group: true sends thread.threadKey (a hash of the
-//     Alertmanager group key, so each group's notifications share one
-//     thread, firing and resolved alike) in the body and
-//     messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD in the
-//     query; the deprecated threadKey query parameter is not used.
-//   - Answers: 2xx delivered (200 with the created Message); errors come in
-//     Google's envelope {"error":{"code","message","status"}}: 429
-//     RESOURCE_EXHAUSTED (60 writes per minute per space, shared with every
-//     app and webhook in it) retried after Retry-After, else after
-//     RateLimitWait; 5xx retried; 400 INVALID_ARGUMENT permanent (an
-//     invalid API key there is an auth error); 401, 403 and 404 permanent
-//     auth errors (the webhook or space is gone, or the key or token is
-//     wrong).
-//
-// What users configure and see (URL, keys, limits, answers, a sample) is
-// documented in docs/targets.md#google-chat ("Google Chat"); this comment is the
-// contract as the code keeps it.
+// text line that carries the headline and the mentions; with format: text a
+// plain text message in Google Chat's markup. Its contract (URL, keys,
+// limits, answers, mentions, a sample) is documented in
+// docs/targets.md#google-chat.
 package googlechat
 
 import (

@@ -1,22 +1,9 @@
-// Package lark delivers groups to Lark / Feishu custom bots
-// (open.feishu.cn or open.larksuite.com /open-apis/bot/v2/hook/{token}):
-// interactive cards (default; JSON 2.0 schema, header coloured by status,
-// markdown body), post (rich text in en_us or zh_cn) or text messages.
-//
-// The contract it follows: the optional signature goes in the BODY as
-// "timestamp" (Unix seconds, a string) and "sign" =
-// Base64(HMAC-SHA256(key = timestamp+"\n"+secret, message = "")), the
-// opposite of DingTalk's; the optional keyword must appear in a text or
-// title; the request body, signature included, is at most 20 KB (20,480
-// bytes); every answer carries "code" (0 is success, the legacy
-// "StatusCode" too), usually with HTTP 200, so the body is always read.
-// Mentions: <at id=...></at> in card markdown, at nodes in posts,
-// <at user_id="...">name</at> in text; custom bots mention by open_id or
-// user_id only, never by phone number.
-//
-// What users configure and see (URL, keys, limits, answers, a sample) is
-// documented in docs/targets.md#lark--feishu ("Lark / Feishu"); this comment is the
-// contract as the code keeps it.
+// Package lark delivers groups to Lark / Feishu custom bots (open.feishu.cn
+// or open.larksuite.com /open-apis/bot/v2/hook/{token}): interactive cards
+// (default; JSON 2.0 schema, header coloured by status, markdown body),
+// post (rich text in en_us or zh_cn) or text messages. Its contract (URL,
+// keys, limits, answers, mentions, a sample) is documented in
+// docs/targets.md#lark--feishu.
 package lark
 
 import (

@@ -1,31 +1,7 @@
-// Package mattermost delivers groups to Mattermost incoming webhooks
-// (POST https://{server}/hooks/{key}, the key being the only credential).
-//
-// The contract it keeps:
-//   - Body: "text" in Mattermost's Markdown, always sent; with msg_type
-//     attachments, also one Slack-compatible attachment per alert,
-//     coloured by status and severity. channel, username and icon_url are
-//     sent only when set (the server must allow overrides).
-//   - User values are escaped with markdown, plus "&" (so "&amp;" in a
-//     value is not read as an entity), so a label can neither format nor
-//     link.
-//   - Limit: a post holds 16,383 characters (runes); Mattermost splits a
-//     longer text into several posts. The text and the attachments' texts
-//     together are kept within it, as a *chat.LimitError, so one message
-//     stays one post and a group is split by the packer instead.
-//   - Mentions: @username, and @channel for mention.all. Ids from labels
-//     that are not usernames are dropped.
-//   - Answers: 200 with the body "ok" is delivered. 400 AppErrors are
-//     permanent: web.incoming_webhook.invalid.app_error (unknown key: an
-//     auth error), text / parse / channel / user errors (client errors).
-//     501 (web.incoming_webhook.disabled.app_error: incoming webhooks are
-//     off server-wide) is permanent too: only an administrator can turn
-//     them back on, and retrying for hours would only hide that. 429 is
-//     retried after Retry-After; other 5xx are retried.
-//
-// What users configure and see (URL, keys, limits, answers, a sample) is
-// documented in docs/targets.md#mattermost ("Mattermost"); this comment is the
-// contract as the code keeps it.
+// Package mattermost delivers groups to Mattermost incoming webhooks (POST
+// https://{server}/hooks/{key}, the key being the only credential). Its
+// contract (URL, keys, limits, answers, mentions, a sample) is documented
+// in docs/targets.md#mattermost.
 package mattermost
 
 import (

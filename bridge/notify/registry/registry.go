@@ -93,12 +93,3 @@ func Types() []string {
 	sort.Strings(out)
 	return out
 }
-
-// Aliases maps every alias to its canonical type name.
-func Aliases() map[string]string {
-	out := make(map[string]string, len(aliases))
-	for a, c := range aliases {
-		out[a] = c
-	}
-	return out
-}

@@ -1,40 +1,7 @@
-// Package rocketchat delivers groups to Rocket.Chat incoming webhooks
-// (POST https://{server}/hooks/{integrationId}/{token}, the id and token
-// in the path being the only credential).
-//
-// The contract it keeps:
-//   - Body: a short "text" (the title, the "+N more" line, the mentions)
-//     and one attachment per alert, coloured by status and severity: title
-//     (the summary, plain text) linking to the source, text (status,
-//     description, when, silence link) and the labels as short fields.
-//     alias, emoji, avatar and channel are sent only when set.
-//   - Escaping follows what Rocket.Chat renders. The message text is
-//     parsed by @rocket.chat/message-parser, which has no backslash
-//     escapes (a backslash shows as typed), so the text carries no
-//     escapes and as few user values as possible (the group's name).
-//     Attachment text and fields are rendered with marked after
-//     Rocket.Chat HTML-escapes them, so backslash escapes work there
-//     except before < > & (which would show as "&lt;"): those are left
-//     alone, being shown literally anyway. Titles are plain text.
-//   - Limit: Rocket.Chat refuses a message text longer than
-//     Message_MaxAllowedSize, 5,000 characters by default, counted as
-//     JavaScript counts (UTF-16 code units). Attachments are not limited
-//     by the server; the same 5,000 are applied to the text and the
-//     attachments' texts together so a post stays readable and a group
-//     is split over messages. Breaking either is a *chat.LimitError.
-//   - Mentions: @username in the text, @all for mention.all; ids that are
-//     not usernames are dropped.
-//   - Answers: 200 {"success":true} is delivered; a 200 with
-//     success:false (a disabled integration, a failing script) or without
-//     a success field (the web app's page: a wrong path) is permanent; 404
-//     or 400 "Invalid integration id or token provided." are permanent
-//     auth errors; other 400s permanent client errors; 429 is retried
-//     after X-RateLimit-Reset (epoch milliseconds), else the "You must
-//     wait N seconds" of the error, else Retry-After; 5xx is retried.
-//
-// What users configure and see (URL, keys, limits, answers, a sample) is
-// documented in docs/targets.md#rocketchat ("Rocket.Chat"); this comment is the
-// contract as the code keeps it.
+// Package rocketchat delivers groups to Rocket.Chat incoming webhooks (POST
+// https://{server}/hooks/{integrationId}/{token}, the id and token in the
+// path being the only credential). Its contract (URL, keys, limits,
+// answers, mentions, a sample) is documented in docs/targets.md#rocketchat.
 package rocketchat
 
 import (

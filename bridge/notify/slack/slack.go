@@ -1,38 +1,7 @@
-// Package slack delivers groups to Slack incoming webhooks
-// (POST https://hooks.slack.com/services/T…/B…/…, the URL being the only
-// credential).
-//
-// The contract it keeps:
-//   - Body: Block Kit blocks (a header, then per alert a section and a
-//     context block, then the "+N more" and mention sections) and always a
-//     "text" fallback, which Slack shows in notifications and screen
-//     readers. User values are escaped for mrkdwn (& < > only).
-//   - Status shows as emoji, not attachment colour: top-level blocks are
-//     never collapsed behind "Show more" as long legacy attachments are,
-//     read the same on every client, and the emoji also reach the
-//     notification text and readers who cannot tell colours apart.
-//   - Limits, counted in characters (runes) as Slack counts them: text
-//     40,000; at most 50 blocks and 100 attachments; header text 150;
-//     section text 3,000 and at most 10 fields of 2,000; context at most 10
-//     elements of 3,000; markdown block 12,000. Breaking one is a
-//     *chat.LimitError, so the group is split over more messages (Slack
-//     answers invalid_blocks, or silently truncates text, otherwise).
-//   - Mentions: <@U…> (and W…) users, <!subteam^S…> user groups,
-//     <!channel> for mention.all. Ids from labels that are not Slack ids
-//     are dropped, so a label can never inject a mention.
-//   - Answers: 200 with the body exactly "ok" is delivered; 429 retried
-//     after Retry-After; 5xx (500 rollup_error) retried; every 4xx string
-//     is permanent: 400 invalid_payload / invalid_blocks / no_text /
-//     user_not_found (client errors; too_many_attachments too large), 403
-//     invalid_token / action_prohibited and 404 no_service / no_team /
-//     team_disabled (the webhook is dead: auth errors), 404
-//     channel_not_found and 410 channel_is_archived (the channel refuses).
-//     A 200 with another body is not Slack's webhook answering (a proxy, a
-//     login page): permanent.
-//
-// What users configure and see (URL, keys, limits, answers, a sample) is
-// documented in docs/targets.md#slack ("Slack"); this comment is the
-// contract as the code keeps it.
+// Package slack delivers groups to Slack incoming webhooks (POST
+// https://hooks.slack.com/services/T…/B…/…, the URL being the only
+// credential). Its contract (URL, keys, limits, answers, mentions, a
+// sample) is documented in docs/targets.md#slack.
 package slack
 
 import (

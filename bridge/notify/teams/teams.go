@@ -1,50 +1,9 @@
-// Package teams delivers groups to Microsoft Teams channels through a
-// Power Automate "Workflows" webhook (the Teams Workflows template "Post
-// to a channel when a webhook request is received"): an Adaptive Card
-// (version 1.4, full width) in a Bot Framework style message,
-//
-//	{"type":"message","attachments":[{"contentType":"application/vnd.microsoft.card.adaptive",
-//	 "contentUrl":null,"content":{"type":"AdaptiveCard",...}}]}
-//
-// The contract it keeps:
-//   - The URL carries its credential, the SAS signature "sig" in the
-//     query (https://{env}.environment.api.powerplatform.com/powerautomate/
-//     automations/direct/workflows/{id}/triggers/manual/paths/invoke?...
-//     &sig=..., or the older *.logic.azure.com form); no other
-//     Authorization may be sent with it (HTTP 400
-//     DirectApiRequestHasMoreThanOneAuthorization). The retired Office 365
-//     connector URLs (*.webhook.office.com, /webhookb2/, /IncomingWebhook/)
-//     are refused when the configuration loads (CheckURL).
-//   - Success is HTTP 202 Accepted (any 2xx is accepted): the flow runs
-//     asynchronously, so a card Teams later refuses (too large, bad
-//     schema, private channel) fails only in the flow's run history. The
-//     bridge therefore checks what it can before sending: the schema, and
-//     the size. Teams refuses messages over 28 KB ("max allowed size is
-//     28672 bytes" of message properties); the whole request body is kept
-//     within MaxBodyBytes (28,000 bytes), which bounds the card (always
-//     smaller than the body that wraps it) with room for what Teams adds
-//     around it. A body over it is a *chat.LimitError, so the group is
-//     split over more messages.
-//   - Answers: 2xx delivered; 429 retried after Retry-After; 5xx retried;
-//     401 (DirectApiAuthorizationRequired: sig missing or wrong), 403 and
-//     404 (the workflow or trigger is gone) permanent auth errors; 400
-//     permanent (the flow refused the request); 413 too large.
-//   - Mentions: <at>ID</at> in a TextBlock, declared in
-//     content.msteams.entities as {"type":"mention","text":"<at>ID</at>",
-//     "mentioned":{"id":ID,"name":ID}} — the text must match exactly or
-//     Teams ignores the mention. mention.users (and ids from by_label /
-//     from_labels) are Microsoft Entra (AAD) object ids or user principal
-//     names; the id doubles as the name shown, since the bridge cannot
-//     look names up. Webhooks cannot mention a channel or team, and Teams
-//     has no phone-number mentions: mention.all and mention.mobiles are
-//     refused.
-//   - TextBlocks and FactSet titles and values speak a Markdown subset and
-//     no HTML: every label and annotation value is escaped with the
-//     markdown template function.
-//
-// What users configure and see (URL, keys, limits, answers, a sample) is
-// documented in docs/targets.md#microsoft-teams ("Microsoft Teams"); this comment is the
-// contract as the code keeps it.
+// Package teams delivers groups to Microsoft Teams channels through a Power
+// Automate "Workflows" webhook (the Teams Workflows template "Post to a
+// channel when a webhook request is received"): an Adaptive Card (version
+// 1.4, full width) in a Bot Framework style message. Its contract (URL,
+// keys, limits, answers, mentions, a sample) is documented in
+// docs/targets.md#microsoft-teams.
 package teams
 
 import (

@@ -2,41 +2,8 @@
 // sendMessage method: POST https://api.telegram.org/bot<token>/sendMessage
 // (the target's url, token included) with a JSON body
 // {"chat_id":…,"text":…,"parse_mode":"HTML","link_preview_options":{"is_disabled":true}}.
-//
-// The contract it keeps:
-//   - chat_id is required: a chat's integer id (groups are negative,
-//     supergroups and channels -100…) or @channelusername; optional
-//     message_thread_id (forum topic) and disable_notification.
-//   - parse_mode is HTML (the presets' mode, where escaping user text is
-//     three characters: the presets escape every value with
-//     text/template's html, which also turns ' and " into numeric
-//     entities Telegram accepts), MarkdownV2 or the legacy Markdown
-//     (Coroot's published templates use it), matched ignoring case as
-//     Telegram does, or absent (plain text). A target's own template
-//     declares its mode and gets every value printed into "text" escaped
-//     for it (Markup). The text must parse as Telegram parses the mode:
-//     in HTML only Telegram's tags (b, strong, i, em, u, ins, s, strike,
-//     del, span class="tg-spoiler", tg-spoiler, a href, tg-emoji, code,
-//     pre, blockquote), balanced; in Markdown modes every entity closed
-//     and, in MarkdownV2, every reserved character escaped.
-//   - The text holds 1 to 4096 characters after entity parsing: tags or
-//     markers stripped, entities and escapes decoded. Telegram measures
-//     entities in UTF-16 code units, so Check counts those (an emoji counts
-//     twice), which is never less than the characters Telegram counts.
-//     Over the limit is a *chat.LimitError, so the group is split over
-//     more messages.
-//   - Mentions: <a href="tg://user?id=ID">ID</a> for numeric user ids,
-//     @username otherwise. Telegram has no mention of everyone.
-//   - Answers are JSON {"ok":true,…} or {"ok":false,"error_code":…,
-//     "description":…,"parameters":{…}}: 429 is retried after
-//     parameters.retry_after; 5xx retried; 401/403/404 (bad token, bot
-//     removed) permanent auth errors; 400 permanent (chat not found, can't
-//     parse entities, message text is empty; message is too long is too
-//     large), and 400 with parameters.migrate_to_chat_id permanent with the
-//     new chat id to configure.
-//
-// The bot token is in the URL path: messages never quote the URL, and a
-// token echoed in an answer is redacted.
+// Its contract (URL, keys, limits, answers, mentions, a sample) is
+// documented in docs/targets.md#telegram.
 package telegram
 
 import (

@@ -1,18 +1,7 @@
 // Package wecom delivers groups to WeCom (企业微信) group robots
-// (qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...): markdown (default)
-// or text messages.
-//
-// The contract it follows: the key in the URL is the only credential
-// (robots have no signing); the content is at most 2,048 bytes for text
-// and 4,096 bytes for markdown, counted in UTF-8 bytes (errcode 40058
-// beyond); every answer carries errcode (0 is success), with HTTP 200 for
-// errors too, so the body is always read. Mentions: mentioned_list and
-// mentioned_mobile_list in text ("@all" allowed), <@userid> inline in
-// markdown, which can mention neither everyone nor phone numbers.
-//
-// What users configure and see (URL, keys, limits, answers, a sample) is
-// documented in docs/targets.md#wecom ("WeCom"); this comment is the
-// contract as the code keeps it.
+// (qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...): markdown (default) or
+// text messages. Its contract (URL, keys, limits, answers, mentions, a
+// sample) is documented in docs/targets.md#wecom.
 package wecom
 
 import (
