@@ -11,6 +11,8 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/config"
 	"github.com/alertbridge/alertbridge/bridge/notify"
+	// Every target type registers itself; this line makes them known.
+	_ "github.com/alertbridge/alertbridge/bridge/notify/all"
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 	"github.com/alertbridge/alertbridge/bridge/queue"
 	"github.com/alertbridge/alertbridge/bridge/render"

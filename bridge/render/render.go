@@ -8,8 +8,10 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -64,19 +66,8 @@ func New(opts Options) (*Set, error) {
 	}
 	set := &Set{}
 	root := template.New("").Option("missingkey=zero").Funcs(funcs(loc)).Funcs(template.FuncMap{"include": set.include})
-	presets, err := fs.Glob(templates.FS, "*.tmpl")
-	if err != nil {
+	if err := parsePresets(root); err != nil {
 		return nil, err
-	}
-	sort.Strings(presets)
-	for _, name := range presets {
-		b, err := fs.ReadFile(templates.FS, name)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := root.New("templates/" + name).Parse(string(b)); err != nil {
-			return nil, fmt.Errorf("preset %s: %w", name, err)
-		}
 	}
 	// Preset bodies are JSON documents, and their per-alert fragments
 	// pieces of them: escape them like inline JSON bodies.
@@ -130,6 +121,64 @@ func New(opts Options) (*Set, error) {
 	}
 	set.root = root
 	return set, nil
+}
+
+// presetSource is one folder of preset templates: its *.tmpl files are
+// parsed under prefix + file name.
+type presetSource struct {
+	prefix string
+	fsys   fs.FS
+}
+
+var (
+	presetsMu sync.Mutex
+	// presets are the target types' preset folders, by type name.
+	presets = map[string]fs.FS{}
+)
+
+// AddPresets adds a target type's preset templates (the *.tmpl files at
+// the root of fsys) to every Set built afterwards. The registry calls it
+// when a type registers itself.
+func AddPresets(typ string, fsys fs.FS) {
+	presetsMu.Lock()
+	defer presetsMu.Unlock()
+	if _, dup := presets[typ]; dup {
+		panic(fmt.Sprintf("render: presets of %s added twice", typ))
+	}
+	presets[typ] = fsys
+}
+
+// presetSources lists the shared presets (templates/) first, then each
+// type's in the order of their names: the same order on every load.
+func presetSources() []presetSource {
+	presetsMu.Lock()
+	defer presetsMu.Unlock()
+	out := []presetSource{{prefix: "templates/", fsys: templates.FS}}
+	for _, typ := range slices.Sorted(maps.Keys(presets)) {
+		out = append(out, presetSource{prefix: "notify/" + typ + "/", fsys: presets[typ]})
+	}
+	return out
+}
+
+// parsePresets parses every preset file into root.
+func parsePresets(root *template.Template) error {
+	for _, src := range presetSources() {
+		files, err := fs.Glob(src.fsys, "*.tmpl")
+		if err != nil {
+			return err
+		}
+		sort.Strings(files)
+		for _, name := range files {
+			b, err := fs.ReadFile(src.fsys, name)
+			if err != nil {
+				return err
+			}
+			if _, err := root.New(src.prefix + name).Parse(string(b)); err != nil {
+				return fmt.Errorf("preset %s: %w", name, err)
+			}
+		}
+	}
+	return nil
 }
 
 // maxIncludeDepth bounds include calls in progress at once, so a template

@@ -1,12 +1,13 @@
 // Package registry is the table of target types: for each type, its
-// options struct, its Notifier constructor and its defaults. The config
-// package decodes and validates targets through it, and the runtime builds
-// notifiers from it, without either knowing any integration. Each type
-// registers itself from its own file here.
+// options struct, its Notifier constructor, its preset templates and its
+// defaults. Each type registers itself from its own package
+// (bridge/notify/<type>/register.go); bridge/notify/all imports them all.
+// Config and the runtime use a type only through this table.
 package registry
 
 import (
 	"fmt"
+	"io/fs"
 	"net/url"
 	"sort"
 	"time"
@@ -17,6 +18,9 @@ import (
 
 // Integration describes one target type.
 type Integration struct {
+	// Presets holds the type's preset templates (*.tmpl at its root),
+	// loaded by every render.Set after the shared ones in templates/.
+	Presets fs.FS
 	// Options returns a pointer to a new, zero options struct for the type's
 	// own keys, or nil when the type has none. If the struct has a
 	// Validate() error method, config calls it after decoding.
@@ -63,12 +67,16 @@ var (
 	aliases = map[string]string{}
 )
 
-// register adds a type; it is called from init functions only.
-func register(name string, in Integration, alias ...string) {
+// Register adds a type under its canonical name and aliases, with its
+// presets; it is called from the type package's init function only.
+func Register(name string, in Integration, alias ...string) {
 	if _, dup := types[name]; dup {
 		panic(fmt.Sprintf("registry: type %s registered twice", name))
 	}
 	types[name] = in
+	if in.Presets != nil {
+		render.AddPresets(name, in.Presets)
+	}
 	for _, a := range alias {
 		aliases[a] = name
 	}

@@ -1,17 +1,25 @@
-package registry
+package teams
 
 import (
+	"embed"
 	"time"
 
 	"github.com/alertbridge/alertbridge/bridge/notify"
-	"github.com/alertbridge/alertbridge/bridge/notify/teams"
+	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
 
+// preset is the type's preset template, teams.tmpl: the "teams.*" templates
+// (see docs/templates.md).
+//
+//go:embed teams.tmpl
+var preset embed.FS
+
 func init() {
-	register("teams", Integration{
+	registry.Register("teams", registry.Integration{
+		Presets:  preset,
 		JSONBody: true,
-		Options:  func() any { return &teams.Options{} },
-		New:      func(s notify.Settings) (notify.Notifier, error) { return teams.New(s) },
+		Options:  func() any { return &Options{} },
+		New:      func(s notify.Settings) (notify.Notifier, error) { return New(s) },
 		// Power Automate documents no limit for a Workflows webhook, and
 		// answers 202 before the flow posts: when Teams throttles the flow
 		// bot, the failure shows only in the flow's run history, never to
@@ -19,7 +27,7 @@ func init() {
 		// bot limits (8 per 2 s, 60 per 30 s, 1800 per hour): 2 + 28
 		// refilled per minute is at most 3 in 2 s, 16 in 30 s and
 		// 2 + 28*60 = 1682 in an hour. A 429 is honoured anyway.
-		RateLimit: &RateLimit{Requests: 28, Interval: time.Minute, Burst: 2},
-		CheckURL:  teams.CheckURL,
+		RateLimit: &registry.RateLimit{Requests: 28, Interval: time.Minute, Burst: 2},
+		CheckURL:  CheckURL,
 	}, "msteams", "msteamsv2")
 }

@@ -1,0 +1,28 @@
+package googlechat
+
+import (
+	"embed"
+	"time"
+
+	"github.com/alertbridge/alertbridge/bridge/notify"
+	"github.com/alertbridge/alertbridge/bridge/notify/registry"
+)
+
+// preset is the type's preset template, googlechat.tmpl: the "googlechat.*" templates
+// (see docs/templates.md).
+//
+//go:embed googlechat.tmpl
+var preset embed.FS
+
+func init() {
+	registry.Register("googlechat", registry.Integration{
+		Presets:  preset,
+		JSONBody: true,
+		Options:  func() any { return &Options{} },
+		New:      func(s notify.Settings) (notify.Notifier, error) { return New(s) },
+		// Google Chat allows 60 writes per minute per space, shared by every
+		// app and webhook in it: 5 + 55 refilled stays at 60 in any minute.
+		RateLimit: &registry.RateLimit{Requests: 55, Interval: time.Minute, Burst: 5},
+		CheckURL:  CheckURL,
+	}, "google_chat", "gchat")
+}

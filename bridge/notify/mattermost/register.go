@@ -1,0 +1,29 @@
+package mattermost
+
+import (
+	"embed"
+
+	"github.com/alertbridge/alertbridge/bridge/notify"
+	"github.com/alertbridge/alertbridge/bridge/notify/registry"
+)
+
+// preset is the type's preset template, mattermost.tmpl: the "mattermost.*" templates
+// (see docs/templates.md).
+//
+//go:embed mattermost.tmpl
+var preset embed.FS
+
+func init() {
+	registry.Register("mattermost", registry.Integration{
+		Presets:  preset,
+		JSONBody: true,
+		Options:  func() any { return &Options{} },
+		New:      func(s notify.Settings) (notify.Notifier, error) { return New(s) },
+		// Mattermost's rate limiting is a server setting, off by default,
+		// with no documented default to stay under: no limit here. A server
+		// that limits answers 429 with Retry-After, which is honoured; set
+		// rate_limit on the target to match such a server.
+		RateLimit: nil,
+		CheckURL:  CheckURL,
+	})
+}

@@ -1,0 +1,30 @@
+package rocketchat
+
+import (
+	"embed"
+	"time"
+
+	"github.com/alertbridge/alertbridge/bridge/notify"
+	"github.com/alertbridge/alertbridge/bridge/notify/registry"
+)
+
+// preset is the type's preset template, rocketchat.tmpl: the "rocketchat.*" templates
+// (see docs/templates.md).
+//
+//go:embed rocketchat.tmpl
+var preset embed.FS
+
+func init() {
+	registry.Register("rocketchat", registry.Integration{
+		Presets:  preset,
+		JSONBody: true,
+		Options:  func() any { return &Options{} },
+		New:      func(s notify.Settings) (notify.Notifier, error) { return New(s) },
+		// Rocket.Chat's REST rate limiter (API_Enable_Rate_Limiter, on by
+		// default) also covers /hooks: 10 calls per 60 s per client and
+		// route. A burst of 1 plus 9 refilled per minute is at most 10 in
+		// any 60 s window.
+		RateLimit: &registry.RateLimit{Requests: 9, Interval: time.Minute, Burst: 1},
+		CheckURL:  CheckURL,
+	})
+}

@@ -1,0 +1,30 @@
+package slack
+
+import (
+	"embed"
+	"time"
+
+	"github.com/alertbridge/alertbridge/bridge/notify"
+	"github.com/alertbridge/alertbridge/bridge/notify/registry"
+)
+
+// preset is the type's preset template, slack.tmpl: the "slack.*" templates
+// (see docs/templates.md).
+//
+//go:embed slack.tmpl
+var preset embed.FS
+
+func init() {
+	registry.Register("slack", registry.Integration{
+		Presets:  preset,
+		JSONBody: true,
+		Options:  func() any { return &Options{} },
+		New:      func(s notify.Settings) (notify.Notifier, error) { return New(s) },
+		// Slack allows about one message per second per webhook's channel,
+		// with short bursts it does not size. One per second with a burst
+		// of one never needs the burst allowance: no second sees more
+		// than one message.
+		RateLimit: &registry.RateLimit{Requests: 1, Interval: time.Second, Burst: 1},
+		CheckURL:  CheckURL,
+	})
+}
