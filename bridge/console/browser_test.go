@@ -317,4 +317,3 @@ func colorScheme(scheme string) chromedp.Action[chromedp.Void] {
 		return err
 	})
 }
-
