@@ -97,6 +97,8 @@
     }
     errBox.textContent = msg;
     errBox.hidden = false;
+    out.textContent = "";
+    out.appendChild(el("p", "Nothing would be sent: fix the error above.", "muted"));
   }
 
   function showResult(data) {
