@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
+	webhookfake "github.com/alertbridge/alertbridge/bridge/notify/webhook/fake"
 )
 
 // buildBinary compiles alertbridge into a temp folder.
@@ -229,13 +230,13 @@ func TestSIGKILLWhilePostingLosesNothing(t *testing.T) {
 // with the given global retry.
 type flakyTarget struct {
 	down         atomic.Bool
-	sink         *notifytest.Webhook
+	sink         *webhookfake.Webhook
 	cfg, storage string
 }
 
 func newFlakyTarget(t *testing.T, retry string) *flakyTarget {
 	t.Helper()
-	tg := &flakyTarget{sink: notifytest.NewWebhook(t)}
+	tg := &flakyTarget{sink: webhookfake.NewWebhook(t)}
 	tg.down.Store(true)
 	front := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if tg.down.Load() {

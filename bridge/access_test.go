@@ -17,7 +17,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
+	webhookfake "github.com/alertbridge/alertbridge/bridge/notify/webhook/fake"
 )
 
 // request sends one request to the bridge and returns the status and body.
@@ -52,7 +52,7 @@ func touch(t *testing.T, path string, at time.Time) {
 // runs (a Secret being rewritten) keeps the token in force and logs an
 // error; a reload that reads the empty file fails and changes nothing.
 func TestEmptiedTokenFileKeepsTheToken(t *testing.T) {
-	sink := notifytest.NewWebhook(t)
+	sink := webhookfake.NewWebhook(t)
 	dir := t.TempDir()
 	tokenFile := filepath.Join(dir, "token")
 	writeFile(t, tokenFile, "first-token\n")
@@ -114,7 +114,7 @@ func TestEmptyCredentialRefusedAtStartAndInCheckConfig(t *testing.T) {
 // use the api credential; a user in both the web config and api users is
 // refused at start, naming the user.
 func TestWebConfigUsersAndTokensAreAlternatives(t *testing.T) {
-	sink := notifytest.NewWebhook(t)
+	sink := webhookfake.NewWebhook(t)
 	dir := t.TempDir()
 	hash := func(pw string) string {
 		h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
@@ -214,7 +214,7 @@ func TestNotReadyWhileTheStoreRefusesWrites(t *testing.T) {
 // TestTestSendsAreMarked: a test send's job and its alerts say "test":
 // true in the deliveries and alert center APIs; Alertmanager's do not.
 func TestTestSendsAreMarked(t *testing.T) {
-	sink := notifytest.NewWebhook(t)
+	sink := webhookfake.NewWebhook(t)
 	b := startBridge(t, webhookConfig("  - {name: ops, type: webhook, url: '"+sink.URL+"'}\n"), "")
 	if code, body := b.request(t, "POST", "/webhook/ops", "", readFile(t, "../examples/payload-firing.json")); code != 200 {
 		t.Fatalf("webhook: %d %s", code, body)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
+	webhookfake "github.com/alertbridge/alertbridge/bridge/notify/webhook/fake"
 )
 
 // alertCenterEntry is an alert center entry as the API answers it.
@@ -61,7 +62,7 @@ type alertCenterDetail struct {
 // TestAlertCenter: notifications through /webhook, then the alert center
 // answers where each alert went: delivered, dead, or nowhere.
 func TestAlertCenter(t *testing.T) {
-	sink := notifytest.NewWebhook(t)
+	sink := webhookfake.NewWebhook(t)
 	b := startBridge(t, webhookConfig(`
   - name: critical
     type: webhook

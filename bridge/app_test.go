@@ -18,6 +18,7 @@ import (
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
+	webhookfake "github.com/alertbridge/alertbridge/bridge/notify/webhook/fake"
 )
 
 // testBridge is an App serving on 127.0.0.1 for one test.
@@ -113,7 +114,7 @@ func webhookConfig(targets ...string) string {
 }
 
 func TestWebhookDeliversRecords(t *testing.T) {
-	sink := notifytest.NewWebhook(t)
+	sink := webhookfake.NewWebhook(t)
 	b := startBridge(t, webhookConfig(`
   - name: all
     type: webhook
@@ -147,7 +148,7 @@ func TestWebhookDeliversRecords(t *testing.T) {
 }
 
 func TestTimesCountsNotificationsAcrossRestarts(t *testing.T) {
-	sink := notifytest.NewWebhook(t)
+	sink := webhookfake.NewWebhook(t)
 	storage := t.TempDir()
 	cfg := webhookConfig(`
   - name: all
@@ -193,7 +194,7 @@ func TestTimesCountsNotificationsAcrossRestarts(t *testing.T) {
 }
 
 func TestBadInputIsRejectedAndServingContinues(t *testing.T) {
-	sink := notifytest.NewWebhook(t)
+	sink := webhookfake.NewWebhook(t)
 	b := startBridge(t, webhookConfig(`
   - name: all
     type: webhook
@@ -257,7 +258,7 @@ func TestBadInputIsRejectedAndServingContinues(t *testing.T) {
 }
 
 func TestRoutingByMatchersAndPath(t *testing.T) {
-	sink := notifytest.NewWebhook(t)
+	sink := webhookfake.NewWebhook(t)
 	b := startBridge(t, webhookConfig(`
   - name: critical
     type: webhook
@@ -309,7 +310,7 @@ func TestRoutingByMatchersAndPath(t *testing.T) {
 }
 
 func TestRetriesUntilDelivered(t *testing.T) {
-	sink := notifytest.NewWebhook(t)
+	sink := webhookfake.NewWebhook(t)
 	sink.Script(notifytest.Reply{Status: 503}, notifytest.Reply{Status: 500}, notifytest.Reply{Status: 200, Body: "ok"})
 	b := startBridge(t, webhookConfig(`
   - name: flaky
@@ -325,7 +326,7 @@ func TestRetriesUntilDelivered(t *testing.T) {
 }
 
 func TestReloadSwapsConfigAndKeepsOldOnError(t *testing.T) {
-	sink := notifytest.NewWebhook(t)
+	sink := webhookfake.NewWebhook(t)
 	b := startBridge(t, webhookConfig(`
   - name: a
     type: webhook
@@ -432,7 +433,7 @@ func TestChunkedBodyOverLimit(t *testing.T) {
 }
 
 func TestTargetsAPIAndSendTest(t *testing.T) {
-	sink := notifytest.NewWebhook(t)
+	sink := webhookfake.NewWebhook(t)
 	b := startBridge(t, webhookConfig(`
   - name: ops
     type: webhook
@@ -499,7 +500,7 @@ func TestTargetsAPIAndSendTest(t *testing.T) {
 }
 
 func TestMetrics(t *testing.T) {
-	sink := notifytest.NewWebhook(t)
+	sink := webhookfake.NewWebhook(t)
 	sink.Script(notifytest.Reply{Status: 500})
 	b := startBridge(t, webhookConfig(`
   - name: ops
@@ -557,7 +558,7 @@ func TestMetrics(t *testing.T) {
 }
 
 func TestBearerToken(t *testing.T) {
-	sink := notifytest.NewWebhook(t)
+	sink := webhookfake.NewWebhook(t)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "token"), "s3cr3t-token\n")
 	b := startBridge(t, `

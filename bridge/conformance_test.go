@@ -12,37 +12,65 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/config"
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/chat"
+	dingtalkfake "github.com/alertbridge/alertbridge/bridge/notify/dingtalk/fake"
+	discordfake "github.com/alertbridge/alertbridge/bridge/notify/discord/fake"
+	googlechatfake "github.com/alertbridge/alertbridge/bridge/notify/googlechat/fake"
+	larkfake "github.com/alertbridge/alertbridge/bridge/notify/lark/fake"
+	mattermostfake "github.com/alertbridge/alertbridge/bridge/notify/mattermost/fake"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
+	rocketchatfake "github.com/alertbridge/alertbridge/bridge/notify/rocketchat/fake"
+	slackfake "github.com/alertbridge/alertbridge/bridge/notify/slack/fake"
+	teamsfake "github.com/alertbridge/alertbridge/bridge/notify/teams/fake"
+	telegramfake "github.com/alertbridge/alertbridge/bridge/notify/telegram/fake"
+	webhookfake "github.com/alertbridge/alertbridge/bridge/notify/webhook/fake"
+	wecomfake "github.com/alertbridge/alertbridge/bridge/notify/wecom/fake"
 )
 
 // conformanceCase is what the shared suite needs to know about one target
-// type. Each type registers its case from its own conformance_<type>_test.go.
+// type (notifytest.Conformance). Each type's case is in its fake package,
+// bridge/notify/<type>/fake/conformance.go.
 type conformanceCase struct {
-	typ string
-	// start starts the type's strict fake (verifying signatures when the
-	// returned keys set a secret) and returns it with the target's keys
-	// beyond name and type, as YAML lines indented by four spaces.
-	start func(t testing.TB) (*notifytest.Fake, string)
-	// secrets must never appear in any result message: URL tokens and the
-	// signing secret.
-	secrets []string
-	// The platform's own answers: a transient error, a permanent one, and
-	// a rate limit asking for rateLimitWait.
+	typ                               string
+	start                             func(t testing.TB) (*notifytest.Fake, string)
+	secrets                           []string
 	retryable, permanent, rateLimited notifytest.Reply
 	rateLimitWait                     time.Duration
-	// chat is false for the generic webhook: no visible text, no split.
-	chat bool
+	chat                              bool
 }
 
 var conformanceCases = map[string]conformanceCase{}
 
-func registerConformance(c conformanceCase) { conformanceCases[c.typ] = c }
+func registerConformance(c notifytest.Conformance) {
+	conformanceCases[c.Type] = conformanceCase{
+		typ: c.Type, start: c.Start, secrets: c.Secrets,
+		retryable: c.Retryable, permanent: c.Permanent, rateLimited: c.RateLimited,
+		rateLimitWait: c.RateLimitWait, chat: c.Chat,
+	}
+}
+
+func init() {
+	for _, c := range []notifytest.Conformance{
+		dingtalkfake.Conformance(),
+		discordfake.Conformance(),
+		googlechatfake.Conformance(),
+		larkfake.Conformance(),
+		mattermostfake.Conformance(),
+		rocketchatfake.Conformance(),
+		slackfake.Conformance(),
+		teamsfake.Conformance(),
+		telegramfake.Conformance(),
+		webhookfake.Conformance(),
+		wecomfake.Conformance(),
+	} {
+		registerConformance(c)
+	}
+}
 
 func TestEveryTypeHasAConformanceCase(t *testing.T) {
 	for _, typ := range registry.Types() {
 		if _, ok := conformanceCases[typ]; !ok {
-			t.Errorf("type %s has no conformance case (add bridge/conformance_%s_test.go)", typ, typ)
+			t.Errorf("type %s has no conformance case (add bridge/notify/%s/fake/conformance.go and list it in conformance_test.go)", typ, typ)
 		}
 	}
 }

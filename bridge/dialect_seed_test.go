@@ -20,7 +20,15 @@ import (
 	"github.com/prometheus/alertmanager/template"
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
+	dingtalkfake "github.com/alertbridge/alertbridge/bridge/notify/dingtalk/fake"
+	discordfake "github.com/alertbridge/alertbridge/bridge/notify/discord/fake"
+	larkfake "github.com/alertbridge/alertbridge/bridge/notify/lark/fake"
+	mattermostfake "github.com/alertbridge/alertbridge/bridge/notify/mattermost/fake"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
+	slackfake "github.com/alertbridge/alertbridge/bridge/notify/slack/fake"
+	telegramfake "github.com/alertbridge/alertbridge/bridge/notify/telegram/fake"
+	webhookfake "github.com/alertbridge/alertbridge/bridge/notify/webhook/fake"
+	wecomfake "github.com/alertbridge/alertbridge/bridge/notify/wecom/fake"
 )
 
 // The seed systems' own examples, shipped in examples/templates, rendered
@@ -243,8 +251,8 @@ func seedCases() []seedCase {
 			// with the keyword API7.
 			name: "api7-lark",
 			start: func(t *testing.T) (*notifytest.Fake, string) {
-				opts := notifytest.LarkOptions{Token: "seed-lark-token", Secret: "seed-lark-secret", Keyword: "API7"}
-				f := notifytest.NewLark(t, opts)
+				opts := larkfake.LarkOptions{Token: "seed-lark-token", Secret: "seed-lark-secret", Keyword: "API7"}
+				f := larkfake.NewLark(t, opts)
 				return f.Fake, seedTarget(t, "api7-lark", "lark", "api7", f.URL, "api7-lark.json.tmpl",
 					"secret: "+opts.Secret, "keyword: "+opts.Keyword)
 			},
@@ -265,8 +273,8 @@ func seedCases() []seedCase {
 		{
 			name: "api7-dingtalk",
 			start: func(t *testing.T) (*notifytest.Fake, string) {
-				opts := notifytest.DingTalkOptions{Token: "seed-dt-token", Secret: "SECseed0123456789", Keyword: "API7"}
-				f := notifytest.NewDingTalk(t, opts)
+				opts := dingtalkfake.DingTalkOptions{Token: "seed-dt-token", Secret: "SECseed0123456789", Keyword: "API7"}
+				f := dingtalkfake.NewDingTalk(t, opts)
 				return f.Fake, seedTarget(t, "api7-dingtalk", "dingtalk", "api7", f.URL, "api7-dingtalk.json.tmpl",
 					"secret: "+opts.Secret, "keyword: "+opts.Keyword)
 			},
@@ -282,7 +290,7 @@ func seedCases() []seedCase {
 		{
 			name: "api7-wecom",
 			start: func(t *testing.T) (*notifytest.Fake, string) {
-				f := notifytest.NewWeCom(t, "seed-wecom-key")
+				f := wecomfake.NewWeCom(t, "seed-wecom-key")
 				return f.Fake, seedTarget(t, "api7-wecom", "wecom", "api7", f.URL, "api7-wecom.json.tmpl")
 			},
 			count: onePerGroup,
@@ -299,7 +307,7 @@ func seedCases() []seedCase {
 			// webhook target.
 			name: "coroot-plain",
 			start: func(t *testing.T) (*notifytest.Fake, string) {
-				f := notifytest.NewTextWebhook(t)
+				f := webhookfake.NewTextWebhook(t)
 				return f.Fake, seedTarget(t, "coroot-plain", "webhook", "coroot", f.URL+"/incidents", "coroot-plain.txt.tmpl",
 					"headers: {Content-Type: text/plain; charset=utf-8}")
 			},
@@ -324,7 +332,7 @@ func seedCases() []seedCase {
 		{
 			name: "coroot-json",
 			start: func(t *testing.T) (*notifytest.Fake, string) {
-				f := notifytest.NewWebhook(t)
+				f := webhookfake.NewWebhook(t)
 				return f.Fake, seedTarget(t, "coroot-json", "webhook", "coroot", f.URL+"/incidents", "coroot-json.json.tmpl")
 			},
 			count: onePerGroup,
@@ -345,7 +353,7 @@ func seedCases() []seedCase {
 			name: "coroot-telegram",
 			start: func(t *testing.T) (*notifytest.Fake, string) {
 				// The chat the example's body names.
-				f := notifytest.NewTelegram(t, notifytest.TelegramOptions{Token: "424242:seed-tg", ChatID: "-1001234567890"})
+				f := telegramfake.NewTelegram(t, telegramfake.TelegramOptions{Token: "424242:seed-tg", ChatID: "-1001234567890"})
 				return f.Fake, seedTarget(t, "coroot-telegram", "telegram", "coroot", f.URL, "coroot-telegram.json.tmpl",
 					`chat_id: "-1001234567890"`)
 			},
@@ -360,7 +368,7 @@ func seedCases() []seedCase {
 			// printed raw: the bridge escapes them for the mode.
 			name: "coroot-telegram-markdown",
 			start: func(t *testing.T) (*notifytest.Fake, string) {
-				f := notifytest.NewTelegram(t, notifytest.TelegramOptions{Token: "424242:seed-tg", ChatID: "-123456789"})
+				f := telegramfake.NewTelegram(t, telegramfake.TelegramOptions{Token: "424242:seed-tg", ChatID: "-123456789"})
 				return f.Fake, seedTarget(t, "coroot-telegram-markdown", "telegram", "coroot", f.URL, "coroot-telegram-markdown.json.tmpl",
 					`chat_id: "-123456789"`)
 			},
@@ -373,7 +381,7 @@ func seedCases() []seedCase {
 		{
 			name: "coroot-mattermost",
 			start: func(t *testing.T) (*notifytest.Fake, string) {
-				f := notifytest.NewMattermost(t, notifytest.MattermostOptions{Key: "seedmattermostkey0123"})
+				f := mattermostfake.NewMattermost(t, mattermostfake.MattermostOptions{Key: "seedmattermostkey0123"})
 				return f.Fake, seedTarget(t, "coroot-mattermost", "mattermost", "coroot", f.URL, "coroot-mattermost.json.tmpl")
 			},
 			count: onePerGroup,
@@ -382,7 +390,7 @@ func seedCases() []seedCase {
 		{
 			name: "coroot-discord",
 			start: func(t *testing.T) (*notifytest.Fake, string) {
-				f := notifytest.NewDiscord(t, notifytest.DiscordOptions{ID: "323456789012345678", Token: "seed-discord-token"})
+				f := discordfake.NewDiscord(t, discordfake.DiscordOptions{ID: "323456789012345678", Token: "seed-discord-token"})
 				return f.Fake, seedTarget(t, "coroot-discord", "discord", "coroot", f.URL, "coroot-discord.json.tmpl")
 			},
 			count: onePerGroup,
@@ -391,7 +399,7 @@ func seedCases() []seedCase {
 		{
 			name: "coroot-slack",
 			start: func(t *testing.T) (*notifytest.Fake, string) {
-				f := notifytest.NewSlack(t, notifytest.SlackOptions{Path: "/services/TSEED/BSEED/seed-slack-token", Burst: 4})
+				f := slackfake.NewSlack(t, slackfake.SlackOptions{Path: "/services/TSEED/BSEED/seed-slack-token", Burst: 4})
 				return f.Fake, seedTarget(t, "coroot-slack", "slack", "coroot", f.URL, "coroot-slack.json.tmpl")
 			},
 			count: onePerGroup,
@@ -402,7 +410,7 @@ func seedCases() []seedCase {
 			// checked against the alert it came from.
 			name: "hertzbeat-webhook",
 			start: func(t *testing.T) (*notifytest.Fake, string) {
-				f := notifytest.NewWebhook(t)
+				f := webhookfake.NewWebhook(t)
 				return f.Fake, seedTarget(t, "hertzbeat-webhook", "webhook", "hertzbeat", f.URL+"/api/alerts", "hertzbeat-webhook.json.tmpl")
 			},
 			count: onePerAlert,
@@ -411,8 +419,8 @@ func seedCases() []seedCase {
 		{
 			name: "hertzbeat-dingtalk",
 			start: func(t *testing.T) (*notifytest.Fake, string) {
-				opts := notifytest.DingTalkOptions{Token: "seed-hb-dt-token", Secret: "SEChertzbeat0123456789", Keyword: "alert"}
-				f := notifytest.NewDingTalk(t, opts)
+				opts := dingtalkfake.DingTalkOptions{Token: "seed-hb-dt-token", Secret: "SEChertzbeat0123456789", Keyword: "alert"}
+				f := dingtalkfake.NewDingTalk(t, opts)
 				// DingTalk's own limit, 20 a minute, with room for the
 				// eight messages at once.
 				return f.Fake, seedTarget(t, "hertzbeat-dingtalk", "dingtalk", "hertzbeat", f.URL, "hertzbeat-dingtalk.json.tmpl",
@@ -768,7 +776,7 @@ func TestSeedAMMDSFakeRefusesBadSign(t *testing.T) {
 // TestSeedTextWebhookIsStrict: the text fake refuses JSON, other
 // charsets, invalid UTF-8 and blank bodies.
 func TestSeedTextWebhookIsStrict(t *testing.T) {
-	f := notifytest.NewTextWebhook(t)
+	f := webhookfake.NewTextWebhook(t)
 	for _, c := range []struct {
 		method, ct string
 		body       string

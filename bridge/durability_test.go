@@ -19,6 +19,7 @@ import (
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
+	webhookfake "github.com/alertbridge/alertbridge/bridge/notify/webhook/fake"
 )
 
 // groupPayload returns a distinct single-alert notification for group n.
@@ -50,7 +51,7 @@ func groupsIn(got []notifytest.Received) map[string]int {
 }
 
 func TestServerErrorsThenOKDeliversEveryGroupOnce(t *testing.T) {
-	sink := notifytest.NewWebhook(t)
+	sink := webhookfake.NewWebhook(t)
 	var fails []notifytest.Reply
 	for i := 0; i < 8; i++ {
 		fails = append(fails, notifytest.Reply{Status: 500 + i%4})
@@ -78,7 +79,7 @@ func TestServerErrorsThenOKDeliversEveryGroupOnce(t *testing.T) {
 }
 
 func TestRetryAfterIsHonoured(t *testing.T) {
-	sink := notifytest.NewWebhook(t)
+	sink := webhookfake.NewWebhook(t)
 	sink.Script(notifytest.Reply{Status: 429, Header: map[string]string{"Retry-After": "2"}})
 	b := startBridge(t, webhookConfig(`
   - name: throttled
@@ -101,7 +102,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 }
 
 func TestIdenticalPostsDeliverOnce(t *testing.T) {
-	sink := notifytest.NewWebhook(t)
+	sink := webhookfake.NewWebhook(t)
 	b := startBridge(t, webhookConfig(`
   - name: once
     type: webhook
@@ -129,7 +130,7 @@ func TestIdenticalPostsDeliverOnce(t *testing.T) {
 }
 
 func TestStoreUnavailableAnswers503(t *testing.T) {
-	sink := notifytest.NewWebhook(t)
+	sink := webhookfake.NewWebhook(t)
 	b := startBridge(t, webhookConfig(`
   - name: a
     type: webhook
@@ -145,7 +146,7 @@ func TestStoreUnavailableAnswers503(t *testing.T) {
 }
 
 func TestDeadLettersListRetryDelete(t *testing.T) {
-	sink := notifytest.NewWebhook(t)
+	sink := webhookfake.NewWebhook(t)
 	sink.Script(notifytest.Reply{Status: 400, Body: `{"error":"bad"}`}, notifytest.Reply{Status: 400})
 	b := startBridge(t, webhookConfig(`
   - name: strict
@@ -226,7 +227,7 @@ func (b *testBridge) data(t *testing.T, path string) []map[string]any {
 }
 
 func TestSignedWebhookIDStableAcrossRetries(t *testing.T) {
-	sink := notifytest.NewWebhook(t)
+	sink := webhookfake.NewWebhook(t)
 	sink.Script(notifytest.Reply{Status: 503})
 	b := startBridge(t, webhookConfig(`
   - name: signed
@@ -258,7 +259,7 @@ func TestSignedWebhookIDStableAcrossRetries(t *testing.T) {
 }
 
 func TestNewerNotificationSupersedesWaitingOne(t *testing.T) {
-	sink := notifytest.NewWebhook(t)
+	sink := webhookfake.NewWebhook(t)
 	sink.Script(notifytest.Reply{Status: 429, Header: map[string]string{"Retry-After": "1"}})
 	b := startBridge(t, webhookConfig(`
   - name: throttled
@@ -338,7 +339,7 @@ func TestFailedOlderStateNeverFollowsNewer(t *testing.T) {
 }
 
 func TestRemovedTargetJobsBecomeDeadLetters(t *testing.T) {
-	sink := notifytest.NewWebhook(t)
+	sink := webhookfake.NewWebhook(t)
 	sink.Script(notifytest.Reply{Status: 503, Header: map[string]string{"Retry-After": "3600"}})
 	cfg := webhookConfig(`
   - name: keep
@@ -374,7 +375,7 @@ func TestRemovedTargetJobsBecomeDeadLetters(t *testing.T) {
 // sends only the two that were not delivered: what was delivered is kept
 // on disk, not only in memory.
 func TestSplitNotificationResumesAfterRestart(t *testing.T) {
-	sink := notifytest.NewWebhook(t)
+	sink := webhookfake.NewWebhook(t)
 	sink.Script(notifytest.Reply{Status: http.StatusOK}, notifytest.Reply{Status: http.StatusOK},
 		notifytest.Reply{Status: http.StatusServiceUnavailable, Body: "busy"})
 	storage := t.TempDir()

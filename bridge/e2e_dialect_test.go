@@ -8,7 +8,10 @@ import (
 	"time"
 
 	"github.com/alertbridge/alertbridge/bridge/amtest"
+	larkfake "github.com/alertbridge/alertbridge/bridge/notify/lark/fake"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
+	telegramfake "github.com/alertbridge/alertbridge/bridge/notify/telegram/fake"
+	webhookfake "github.com/alertbridge/alertbridge/bridge/notify/webhook/fake"
 )
 
 // TestEndToEndDialects has a real Alertmanager deliver one group, firing
@@ -25,11 +28,11 @@ func TestEndToEndDialects(t *testing.T) {
 		t.Skip("builds and runs a real Alertmanager")
 	}
 	const ammdsSecret = "e2e-ammds-secret"
-	records := notifytest.NewWebhook(t)
-	hertzbeat := notifytest.NewWebhook(t)
-	larkOpts := notifytest.LarkOptions{Token: "e2e-lark-token", Secret: "e2e-lark-secret", Keyword: "API7"}
-	lark := notifytest.NewLark(t, larkOpts)
-	telegram := notifytest.NewTelegram(t, notifytest.TelegramOptions{Token: "777:e2e-tg", ChatID: "-1001234567890"})
+	records := webhookfake.NewWebhook(t)
+	hertzbeat := webhookfake.NewWebhook(t)
+	larkOpts := larkfake.LarkOptions{Token: "e2e-lark-token", Secret: "e2e-lark-secret", Keyword: "API7"}
+	lark := larkfake.NewLark(t, larkOpts)
+	telegram := telegramfake.NewTelegram(t, telegramfake.TelegramOptions{Token: "777:e2e-tg", ChatID: "-1001234567890"})
 	ammds := newAMMDSFake(t, ammdsSecret)
 
 	cfg := "global:\n  retry: {attempts: 5, interval: 50ms, max_interval: 200ms}\ntargets:\n" +

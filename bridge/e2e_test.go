@@ -8,7 +8,7 @@ import (
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/amtest"
-	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
+	webhookfake "github.com/alertbridge/alertbridge/bridge/notify/webhook/fake"
 )
 
 // hostileLabels are label values that break bridges which assemble JSON
@@ -33,7 +33,7 @@ func TestEndToEndWithRealAlertmanager(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a real Alertmanager")
 	}
-	sink := notifytest.NewWebhook(t)
+	sink := webhookfake.NewWebhook(t)
 	b := startBridge(t, webhookConfig(`
   - name: records
     type: webhook

@@ -20,6 +20,7 @@ import (
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
+	webhookfake "github.com/alertbridge/alertbridge/bridge/notify/webhook/fake"
 )
 
 type lockedBuffer struct {
@@ -60,7 +61,7 @@ func echoServer(t *testing.T, status int) *httptest.Server {
 func TestSecretsNeverLeak(t *testing.T) {
 	basicHeader := base64.StdEncoding.EncodeToString([]byte("echouser:ECHOPASS9"))
 	secrets := []string{"URLTOKEN1", "URLTOKEN2", "PATHTOKEN3", "SIGNSECRET4", "INBOUNDTOKEN5", "BASICPASS6", "APITOKEN7", "ECHOTOKEN8", "ECHOPASS9", basicHeader}
-	sink := notifytest.NewWebhook(t)
+	sink := webhookfake.NewWebhook(t)
 	sink.Script(notifytest.Reply{Status: 500, Body: "busy"})
 	echo := echoServer(t, http.StatusInternalServerError)
 	dead, _ := net.Listen("tcp", "127.0.0.1:0")

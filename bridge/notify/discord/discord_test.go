@@ -15,6 +15,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/chat"
 	"github.com/alertbridge/alertbridge/bridge/notify/discord"
+	discordfake "github.com/alertbridge/alertbridge/bridge/notify/discord/fake"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"github.com/alertbridge/alertbridge/bridge/render"
 )
@@ -347,7 +348,7 @@ func TestPresetBodiesPassTheFake(t *testing.T) {
 	fx := notifytest.ChatFixtures(t)
 	for _, name := range notifytest.SortedNames(fx) {
 		t.Run(name, func(t *testing.T) {
-			fake := notifytest.NewDiscord(t, notifytest.DiscordOptions{})
+			fake := discordfake.NewDiscord(t, discordfake.DiscordOptions{})
 			set, err := render.New(render.Options{})
 			if err != nil {
 				t.Fatal(err)
@@ -414,7 +415,7 @@ func TestFakeEnforcesTheContract(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			fake := notifytest.NewDiscord(t, notifytest.DiscordOptions{})
+			fake := discordfake.NewDiscord(t, discordfake.DiscordOptions{})
 			u := fake.URL + "?wait=true"
 			if tc.path != "" {
 				u = fake.Server.URL + tc.path
@@ -447,7 +448,7 @@ func TestFakeEnforcesTheContract(t *testing.T) {
 // channel, then 429 code 20028.
 func TestFakeRateLimits(t *testing.T) {
 	c := notifytest.NewClock(notifytest.FixedNow)
-	fake := notifytest.NewDiscord(t, notifytest.DiscordOptions{Now: c.Now})
+	fake := discordfake.NewDiscord(t, discordfake.DiscordOptions{Now: c.Now})
 	req := &notify.Request{Method: http.MethodPost, URL: fake.URL + "?wait=true", Header: http.Header{"Content-Type": {"application/json"}}, Body: body(t, "hi", nil, true)}
 	for i := range 5 {
 		if resp := send(t, req); resp.StatusCode != 200 {

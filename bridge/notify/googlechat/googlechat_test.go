@@ -13,6 +13,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/chat"
 	"github.com/alertbridge/alertbridge/bridge/notify/googlechat"
+	googlechatfake "github.com/alertbridge/alertbridge/bridge/notify/googlechat/fake"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 )
 
@@ -308,7 +309,7 @@ func TestFakeIsStrict(t *testing.T) {
 	}
 	tests := []struct {
 		name      string
-		url       func(f *notifytest.GoogleChat) string
+		url       func(f *googlechatfake.GoogleChat) string
 		body      string
 		status    int
 		answer    string
@@ -318,20 +319,20 @@ func TestFakeIsStrict(t *testing.T) {
 		{"text", nil, `{"text":"<users/all> a\u200b<b> <https://x.example/|see>"}`, 200, `"thread":{"name"`, false, "@all a<b> see (https://x.example/)"},
 		{"card", nil, `{"text":"t","cardsV2":[{"cardId":"c","card":{"header":{"title":"T &amp;"},"sections":[{"header":"<b>FIRING</b>","widgets":[{"textParagraph":{"text":"&lt;b&gt;&amp;amp;<br><a href=\"https://am.example/?a=1&amp;b=2\">all</a>"}},{"buttonList":{"buttons":[{"text":"Open","onClick":{"openLink":{"url":"https://am.example/"}}}]}}]}]}}]}`,
 			200, "", false, "T &amp;\n\nFIRING\n<b>&amp;\nall (https://am.example/?a=1&b=2)\nOpen (https://am.example/)"},
-		{"no key", func(f *notifytest.GoogleChat) string { return strings.Replace(f.URL, "key=", "k=", 1) }, `{"text":"x"}`, 400, "API_KEY_INVALID", true, ""},
-		{"wrong token", func(f *notifytest.GoogleChat) string { return f.URL + "x" }, `{"text":"x"}`, 401, "UNAUTHENTICATED", true, ""},
-		{"wrong space", func(f *notifytest.GoogleChat) string { return strings.Replace(f.URL, "/spaces/", "/spaces/x", 1) }, `{"text":"x"}`, 404, "NOT_FOUND", true, ""},
+		{"no key", func(f *googlechatfake.GoogleChat) string { return strings.Replace(f.URL, "key=", "k=", 1) }, `{"text":"x"}`, 400, "API_KEY_INVALID", true, ""},
+		{"wrong token", func(f *googlechatfake.GoogleChat) string { return f.URL + "x" }, `{"text":"x"}`, 401, "UNAUTHENTICATED", true, ""},
+		{"wrong space", func(f *googlechatfake.GoogleChat) string { return strings.Replace(f.URL, "/spaces/", "/spaces/x", 1) }, `{"text":"x"}`, 404, "NOT_FOUND", true, ""},
 		{"unknown field", nil, `{"text":"x","markdown":"y"}`, 400, "INVALID_ARGUMENT", true, ""},
 		{"empty text", nil, `{"text":""}`, 400, "INVALID_ARGUMENT", true, ""},
 		{"text over 4096", nil, `{"text":"` + strings.Repeat("x", 4097) + `"}`, 400, "longer than 4096", true, ""},
 		{"over 32000 bytes", nil, `{"text":"t","cardsV2":[{"cardId":"c","card":{"sections":[{"widgets":[{"textParagraph":{"text":"` + strings.Repeat("x", 32000) + `"}}]}]}}]}`, 400, "INVALID_ARGUMENT", true, ""},
 		{"section without widgets", nil, `{"text":"t","cardsV2":[{"cardId":"c","card":{"sections":[{"widgets":[]}]}}]}`, 400, "INVALID_ARGUMENT", true, ""},
 		{"101 widgets", nil, `{"text":"t","cardsV2":[{"cardId":"c","card":{"sections":[{"widgets":[` + widgets(101) + `]}]}}]}`, 200, "", true, ""},
-		{"bad reply option", func(f *notifytest.GoogleChat) string { return f.URL + "&messageReplyOption=REPLY" }, `{"text":"x"}`, 400, "INVALID_ARGUMENT", true, ""},
+		{"bad reply option", func(f *googlechatfake.GoogleChat) string { return f.URL + "&messageReplyOption=REPLY" }, `{"text":"x"}`, 400, "INVALID_ARGUMENT", true, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := notifytest.NewGoogleChat(t, notifytest.GoogleChatOptions{})
+			f := googlechatfake.NewGoogleChat(t, googlechatfake.GoogleChatOptions{})
 			u := f.URL
 			if tc.url != nil {
 				u = tc.url(f)
@@ -355,8 +356,8 @@ func TestFakeIsStrict(t *testing.T) {
 // TestFakeRateLimit: the 61st message within a minute is refused with
 // Google's quota answer.
 func TestFakeRateLimit(t *testing.T) {
-	f := notifytest.NewGoogleChat(t, notifytest.GoogleChatOptions{})
-	for i := range notifytest.GoogleChatPerMinute {
+	f := googlechatfake.NewGoogleChat(t, googlechatfake.GoogleChatOptions{})
+	for i := range googlechatfake.GoogleChatPerMinute {
 		if status, body := post(t, f.URL, `{"text":"x"}`); status != 200 {
 			t.Fatalf("message %d: %d %s", i+1, status, body)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/chat"
 	"github.com/alertbridge/alertbridge/bridge/notify/lark"
+	larkfake "github.com/alertbridge/alertbridge/bridge/notify/lark/fake"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"github.com/alertbridge/alertbridge/bridge/render"
 )
@@ -339,7 +340,7 @@ func deliver(t *testing.T, n notify.Notifier, payload []byte) notify.Result {
 	return (&notify.Sender{}).Deliver(ctx, http.DefaultClient, n, notifytest.BuildGroup(t, payload), notify.Attempt{})
 }
 
-func fakeNotifier(t *testing.T, f *notifytest.Lark, opts *lark.Options, secret string, now func() time.Time) *chat.Notifier {
+func fakeNotifier(t *testing.T, f *larkfake.Lark, opts *lark.Options, secret string, now func() time.Time) *chat.Notifier {
 	t.Helper()
 	set, err := render.New(render.Options{})
 	if err != nil {
@@ -363,7 +364,7 @@ func TestEveryPresetPassesTheFake(t *testing.T) {
 	for _, msgType := range []string{lark.Interactive, lark.Post, lark.Text} {
 		for _, name := range notifytest.SortedNames(fx) {
 			t.Run(msgType+"/"+name, func(t *testing.T) {
-				f := notifytest.NewLark(t, notifytest.LarkOptions{Secret: "s3cret", Keyword: "alert"})
+				f := larkfake.NewLark(t, larkfake.LarkOptions{Secret: "s3cret", Keyword: "alert"})
 				opts := &lark.Options{MsgType: msgType, Keyword: "alert", Common: chat.Common{Mention: &chat.Mention{All: true, Users: []string{"ou_1"}, FromLabels: []string{"instance"}}}}
 				r := deliver(t, fakeNotifier(t, f, opts, "s3cret", time.Now), fx[name])
 				if r.Verdict != notify.Delivered || len(f.Violations()) > 0 {
@@ -390,23 +391,23 @@ func TestFakeEnforcesTheContract(t *testing.T) {
 	hourAgo := func() time.Time { return time.Now().Add(-61 * time.Minute) }
 	tests := []struct {
 		name    string
-		fake    notifytest.LarkOptions
+		fake    larkfake.LarkOptions
 		opts    lark.Options
 		secret  string
 		now     func() time.Time
 		code    string
 		verdict notify.Verdict
 	}{
-		{"wrong secret", notifytest.LarkOptions{Secret: "right"}, lark.Options{}, "wrong", time.Now, `"code":19021`, notify.Permanent},
-		{"no signature", notifytest.LarkOptions{Secret: "right"}, lark.Options{}, "", time.Now, `"code":19021`, notify.Permanent},
-		{"stale timestamp", notifytest.LarkOptions{Secret: "right"}, lark.Options{}, "right", hourAgo, `"code":19021`, notify.Permanent},
-		{"keyword missing", notifytest.LarkOptions{Keyword: "alert"}, lark.Options{}, "", time.Now, `"code":19024`, notify.Permanent},
-		{"keyword missing from a post", notifytest.LarkOptions{Keyword: "alert"}, lark.Options{MsgType: lark.Post}, "", time.Now, `"code":19024`, notify.Permanent},
-		{"keyword missing from a text", notifytest.LarkOptions{Keyword: "alert"}, lark.Options{MsgType: lark.Text}, "", time.Now, `"code":19024`, notify.Permanent},
+		{"wrong secret", larkfake.LarkOptions{Secret: "right"}, lark.Options{}, "wrong", time.Now, `"code":19021`, notify.Permanent},
+		{"no signature", larkfake.LarkOptions{Secret: "right"}, lark.Options{}, "", time.Now, `"code":19021`, notify.Permanent},
+		{"stale timestamp", larkfake.LarkOptions{Secret: "right"}, lark.Options{}, "right", hourAgo, `"code":19021`, notify.Permanent},
+		{"keyword missing", larkfake.LarkOptions{Keyword: "alert"}, lark.Options{}, "", time.Now, `"code":19024`, notify.Permanent},
+		{"keyword missing from a post", larkfake.LarkOptions{Keyword: "alert"}, lark.Options{MsgType: lark.Post}, "", time.Now, `"code":19024`, notify.Permanent},
+		{"keyword missing from a text", larkfake.LarkOptions{Keyword: "alert"}, lark.Options{MsgType: lark.Text}, "", time.Now, `"code":19024`, notify.Permanent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := notifytest.NewLark(t, tc.fake)
+			f := larkfake.NewLark(t, tc.fake)
 			opts := tc.opts
 			r := deliver(t, fakeNotifier(t, f, &opts, tc.secret, tc.now), notifytest.MixedPayload())
 			if r.Verdict != tc.verdict || len(f.Violations()) != 1 || !strings.Contains(r.Message, strings.TrimPrefix(tc.code, `"code":`)) {
@@ -429,7 +430,7 @@ func TestFakeEnforcesTheContract(t *testing.T) {
 	}
 	for _, tc := range raw {
 		t.Run(tc.name, func(t *testing.T) {
-			f := notifytest.NewLark(t, notifytest.LarkOptions{})
+			f := larkfake.NewLark(t, larkfake.LarkOptions{})
 			u := f.URL
 			if tc.path != "" {
 				u = f.Server.URL + tc.path
@@ -450,7 +451,7 @@ func TestFakeEnforcesTheContract(t *testing.T) {
 	}
 
 	t.Run("rate limit", func(t *testing.T) {
-		f := notifytest.NewLark(t, notifytest.LarkOptions{})
+		f := larkfake.NewLark(t, larkfake.LarkOptions{})
 		var codes []string
 		for range 6 {
 			resp, err := http.Post(f.URL, "application/json", strings.NewReader(`{"msg_type":"text","content":{"text":"hi"}}`))

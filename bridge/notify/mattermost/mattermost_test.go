@@ -12,6 +12,7 @@ import (
 
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/chat"
+	mattermostfake "github.com/alertbridge/alertbridge/bridge/notify/mattermost/fake"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 )
 
@@ -215,7 +216,7 @@ func TestCheckURL(t *testing.T) {
 func TestReaderSeesValuesAsWritten(t *testing.T) {
 	for _, msgType := range []string{Markdown, Attachments} {
 		t.Run(msgType, func(t *testing.T) {
-			f := notifytest.NewMattermost(t, notifytest.MattermostOptions{})
+			f := mattermostfake.NewMattermost(t, mattermostfake.MattermostOptions{})
 			bodies, err := newNotifier(t, &Options{MsgType: msgType}).Pack(notifytest.BuildGroup(t, notifytest.MarkupPayload()))
 			if err != nil {
 				t.Fatal(err)

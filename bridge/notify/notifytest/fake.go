@@ -1,7 +1,8 @@
-// Package notifytest provides fake receivers for tests: real HTTP servers on
-// 127.0.0.1 that enforce a platform's contract strictly, record what they
-// accepted, and answer as scripted or as the platform would. Handlers never
-// fail the test themselves; they record, and the test goroutine asserts.
+// Package notifytest holds what the target types' tests share: the Fake
+// receiver that each type's strict fake (bridge/notify/<type>/fake) is built
+// on, payload fixtures, goldens with -update, and the conformance case type.
+// Handlers never fail the test themselves; they record, and the test
+// goroutine asserts.
 package notifytest
 
 import (
@@ -67,7 +68,7 @@ type Fake struct {
 // test ends.
 func NewFake(t testing.TB, check Check, ok Reply, success func(Reply) bool) *Fake {
 	f := &Fake{check: check, ok: ok, success: success, notify: make(chan struct{}, 1), now: time.Now}
-	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
+	f.Server = httptest.NewServer(f)
 	t.Cleanup(f.Server.Close)
 	f.URL = f.Server.URL
 	return f
@@ -82,7 +83,8 @@ func (f *Fake) Script(replies ...Reply) {
 	f.script = append(f.script, replies...)
 }
 
-func (f *Fake) serve(rw http.ResponseWriter, r *http.Request) {
+// ServeHTTP checks a request against the contract and answers it.
+func (f *Fake) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 32<<20))
 	rec := Received{Path: r.URL.RequestURI(), Header: r.Header.Clone(), Body: body, At: time.Now()}
 	f.mu.Lock()

@@ -13,6 +13,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/chat"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
+	rocketchatfake "github.com/alertbridge/alertbridge/bridge/notify/rocketchat/fake"
 )
 
 const hookURL = "https://chat.example.com/hooks/rcIntegrationID/rcSecretToken"
@@ -204,7 +205,7 @@ func TestCheckURL(t *testing.T) {
 // strict fake, which renders them as Rocket.Chat does: no escapes in the
 // message text, marked after HTML-escaping in attachments.
 func TestReaderSeesValuesAsWritten(t *testing.T) {
-	f := notifytest.NewRocketChat(t, notifytest.RocketChatOptions{})
+	f := rocketchatfake.NewRocketChat(t, rocketchatfake.RocketChatOptions{})
 	bodies, err := newNotifier(t, nil).Pack(notifytest.BuildGroup(t, notifytest.MarkupPayload()))
 	if err != nil {
 		t.Fatal(err)

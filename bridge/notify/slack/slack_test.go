@@ -12,6 +12,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/chat"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
+	slackfake "github.com/alertbridge/alertbridge/bridge/notify/slack/fake"
 )
 
 const hookURL = "https://hooks.slack.com/services/T0000/B0000/XXXXSECRET"
@@ -232,7 +233,7 @@ func TestCheckURL(t *testing.T) {
 // strict fake, which shows what Slack would: mrkdwn must escape exactly
 // & < >.
 func TestReaderSeesValuesAsWritten(t *testing.T) {
-	f := notifytest.NewSlack(t, notifytest.SlackOptions{})
+	f := slackfake.NewSlack(t, slackfake.SlackOptions{})
 	bodies, err := newNotifier(t, nil).Pack(notifytest.BuildGroup(t, notifytest.MarkupPayload()))
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify/chat"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"github.com/alertbridge/alertbridge/bridge/notify/teams"
+	teamsfake "github.com/alertbridge/alertbridge/bridge/notify/teams/fake"
 )
 
 const workflowURL = "https://default0123.45.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/0123abcd/triggers/manual/paths/invoke?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=SAS-sig_value"
@@ -269,7 +270,7 @@ func TestFakeIsStrict(t *testing.T) {
 	mention := `{"type":"mention","text":"<at>a@example.com</at>","mentioned":{"id":"a@example.com","name":"a@example.com"}}`
 	tests := []struct {
 		name      string
-		url       func(f *notifytest.Teams) string
+		url       func(f *teamsfake.Teams) string
 		body      string
 		header    map[string]string
 		status    int
@@ -280,17 +281,17 @@ func TestFakeIsStrict(t *testing.T) {
 		{"card", nil, card(`\\[FIRING\\] a\\_b`, ""), nil, 202, "", false, "[FIRING] a_b"},
 		{"mention", nil, card("hi <at>a@example.com</at>", mention), nil, 202, "", false, "hi <at>a@example.com</at>"},
 		{"mention not in the text", nil, card("hi", mention), nil, 202, "", true, ""},
-		{"card over 28672 bytes", nil, card(strings.Repeat("x", notifytest.TeamsMaxCardBytes), ""), nil, 202, "", true, ""},
+		{"card over 28672 bytes", nil, card(strings.Repeat("x", teamsfake.TeamsMaxCardBytes), ""), nil, 202, "", true, ""},
 		{"not a message", nil, `{"type":"event","attachments":[]}`, nil, 202, "", true, ""},
-		{"no sig", func(f *notifytest.Teams) string { return strings.Split(f.URL, "&sig=")[0] }, card("x", ""), nil, 401, "DirectApiAuthorizationRequired", true, ""},
-		{"wrong sig", func(f *notifytest.Teams) string { return f.URL + "x" }, card("x", ""), nil, 401, "DirectApiAuthorizationRequired", true, ""},
+		{"no sig", func(f *teamsfake.Teams) string { return strings.Split(f.URL, "&sig=")[0] }, card("x", ""), nil, 401, "DirectApiAuthorizationRequired", true, ""},
+		{"wrong sig", func(f *teamsfake.Teams) string { return f.URL + "x" }, card("x", ""), nil, 401, "DirectApiAuthorizationRequired", true, ""},
 		{"two authorizations", nil, card("x", ""), map[string]string{"Authorization": "Bearer t"}, 400, "DirectApiRequestHasMoreThanOneAuthorization", true, ""},
 		{"not JSON", nil, `{"type":`, nil, 400, "InvalidRequestContent", true, ""},
-		{"wrong path", func(f *notifytest.Teams) string { return strings.Replace(f.URL, "/invoke", "/run", 1) }, card("x", ""), nil, 404, "does not match any known API routes", true, ""},
+		{"wrong path", func(f *teamsfake.Teams) string { return strings.Replace(f.URL, "/invoke", "/run", 1) }, card("x", ""), nil, 404, "does not match any known API routes", true, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := notifytest.NewTeams(t, notifytest.TeamsOptions{})
+			f := teamsfake.NewTeams(t, teamsfake.TeamsOptions{})
 			u := f.URL
 			if tc.url != nil {
 				u = tc.url(f)

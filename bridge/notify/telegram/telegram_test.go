@@ -19,6 +19,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify/chat"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"github.com/alertbridge/alertbridge/bridge/notify/telegram"
+	telegramfake "github.com/alertbridge/alertbridge/bridge/notify/telegram/fake"
 	"github.com/alertbridge/alertbridge/bridge/notify/telegram/tgmarkdown"
 	"github.com/alertbridge/alertbridge/bridge/render"
 )
@@ -348,7 +349,7 @@ func TestPresetBodiesPassTheFake(t *testing.T) {
 	fx := notifytest.ChatFixtures(t)
 	for _, name := range notifytest.SortedNames(fx) {
 		t.Run(name, func(t *testing.T) {
-			fake := notifytest.NewTelegram(t, notifytest.TelegramOptions{ChatID: "@alerts_channel"})
+			fake := telegramfake.NewTelegram(t, telegramfake.TelegramOptions{ChatID: "@alerts_channel"})
 			set, err := render.New(render.Options{})
 			if err != nil {
 				t.Fatal(err)
@@ -414,7 +415,7 @@ func TestFakeEnforcesTheContract(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			fake := notifytest.NewTelegram(t, notifytest.TelegramOptions{})
+			fake := telegramfake.NewTelegram(t, telegramfake.TelegramOptions{})
 			u := fake.URL
 			if tc.path != "" {
 				u = fake.Server.URL + tc.path
@@ -436,7 +437,7 @@ func TestFakeEnforcesTheContract(t *testing.T) {
 
 func TestFakeRateLimitAndMigration(t *testing.T) {
 	c := notifytest.NewClock(notifytest.FixedNow)
-	fake := notifytest.NewTelegram(t, notifytest.TelegramOptions{ChatID: "-4001", MigratedTo: -1004001, Now: c.Now})
+	fake := telegramfake.NewTelegram(t, telegramfake.TelegramOptions{ChatID: "-4001", MigratedTo: -1004001, Now: c.Now})
 	body := func(chatID int64) string { return fmt.Sprintf(`{"chat_id":%d,"text":"x"}`, chatID) }
 	a := post(t, fake.URL, "application/json", body(-4001))
 	if a.Code != 400 || a.Parameters.MigrateToChatID != -1004001 {
@@ -575,7 +576,7 @@ func TestGoldenUserTemplates(t *testing.T) {
 				if ut.text == "" {
 					chatID = "-123456789"
 				}
-				fake := notifytest.NewTelegram(t, notifytest.TelegramOptions{Token: token, ChatID: chatID})
+				fake := telegramfake.NewTelegram(t, telegramfake.TelegramOptions{Token: token, ChatID: chatID})
 				for _, b := range bodies {
 					resp, err := http.Post(fake.URL, "application/json", strings.NewReader(string(b)))
 					if err != nil {

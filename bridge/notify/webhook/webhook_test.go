@@ -14,6 +14,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"github.com/alertbridge/alertbridge/bridge/notify/webhook"
+	webhookfake "github.com/alertbridge/alertbridge/bridge/notify/webhook/fake"
 	"github.com/alertbridge/alertbridge/bridge/render"
 )
 
@@ -172,7 +173,7 @@ func TestHeaderControlCharacters(t *testing.T) {
 			}
 		}
 	}
-	fake := notifytest.NewWebhook(t)
+	fake := webhookfake.NewWebhook(t)
 	set := newSet(t, render.Inline{Name: "hdr", Text: "{{ .CommonLabels.alertname }}"})
 	n := newNotifier(t, notify.Settings{URL: fake.URL + "/hook/TOKEN", Templates: set, HeaderTemplates: map[string]string{"X-Alert": "hdr"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -242,7 +243,7 @@ func TestClassifyWithVerify(t *testing.T) {
 }
 
 func TestDeliverToFakeWebhook(t *testing.T) {
-	fake := notifytest.NewWebhook(t)
+	fake := webhookfake.NewWebhook(t)
 	fake.Script(notifytest.Reply{Status: http.StatusServiceUnavailable, Header: map[string]string{"Retry-After": "5"}, Body: "busy"})
 	n := newNotifier(t, notify.Settings{URL: fake.URL + "/hook/TOKEN", Templates: newSet(t)})
 	g := buildGroup(t, hostilePayload())

@@ -14,6 +14,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify/chat"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"github.com/alertbridge/alertbridge/bridge/notify/wecom"
+	wecomfake "github.com/alertbridge/alertbridge/bridge/notify/wecom/fake"
 	"github.com/alertbridge/alertbridge/bridge/render"
 )
 
@@ -285,7 +286,7 @@ func TestEveryPresetPassesTheFake(t *testing.T) {
 	for _, msgType := range []string{wecom.Markdown, wecom.Text} {
 		for _, name := range notifytest.SortedNames(fx) {
 			t.Run(msgType+"/"+name, func(t *testing.T) {
-				f := notifytest.NewWeCom(t, "k")
+				f := wecomfake.NewWeCom(t, "k")
 				r := deliver(t, newNotifier(t, &wecom.Options{MsgType: msgType, Common: chat.Common{Mention: mentions[msgType]}}, f.URL), fx[name])
 				if r.Verdict != notify.Delivered || len(f.Violations()) > 0 {
 					t.Fatalf("result %+v, violations %q", r, f.Violations())
@@ -323,7 +324,7 @@ func TestFakeEnforcesTheContract(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := notifytest.NewWeCom(t, "k")
+			f := wecomfake.NewWeCom(t, "k")
 			u := f.URL
 			if tc.path != "" {
 				u = f.Server.URL + tc.path
@@ -344,7 +345,7 @@ func TestFakeEnforcesTheContract(t *testing.T) {
 	}
 
 	t.Run("rate limit", func(t *testing.T) {
-		f := notifytest.NewWeCom(t, "k")
+		f := wecomfake.NewWeCom(t, "k")
 		var codes []int
 		for range 21 {
 			resp, err := http.Post(f.URL, "application/json", strings.NewReader(`{"msgtype":"text","text":{"content":"hi"}}`))

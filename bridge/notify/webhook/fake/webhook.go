@@ -1,10 +1,15 @@
-package notifytest
+// Package fake is a strict fake generic webhook receiver (JSON, signed, or plain text) for tests: a real HTTP server
+// that enforces the platform's contract, records what it accepted and
+// answers as the platform would (see notifytest.Fake). Conformance is the
+// type's case in the bridge's conformance suite.
+package fake
 
 import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,14 +21,14 @@ import (
 // Content-Type of application/json and a body that is valid JSON; anything
 // else is answered 400 and recorded in Violations. It answers
 // 200 {"ok":true} unless scripted.
-type Webhook struct{ *Fake }
+type Webhook struct{ *notifytest.Fake }
 
 // NewWebhook starts a fake webhook server, closed when the test ends.
 func NewWebhook(t testing.TB) *Webhook { return newWebhook(t, nil) }
 
 // newWebhook starts the fake with an extra check run after the basic one.
-func newWebhook(t testing.TB, extra Check) *Webhook {
-	check := func(r *http.Request, body []byte, now time.Time) (string, string, *Reply) {
+func newWebhook(t testing.TB, extra notifytest.Check) *Webhook {
+	check := func(r *http.Request, body []byte, now time.Time) (string, string, *notifytest.Reply) {
 		switch {
 		case r.Method != http.MethodPost:
 			return "", "method " + r.Method + ", want POST", nil
@@ -37,7 +42,7 @@ func newWebhook(t testing.TB, extra Check) *Webhook {
 		}
 		return "", "", nil
 	}
-	return &Webhook{NewFake(t, check, Reply{Status: http.StatusOK, Body: `{"ok":true}`}, nil)}
+	return &Webhook{notifytest.NewFake(t, check, notifytest.Reply{Status: http.StatusOK, Body: `{"ok":true}`}, nil)}
 }
 
 // NewSignedWebhook starts a fake webhook receiver that also verifies
@@ -50,9 +55,9 @@ func NewSignedWebhook(t testing.TB, secret string) *Webhook {
 	if err != nil {
 		t.Fatalf("NewSignedWebhook: secret is not whsec_ + base64: %v", err)
 	}
-	return newWebhook(t, func(r *http.Request, body []byte, now time.Time) (string, string, *Reply) {
+	return newWebhook(t, func(r *http.Request, body []byte, now time.Time) (string, string, *notifytest.Reply) {
 		id, ts, sigs := r.Header.Get("webhook-id"), r.Header.Get("webhook-timestamp"), r.Header.Get("webhook-signature")
-		unauthorized := &Reply{Status: http.StatusUnauthorized, Body: "invalid signature"}
+		unauthorized := &notifytest.Reply{Status: http.StatusUnauthorized, Body: "invalid signature"}
 		if id == "" || ts == "" || sigs == "" {
 			return "", "missing webhook-id, webhook-timestamp or webhook-signature", unauthorized
 		}

@@ -1,8 +1,13 @@
-package notifytest
+// Package fake is a strict fake Telegram Bot API for tests: a real HTTP server
+// that enforces the platform's contract, records what it accepted and
+// answers as the platform would (see notifytest.Fake). Conformance is the
+// type's case in the bridge's conformance suite.
+package fake
 
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"mime"
 	"net/http"
 	"net/url"
@@ -50,7 +55,7 @@ type TelegramOptions struct {
 // in the chat (else 429 with parameters.retry_after). Answers are the Bot
 // API's JSON envelope.
 type Telegram struct {
-	*Fake
+	*notifytest.Fake
 	opts TelegramOptions
 }
 
@@ -64,8 +69,8 @@ func NewTelegram(t testing.TB, opts TelegramOptions) *Telegram {
 	}
 	tg := &Telegram{opts: opts}
 	route := regexp.MustCompile(`^/bot([^/]*)/([^/]+)$`)
-	minute := &window{max: 20, per: time.Minute}
-	check := func(r *http.Request, body []byte, now time.Time) (string, string, *Reply) {
+	minute := notifytest.NewWindow(20, time.Minute)
+	check := func(r *http.Request, body []byte, now time.Time) (string, string, *notifytest.Reply) {
 		if opts.Now != nil {
 			now = opts.Now()
 		}
@@ -140,15 +145,15 @@ func NewTelegram(t testing.TB, opts TelegramOptions) *Telegram {
 		case n > 4096:
 			return "", fmt.Sprintf("text is %d UTF-16 code units after entity parsing", n), tgError(http.StatusBadRequest, "Bad Request: message is too long", "")
 		}
-		if !minute.allow(now) {
-			wait := int((minute.per - now.Sub(minute.events[0]) + time.Second - 1) / time.Second)
+		if !minute.Allow(now) {
+			wait := int((minute.Per() - now.Sub(minute.Oldest()) + time.Second - 1) / time.Second)
 			return "", "more than 20 messages a minute in the chat", tgError(http.StatusTooManyRequests,
 				fmt.Sprintf("Too Many Requests: retry after %d", wait), fmt.Sprintf(`{"retry_after":%d}`, wait))
 		}
 		return text, "", nil
 	}
 	ok := fmt.Sprintf(`{"ok":true,"result":{"message_id":1,"date":1795428300,"chat":{"id":%s,"title":"alerts","type":"supergroup"},"text":"…"}}`, tgChatJSON(opts.ChatID))
-	tg.Fake = NewFake(t, check, Reply{Status: http.StatusOK, Header: map[string]string{"Content-Type": "application/json"}, Body: ok}, func(r Reply) bool {
+	tg.Fake = notifytest.NewFake(t, check, notifytest.Reply{Status: http.StatusOK, Header: map[string]string{"Content-Type": "application/json"}, Body: ok}, func(r notifytest.Reply) bool {
 		return r.Status == http.StatusOK && strings.Contains(r.Body, `"ok":true`)
 	})
 	tg.URL = tg.Server.URL + "/bot" + opts.Token + "/sendMessage"
@@ -173,12 +178,12 @@ func tgChatJSON(id string) string {
 
 // tgError is the Bot API's error envelope; parameters is a JSON object or
 // empty.
-func tgError(status int, description, parameters string) *Reply {
+func tgError(status int, description, parameters string) *notifytest.Reply {
 	body := fmt.Sprintf(`{"ok":false,"error_code":%d,"description":%q`, status, description)
 	if parameters != "" {
 		body += `,"parameters":` + parameters
 	}
-	return &Reply{Status: status, Header: map[string]string{"Content-Type": "application/json"}, Body: body + "}"}
+	return &notifytest.Reply{Status: status, Header: map[string]string{"Content-Type": "application/json"}, Body: body + "}"}
 }
 
 // tgParams collects the request's parameters as Telegram reads them: the

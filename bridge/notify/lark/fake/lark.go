@@ -1,4 +1,8 @@
-package notifytest
+// Package fake is a strict fake Lark / Feishu bot for tests: a real HTTP server
+// that enforces the platform's contract, records what it accepted and
+// answers as the platform would (see notifytest.Fake). Conformance is the
+// type's case in the bridge's conformance suite.
+package fake
 
 import (
 	"crypto/hmac"
@@ -6,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"html"
 	"net/http"
 	"net/url"
@@ -41,7 +46,7 @@ type LarkOptions struct {
 // that was not escaped); those are violations although Lark would accept
 // the message, because the reader would not see what was sent.
 type Lark struct {
-	*Fake
+	*notifytest.Fake
 	opts LarkOptions
 }
 
@@ -54,15 +59,15 @@ func NewLark(t testing.TB, opts LarkOptions) *Lark {
 		opts.Token = "lark-token"
 	}
 	l := &Lark{opts: opts}
-	second := &window{max: 5, per: time.Second}
-	minute := &window{max: 100, per: time.Minute}
-	errReply := func(code int, msg string) *Reply {
-		return &Reply{Status: http.StatusOK, Body: fmt.Sprintf(`{"code":%d,"msg":%q,"data":{}}`, code, msg)}
+	second := notifytest.NewWindow(5, time.Second)
+	minute := notifytest.NewWindow(100, time.Minute)
+	errReply := func(code int, msg string) *notifytest.Reply {
+		return &notifytest.Reply{Status: http.StatusOK, Body: fmt.Sprintf(`{"code":%d,"msg":%q,"data":{}}`, code, msg)}
 	}
-	check := func(r *http.Request, body []byte, now time.Time) (string, string, *Reply) {
+	check := func(r *http.Request, body []byte, now time.Time) (string, string, *notifytest.Reply) {
 		switch {
 		case r.Method != http.MethodPost:
-			return "", "method " + r.Method, &Reply{Status: http.StatusMethodNotAllowed}
+			return "", "method " + r.Method, &notifytest.Reply{Status: http.StatusMethodNotAllowed}
 		case r.URL.Path != "/open-apis/bot/v2/hook/"+opts.Token:
 			return "", "unknown token", errReply(19001, "param invalid: incoming webhook access token invalid")
 		case !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json"):
@@ -133,11 +138,11 @@ func NewLark(t testing.TB, opts LarkOptions) *Lark {
 		}
 		if violation != "" {
 			// Lark accepts it, but the reader does not see what was meant.
-			return visible, violation, &Reply{Status: http.StatusOK, Body: larkOK}
+			return visible, violation, &notifytest.Reply{Status: http.StatusOK, Body: larkOK}
 		}
 		return visible, "", nil
 	}
-	l.Fake = NewFake(t, check, Reply{Status: http.StatusOK, Body: larkOK}, func(r Reply) bool {
+	l.Fake = notifytest.NewFake(t, check, notifytest.Reply{Status: http.StatusOK, Body: larkOK}, func(r notifytest.Reply) bool {
 		return (r.Status == 0 || r.Status == http.StatusOK) && strings.Contains(r.Body, `"code":0`)
 	})
 	l.URL = l.Server.URL + "/open-apis/bot/v2/hook/" + opts.Token
@@ -146,20 +151,14 @@ func NewLark(t testing.TB, opts LarkOptions) *Lark {
 
 // larkAllow records an event in both windows only when both have room, so
 // a refused message does not use up one window's quota.
-func larkAllow(now time.Time, ws ...*window) bool {
+func larkAllow(now time.Time, ws ...*notifytest.Window) bool {
 	for _, w := range ws {
-		n := 0
-		for _, t := range w.events {
-			if now.Sub(t) < w.per {
-				n++
-			}
-		}
-		if n >= w.max {
+		if w.Full(now) {
 			return false
 		}
 	}
 	for _, w := range ws {
-		w.allow(now)
+		w.Allow(now)
 	}
 	return true
 }
@@ -349,7 +348,7 @@ func larkCardVisible(raw json.RawMessage) (title, text, violation, problem strin
 // support.
 func larkMarkdownVisible(s string) (string, string) {
 	var violation string
-	s = UnescapeMarkdown(s)
+	s = notifytest.UnescapeMarkdown(s)
 	s = larkTag.ReplaceAllStringFunc(s, func(tag string) string {
 		m := larkTag.FindStringSubmatch(tag)
 		name := strings.ToLower(m[2])

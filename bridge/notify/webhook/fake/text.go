@@ -1,6 +1,7 @@
-package notifytest
+package fake
 
 import (
+	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"mime"
 	"net/http"
 	"strings"
@@ -16,11 +17,11 @@ import (
 // anything else is answered 400 and recorded in Violations. Accepted
 // requests keep the body as their Text. It answers 200 "ok" unless
 // scripted.
-type TextWebhook struct{ *Fake }
+type TextWebhook struct{ *notifytest.Fake }
 
 // NewTextWebhook starts a fake text receiver, closed when the test ends.
 func NewTextWebhook(t testing.TB) *TextWebhook {
-	check := func(r *http.Request, body []byte, _ time.Time) (string, string, *Reply) {
+	check := func(r *http.Request, body []byte, _ time.Time) (string, string, *notifytest.Reply) {
 		ct := r.Header.Get("Content-Type")
 		mt, params, err := mime.ParseMediaType(ct)
 		switch {
@@ -37,5 +38,5 @@ func NewTextWebhook(t testing.TB) *TextWebhook {
 		}
 		return string(body), "", nil
 	}
-	return &TextWebhook{NewFake(t, check, Reply{Status: http.StatusOK, Header: map[string]string{"Content-Type": "text/plain"}, Body: "ok"}, nil)}
+	return &TextWebhook{notifytest.NewFake(t, check, notifytest.Reply{Status: http.StatusOK, Header: map[string]string{"Content-Type": "text/plain"}, Body: "ok"}, nil)}
 }

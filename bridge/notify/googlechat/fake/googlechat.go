@@ -1,9 +1,14 @@
-package notifytest
+// Package fake is a strict fake Google Chat webhook for tests: a real HTTP server
+// that enforces the platform's contract, records what it accepted and
+// answers as the platform would (see notifytest.Fake). Conformance is the
+// type's case in the bridge's conformance suite.
+package fake
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"html"
 	"net/http"
 	"regexp"
@@ -51,7 +56,7 @@ const (
 // <a href="url">text</a> as "text (url)", other tags stripped, entities
 // unescaped), and button texts with their links.
 type GoogleChat struct {
-	*Fake
+	*notifytest.Fake
 	opts GoogleChatOptions
 }
 
@@ -69,9 +74,11 @@ func NewGoogleChat(t testing.TB, opts GoogleChatOptions) *GoogleChat {
 	}
 	g := &GoogleChat{opts: opts}
 	path := "/v1/spaces/" + opts.Space + "/messages"
-	minute := &window{max: GoogleChatPerMinute, per: time.Minute}
-	invalid := func(msg string) *Reply { return googleChatError(http.StatusBadRequest, "INVALID_ARGUMENT", msg) }
-	check := func(r *http.Request, body []byte, now time.Time) (string, string, *Reply) {
+	minute := notifytest.NewWindow(GoogleChatPerMinute, time.Minute)
+	invalid := func(msg string) *notifytest.Reply {
+		return googleChatError(http.StatusBadRequest, "INVALID_ARGUMENT", msg)
+	}
+	check := func(r *http.Request, body []byte, now time.Time) (string, string, *notifytest.Reply) {
 		q := r.URL.Query()
 		switch {
 		case r.Method != http.MethodPost:
@@ -79,7 +86,7 @@ func NewGoogleChat(t testing.TB, opts GoogleChatOptions) *GoogleChat {
 		case r.URL.Path != path:
 			return "", "path " + r.URL.Path, googleChatError(http.StatusNotFound, "NOT_FOUND", "Requested entity was not found.")
 		case q.Get("key") != opts.Key:
-			return "", "key missing or wrong", &Reply{Status: http.StatusBadRequest, Header: map[string]string{"Content-Type": "application/json; charset=UTF-8"},
+			return "", "key missing or wrong", &notifytest.Reply{Status: http.StatusBadRequest, Header: map[string]string{"Content-Type": "application/json; charset=UTF-8"},
 				Body: `{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID","domain":"googleapis.com"}]}}`}
 		case q.Get("token") != opts.Token:
 			return "", "token missing or wrong", googleChatError(http.StatusUnauthorized, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
@@ -100,16 +107,16 @@ func NewGoogleChat(t testing.TB, opts GoogleChatOptions) *GoogleChat {
 		if v := m.invalid(); v != "" {
 			return "", v, invalid(v)
 		}
-		if !minute.allow(now) {
+		if !minute.Allow(now) {
 			return "", "more than 60 messages in a minute", googleChatError(http.StatusTooManyRequests, "RESOURCE_EXHAUSTED",
 				"Resource has been exhausted (e.g. check quota).")
 		}
 		if n := m.widgets(); n > GoogleChatMaxWidgets {
-			return "", fmt.Sprintf("%d widgets in a card: sections past %d are not shown", n, GoogleChatMaxWidgets), &Reply{Status: http.StatusOK, Body: g.created()}
+			return "", fmt.Sprintf("%d widgets in a card: sections past %d are not shown", n, GoogleChatMaxWidgets), &notifytest.Reply{Status: http.StatusOK, Body: g.created()}
 		}
 		return m.visible(), "", nil
 	}
-	g.Fake = NewFake(t, check, Reply{Status: http.StatusOK, Header: map[string]string{"Content-Type": "application/json; charset=UTF-8"}, Body: g.created()}, nil)
+	g.Fake = notifytest.NewFake(t, check, notifytest.Reply{Status: http.StatusOK, Header: map[string]string{"Content-Type": "application/json; charset=UTF-8"}, Body: g.created()}, nil)
 	g.URL = g.Server.URL + path + "?key=" + opts.Key + "&token=" + opts.Token
 	return g
 }
@@ -121,9 +128,9 @@ func (g *GoogleChat) created() string {
 	return fmt.Sprintf(`{"name":"spaces/%s/messages/fake.1","sender":{"name":"users/114022495153014004089","displayName":"alertbridge","type":"BOT"},"createTime":"2026-11-23T10:05:00.000000Z","thread":{"name":"spaces/%s/threads/fake"},"space":{"name":"spaces/%s","type":"ROOM","spaceType":"SPACE"}}`, s, s, s)
 }
 
-func googleChatError(status int, code, msg string) *Reply {
+func googleChatError(status int, code, msg string) *notifytest.Reply {
 	body, _ := json.Marshal(map[string]any{"error": map[string]any{"code": status, "message": msg, "status": code}})
-	return &Reply{Status: status, Header: map[string]string{"Content-Type": "application/json; charset=UTF-8"}, Body: string(body)}
+	return &notifytest.Reply{Status: status, Header: map[string]string{"Content-Type": "application/json; charset=UTF-8"}, Body: string(body)}
 }
 
 // gchatMessage is the Chat Message resource's writable fields. Cards are

@@ -1,9 +1,14 @@
-package notifytest
+// Package fake is a strict fake Microsoft Teams workflow webhook for tests: a real HTTP server
+// that enforces the platform's contract, records what it accepted and
+// answers as the platform would (see notifytest.Fake). Conformance is the
+// type's case in the bridge's conformance suite.
+package fake
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"net/http"
 	"strings"
 	"testing"
@@ -44,7 +49,7 @@ const TeamsMaxCardBytes = 28672
 // The visible text is every TextBlock's text and every fact's title and
 // value, Markdown escapes resolved, then each action's title and URL.
 type Teams struct {
-	*Fake
+	*notifytest.Fake
 	opts TeamsOptions
 }
 
@@ -59,7 +64,7 @@ func NewTeams(t testing.TB, opts TeamsOptions) *Teams {
 	}
 	f := &Teams{opts: opts}
 	path := "/powerautomate/automations/direct/workflows/" + opts.WorkflowID + "/triggers/manual/paths/invoke"
-	check := func(r *http.Request, body []byte, _ time.Time) (string, string, *Reply) {
+	check := func(r *http.Request, body []byte, _ time.Time) (string, string, *notifytest.Reply) {
 		q := r.URL.Query()
 		switch {
 		case r.Method != http.MethodPost:
@@ -80,18 +85,18 @@ func NewTeams(t testing.TB, opts TeamsOptions) *Teams {
 		text, runFailure := teamsRun(body)
 		if runFailure != "" {
 			// Accepted: the failure shows only in the flow's run history.
-			return "", "flow run failed: " + runFailure, &Reply{Status: http.StatusAccepted}
+			return "", "flow run failed: " + runFailure, &notifytest.Reply{Status: http.StatusAccepted}
 		}
 		return text, "", nil
 	}
-	f.Fake = NewFake(t, check, Reply{Status: http.StatusAccepted}, nil)
+	f.Fake = notifytest.NewFake(t, check, notifytest.Reply{Status: http.StatusAccepted}, nil)
 	f.URL = f.Server.URL + path + "?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=" + opts.Sig
 	return f
 }
 
-func teamsError(status int, code, msg string) *Reply {
+func teamsError(status int, code, msg string) *notifytest.Reply {
 	body, _ := json.Marshal(map[string]any{"error": map[string]string{"code": code, "message": msg}})
-	return &Reply{Status: status, Header: map[string]string{"Content-Type": "application/json; charset=utf-8"}, Body: string(body)}
+	return &notifytest.Reply{Status: status, Header: map[string]string{"Content-Type": "application/json; charset=utf-8"}, Body: string(body)}
 }
 
 // teamsRun does what the flow does with an accepted body: it posts each
@@ -163,7 +168,7 @@ func teamsRun(body []byte) (text, failure string) {
 			}
 		}
 		for _, b := range blocks {
-			out.WriteString(UnescapeMarkdown(b) + "\n")
+			out.WriteString(notifytest.UnescapeMarkdown(b) + "\n")
 		}
 		for _, act := range c.Actions {
 			if act.Type == "Action.OpenUrl" {

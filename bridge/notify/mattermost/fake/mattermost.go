@@ -1,8 +1,13 @@
-package notifytest
+// Package fake is a strict fake Mattermost incoming webhook for tests: a real HTTP server
+// that enforces the platform's contract, records what it accepted and
+// answers as the platform would (see notifytest.Fake). Conformance is the
+// type's case in the bridge's conformance suite.
+package fake
 
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"html"
 	"net/http"
 	"net/url"
@@ -37,7 +42,7 @@ type MattermostOptions struct {
 // rendered as Markdown (backslash escapes and entities resolved), except a
 // title with a title_link, which Mattermost's web app shows as is.
 type Mattermost struct {
-	*Fake
+	*notifytest.Fake
 	opts MattermostOptions
 }
 
@@ -47,17 +52,17 @@ func NewMattermost(t testing.TB, opts MattermostOptions) *Mattermost {
 		opts.Key = "mm-hook-key"
 	}
 	m := &Mattermost{opts: opts}
-	perSecond := &window{max: opts.PerSecond, per: time.Second}
-	appError := func(status int, id, message string) *Reply {
+	perSecond := notifytest.NewWindow(opts.PerSecond, time.Second)
+	appError := func(status int, id, message string) *notifytest.Reply {
 		b, _ := json.Marshal(map[string]any{"id": id, "message": message, "detailed_error": "", "request_id": "fake", "status_code": status})
-		return &Reply{Status: status, Header: map[string]string{"Content-Type": "application/json"}, Body: string(b)}
+		return &notifytest.Reply{Status: status, Header: map[string]string{"Content-Type": "application/json"}, Body: string(b)}
 	}
-	check := func(r *http.Request, body []byte, now time.Time) (string, string, *Reply) {
+	check := func(r *http.Request, body []byte, now time.Time) (string, string, *notifytest.Reply) {
 		switch {
 		case r.Method != http.MethodPost:
-			return "", "method " + r.Method, &Reply{Status: http.StatusMethodNotAllowed}
+			return "", "method " + r.Method, &notifytest.Reply{Status: http.StatusMethodNotAllowed}
 		case !strings.HasPrefix(r.URL.Path, "/hooks/"):
-			return "", "path " + r.URL.Path, &Reply{Status: http.StatusNotFound}
+			return "", "path " + r.URL.Path, &notifytest.Reply{Status: http.StatusNotFound}
 		case opts.Disabled:
 			return "", "incoming webhooks are disabled", appError(http.StatusNotImplemented, "web.incoming_webhook.disabled.app_error", "Incoming webhooks have been disabled by the system admin.")
 		case r.URL.Path != "/hooks/"+opts.Key:
@@ -102,15 +107,15 @@ func NewMattermost(t testing.TB, opts MattermostOptions) *Mattermost {
 		if strings.TrimSpace(msg.Text) == "" && len(msg.Attachments) == 0 {
 			return "", "no text or attachments", appError(http.StatusBadRequest, "web.incoming_webhook.text.app_error", "No text specified.")
 		}
-		if !perSecond.allow(now) {
-			return "", "more than the server's rate limit", &Reply{
+		if !perSecond.Allow(now) {
+			return "", "more than the server's rate limit", &notifytest.Reply{
 				Status: http.StatusTooManyRequests,
 				Header: map[string]string{"Retry-After": "1", "X-Ratelimit-Limit": fmt.Sprint(opts.PerSecond), "X-Ratelimit-Remaining": "0", "X-Ratelimit-Reset": "1"},
 				Body:   "limit exceeded",
 			}
 		}
 		if n := utf8.RuneCountInString(msg.Text); n > 16383 {
-			return "", fmt.Sprintf("text is %d characters; Mattermost splits it into several posts", n), &Reply{Status: http.StatusOK, Body: "ok"}
+			return "", fmt.Sprintf("text is %d characters; Mattermost splits it into several posts", n), &notifytest.Reply{Status: http.StatusOK, Body: "ok"}
 		}
 		lines := []string{RenderCommonMark(msg.Text)}
 		for _, a := range msg.Attachments {
@@ -135,7 +140,7 @@ func NewMattermost(t testing.TB, opts MattermostOptions) *Mattermost {
 		}
 		return strings.Join(lines, "\n"), "", nil
 	}
-	m.Fake = NewFake(t, check, Reply{Status: http.StatusOK, Header: map[string]string{"Content-Type": "text/plain"}, Body: "ok"}, func(r Reply) bool {
+	m.Fake = notifytest.NewFake(t, check, notifytest.Reply{Status: http.StatusOK, Header: map[string]string{"Content-Type": "text/plain"}, Body: "ok"}, func(r notifytest.Reply) bool {
 		return r.Status == http.StatusOK && r.Body == "ok"
 	})
 	m.URL = m.Server.URL + "/hooks/" + opts.Key

@@ -1,8 +1,13 @@
-package notifytest
+// Package fake is a strict fake Rocket.Chat incoming webhook for tests: a real HTTP server
+// that enforces the platform's contract, records what it accepted and
+// answers as the platform would (see notifytest.Fake). Conformance is the
+// type's case in the bridge's conformance suite.
+package fake
 
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"math"
 	"net/http"
 	"net/url"
@@ -36,7 +41,7 @@ type RocketChatOptions struct {
 // HTML-escaping: backslash escapes resolved, except before < > & which
 // show as "&lt;" "&gt;" "&amp;".
 type RocketChat struct {
-	*Fake
+	*notifytest.Fake
 	opts RocketChatOptions
 }
 
@@ -51,18 +56,18 @@ func NewRocketChat(t testing.TB, opts RocketChatOptions) *RocketChat {
 	}
 	rc := &RocketChat{opts: opts}
 	const limit, per = 10, time.Minute
-	calls := &window{max: limit, per: per}
-	failure := func(status int, msg string) *Reply {
+	calls := notifytest.NewWindow(limit, per)
+	failure := func(status int, msg string) *notifytest.Reply {
 		b, _ := json.Marshal(map[string]any{"success": false, "error": msg})
-		return &Reply{Status: status, Header: map[string]string{"Content-Type": "application/json"}, Body: string(b)}
+		return &notifytest.Reply{Status: status, Header: map[string]string{"Content-Type": "application/json"}, Body: string(b)}
 	}
-	check := func(r *http.Request, body []byte, now time.Time) (string, string, *Reply) {
+	check := func(r *http.Request, body []byte, now time.Time) (string, string, *notifytest.Reply) {
 		if r.URL.Path != "/hooks/"+opts.ID+"/"+opts.Token {
 			return "", "unknown integration id or token", failure(http.StatusNotFound, "Invalid integration id or token provided.")
 		}
 		// The limiter counts every call to the route, good or bad.
-		if !calls.allow(now) {
-			wait := calls.events[0].Add(per).Sub(now)
+		if !calls.Allow(now) {
+			wait := calls.Oldest().Add(per).Sub(now)
 			reply := failure(http.StatusTooManyRequests, fmt.Sprintf("Error, too many requests. Please slow down. You must wait %d seconds before trying this endpoint again. [error-too-many-requests]", int(math.Ceil(wait.Seconds()))))
 			reply.Header["X-RateLimit-Limit"] = strconv.Itoa(limit)
 			reply.Header["X-RateLimit-Remaining"] = "0"
@@ -140,7 +145,7 @@ func NewRocketChat(t testing.TB, opts RocketChatOptions) *RocketChat {
 		}
 		return strings.Join(lines, "\n"), "", nil
 	}
-	rc.Fake = NewFake(t, check, Reply{Status: http.StatusOK, Header: map[string]string{"Content-Type": "application/json"}, Body: `{"success":true}`}, func(r Reply) bool {
+	rc.Fake = notifytest.NewFake(t, check, notifytest.Reply{Status: http.StatusOK, Header: map[string]string{"Content-Type": "application/json"}, Body: `{"success":true}`}, func(r notifytest.Reply) bool {
 		var ans struct{ Success bool }
 		return r.Status == http.StatusOK && json.Unmarshal([]byte(r.Body), &ans) == nil && ans.Success
 	})

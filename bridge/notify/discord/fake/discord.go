@@ -1,9 +1,14 @@
-package notifytest
+// Package fake is a strict fake Discord webhook for tests: a real HTTP server
+// that enforces the platform's contract, records what it accepted and
+// answers as the platform would (see notifytest.Fake). Conformance is the
+// type's case in the bridge's conformance suite.
+package fake
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -47,7 +52,7 @@ type DiscordOptions struct {
 // mention) is a violation: label values must never ping anyone. Discord
 // would deliver it, so it is answered with success.
 type Discord struct {
-	*Fake
+	*notifytest.Fake
 	opts DiscordOptions
 }
 
@@ -61,10 +66,10 @@ func NewDiscord(t testing.TB, opts DiscordOptions) *Discord {
 	}
 	d := &Discord{opts: opts}
 	path := regexp.MustCompile(`^/api(?:/v[0-9]+)?/webhooks/([^/]+)/([^/]+)$`)
-	webhook := &window{max: 5, per: 2 * time.Second}
-	channel := &window{max: 30, per: time.Minute}
+	webhook := notifytest.NewWindow(5, 2*time.Second)
+	channel := notifytest.NewWindow(30, time.Minute)
 	message := fmt.Sprintf(`{"id":"1300000000000000001","type":0,"content":"","channel_id":"1100000000000000001","author":{"bot":true,"id":%q,"username":"alertbridge"},"embeds":[],"timestamp":"2026-11-23T10:05:00.000000+00:00","webhook_id":%q}`, opts.ID, opts.ID)
-	check := func(r *http.Request, body []byte, now time.Time) (string, string, *Reply) {
+	check := func(r *http.Request, body []byte, now time.Time) (string, string, *notifytest.Reply) {
 		if opts.Now != nil {
 			now = opts.Now()
 		}
@@ -100,11 +105,11 @@ func NewDiscord(t testing.TB, opts DiscordOptions) *Discord {
 			return "", "empty message", discordError(http.StatusBadRequest, 50006, "Cannot send an empty message", nil)
 		}
 		if v := msg.unexpectedPing(); v != "" {
-			return "", v, &Reply{Status: http.StatusOK, Body: message}
+			return "", v, &notifytest.Reply{Status: http.StatusOK, Body: message}
 		}
 		return msg.visible(), "", nil
 	}
-	d.Fake = NewFake(t, check, Reply{Status: http.StatusOK, Header: map[string]string{"Content-Type": "application/json"}, Body: message}, nil)
+	d.Fake = notifytest.NewFake(t, check, notifytest.Reply{Status: http.StatusOK, Header: map[string]string{"Content-Type": "application/json"}, Body: message}, nil)
 	// Discord answers 204 with no body unless asked to wait for the
 	// message: serve through a writer that turns the 200 into that.
 	inner := d.Fake
@@ -112,7 +117,7 @@ func NewDiscord(t testing.TB, opts DiscordOptions) *Discord {
 		if r.URL.Query().Get("wait") != "true" {
 			rw = &noContentWriter{ResponseWriter: rw}
 		}
-		inner.serve(rw, r)
+		inner.ServeHTTP(rw, r)
 	}))
 	t.Cleanup(srv.Close)
 	d.Server = srv
@@ -143,18 +148,18 @@ func (w *noContentWriter) Write(b []byte) (int, error) {
 
 // discordRateLimit records the request in the per-webhook and per-channel
 // windows, or returns the 429 Discord answers when either is full.
-func discordRateLimit(webhook, channel *window, now time.Time) *Reply {
-	limited := func(w *window, code int, msg, scope string) *Reply {
-		wait := w.per - now.Sub(w.events[0])
+func discordRateLimit(webhook, channel *notifytest.Window, now time.Time) *notifytest.Reply {
+	limited := func(w *notifytest.Window, code int, msg, scope string) *notifytest.Reply {
+		wait := w.Per() - now.Sub(w.Oldest())
 		secs := math.Ceil(wait.Seconds()*1000) / 1000
 		body := fmt.Sprintf(`{"message":%q,"retry_after":%.3f,"global":false`, msg, secs)
 		if code != 0 {
 			body += fmt.Sprintf(`,"code":%d`, code)
 		}
-		return &Reply{Status: http.StatusTooManyRequests, Body: body + "}", Header: map[string]string{
+		return &notifytest.Reply{Status: http.StatusTooManyRequests, Body: body + "}", Header: map[string]string{
 			"Content-Type":            "application/json",
 			"Retry-After":             strconv.Itoa(int(math.Ceil(secs))),
-			"X-RateLimit-Limit":       strconv.Itoa(w.max),
+			"X-RateLimit-Limit":       strconv.Itoa(w.Max()),
 			"X-RateLimit-Remaining":   "0",
 			"X-RateLimit-Reset":       fmt.Sprintf("%.3f", float64(now.Add(wait).UnixMilli())/1000),
 			"X-RateLimit-Reset-After": fmt.Sprintf("%.3f", secs),
@@ -162,24 +167,24 @@ func discordRateLimit(webhook, channel *window, now time.Time) *Reply {
 			"X-RateLimit-Scope":       scope,
 		}}
 	}
-	if !webhook.allow(now) {
+	if !webhook.Allow(now) {
 		return limited(webhook, 0, "You are being rate limited.", "user")
 	}
-	if !channel.allow(now) {
-		webhook.events = webhook.events[:len(webhook.events)-1] // not sent after all
+	if !channel.Allow(now) {
+		webhook.Forget() // not sent after all
 		return limited(channel, 20028, "The write action you are performing on the channel has hit the write rate limit.", "shared")
 	}
 	return nil
 }
 
 // discordError is Discord's error answer.
-func discordError(status, code int, msg string, errs dcErrors) *Reply {
+func discordError(status, code int, msg string, errs dcErrors) *notifytest.Reply {
 	b := map[string]any{"message": msg, "code": code}
 	if len(errs) > 0 {
 		b["errors"] = errs.tree()
 	}
 	body, _ := json.Marshal(b)
-	return &Reply{Status: status, Header: map[string]string{"Content-Type": "application/json"}, Body: string(body)}
+	return &notifytest.Reply{Status: status, Header: map[string]string{"Content-Type": "application/json"}, Body: string(body)}
 }
 
 // dcErrors maps a dotted field path ("embeds.0.fields.6.value") to its
@@ -432,4 +437,4 @@ func (m *dcMessage) texts() string {
 }
 
 // visible is what a reader sees: the texts with markdown escapes resolved.
-func (m *dcMessage) visible() string { return UnescapeMarkdown(m.texts()) }
+func (m *dcMessage) visible() string { return notifytest.UnescapeMarkdown(m.texts()) }

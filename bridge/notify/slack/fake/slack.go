@@ -1,8 +1,13 @@
-package notifytest
+// Package fake is a strict fake Slack incoming webhook for tests: a real HTTP server
+// that enforces the platform's contract, records what it accepted and
+// answers as the platform would (see notifytest.Fake). Conformance is the
+// type's case in the bridge's conformance suite.
+package fake
 
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"math"
 	"net/http"
 	"net/url"
@@ -38,7 +43,7 @@ type SlackOptions struct {
 // their visible text is the blocks' texts (else the text), with mrkdwn's
 // three entities resolved.
 type Slack struct {
-	*Fake
+	*notifytest.Fake
 	opts SlackOptions
 }
 
@@ -52,10 +57,10 @@ func NewSlack(t testing.TB, opts SlackOptions) *Slack {
 	}
 	s := &Slack{opts: opts}
 	bucket := &slackBucket{rate: 1, burst: float64(opts.Burst)}
-	errReply := func(status int, answer string) *Reply {
-		return &Reply{Status: status, Header: map[string]string{"Content-Type": "text/html"}, Body: answer}
+	errReply := func(status int, answer string) *notifytest.Reply {
+		return &notifytest.Reply{Status: status, Header: map[string]string{"Content-Type": "text/html"}, Body: answer}
 	}
-	check := func(r *http.Request, body []byte, now time.Time) (string, string, *Reply) {
+	check := func(r *http.Request, body []byte, now time.Time) (string, string, *notifytest.Reply) {
 		switch {
 		case r.Method != http.MethodPost:
 			return "", "method " + r.Method, errReply(http.StatusBadRequest, "invalid_payload")
@@ -92,18 +97,18 @@ func NewSlack(t testing.TB, opts SlackOptions) *Slack {
 			return "", problem, errReply(http.StatusBadRequest, "invalid_blocks")
 		}
 		if n := utf8.RuneCountInString(m.Text); n > 40000 {
-			return "", fmt.Sprintf("text is %d characters; Slack truncates it", n), &Reply{Status: http.StatusOK, Body: "ok"}
+			return "", fmt.Sprintf("text is %d characters; Slack truncates it", n), &notifytest.Reply{Status: http.StatusOK, Body: "ok"}
 		}
 		if wait, ok := bucket.take(now); !ok {
 			secs := strconv.Itoa(int(math.Ceil(wait.Seconds())))
-			return "", "more than one message per second", &Reply{Status: http.StatusTooManyRequests, Header: map[string]string{"Retry-After": secs}, Body: "rate_limited"}
+			return "", "more than one message per second", &notifytest.Reply{Status: http.StatusTooManyRequests, Header: map[string]string{"Retry-After": secs}, Body: "rate_limited"}
 		}
 		if len(m.Blocks) == 0 {
 			visible = UnescapeMrkdwn(m.Text)
 		}
 		return visible, "", nil
 	}
-	s.Fake = NewFake(t, check, Reply{Status: http.StatusOK, Header: map[string]string{"Content-Type": "text/html"}, Body: "ok"}, func(r Reply) bool {
+	s.Fake = notifytest.NewFake(t, check, notifytest.Reply{Status: http.StatusOK, Header: map[string]string{"Content-Type": "text/html"}, Body: "ok"}, func(r notifytest.Reply) bool {
 		return r.Status == http.StatusOK && r.Body == "ok"
 	})
 	s.URL = s.Server.URL + opts.Path

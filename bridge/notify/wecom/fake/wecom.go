@@ -1,8 +1,13 @@
-package notifytest
+// Package fake is a strict fake WeCom group robot for tests: a real HTTP server
+// that enforces the platform's contract, records what it accepted and
+// answers as the platform would (see notifytest.Fake). Conformance is the
+// type's case in the bridge's conformance suite.
+package fake
 
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"net/http"
 	"regexp"
 	"strings"
@@ -18,7 +23,7 @@ import (
 // 20 messages in any 60 seconds (45009). Errors come with HTTP 200, as
 // WeCom answers.
 type WeCom struct {
-	*Fake
+	*notifytest.Fake
 	key string
 }
 
@@ -33,15 +38,15 @@ var wecomTypes = map[string]bool{
 // NewWeCom starts a fake WeCom robot whose key is key; its URL carries it.
 func NewWeCom(t testing.TB, key string) *WeCom {
 	w := &WeCom{key: key}
-	minute := &window{max: 20, per: time.Minute}
-	errReply := func(code int, msg string) *Reply {
+	minute := notifytest.NewWindow(20, time.Minute)
+	errReply := func(code int, msg string) *notifytest.Reply {
 		msg += fmt.Sprintf(", hint: [1700000000_13_fake], from ip: 127.0.0.1, more info at https://open.work.weixin.qq.com/devtool/query?e=%d", code)
-		return &Reply{Status: http.StatusOK, Body: fmt.Sprintf(`{"errcode":%d,"errmsg":%q}`, code, msg)}
+		return &notifytest.Reply{Status: http.StatusOK, Body: fmt.Sprintf(`{"errcode":%d,"errmsg":%q}`, code, msg)}
 	}
-	check := func(r *http.Request, body []byte, now time.Time) (string, string, *Reply) {
+	check := func(r *http.Request, body []byte, now time.Time) (string, string, *notifytest.Reply) {
 		switch {
 		case r.Method != http.MethodPost:
-			return "", "method " + r.Method, &Reply{Status: http.StatusMethodNotAllowed}
+			return "", "method " + r.Method, &notifytest.Reply{Status: http.StatusMethodNotAllowed}
 		case r.URL.Path != "/cgi-bin/webhook/send" || r.URL.Query().Get("key") != key:
 			return "", "unknown key or path", errReply(93000, "invalid webhook url")
 		case !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json"):
@@ -74,7 +79,7 @@ func NewWeCom(t testing.TB, key string) *WeCom {
 			return "", fmt.Sprintf("%s.content is %d bytes", msgType, n),
 				errReply(40058, fmt.Sprintf("%s.content exceed max length %d. Invalid input invalid Request Parameter", msgType, limit))
 		}
-		if !minute.allow(now) {
+		if !minute.Allow(now) {
 			return "", "more than 20 messages in a minute", errReply(45009, "api freq out of limit")
 		}
 		text := *obj.Content
@@ -83,7 +88,7 @@ func NewWeCom(t testing.TB, key string) *WeCom {
 		}
 		return text, "", nil
 	}
-	w.Fake = NewFake(t, check, Reply{Status: http.StatusOK, Body: `{"errcode":0,"errmsg":"ok"}`}, func(r Reply) bool {
+	w.Fake = notifytest.NewFake(t, check, notifytest.Reply{Status: http.StatusOK, Body: `{"errcode":0,"errmsg":"ok"}`}, func(r notifytest.Reply) bool {
 		return (r.Status == 0 || r.Status == http.StatusOK) && strings.Contains(r.Body, `"errcode":0`)
 	})
 	w.URL = w.Server.URL + "/cgi-bin/webhook/send?key=" + key
@@ -99,7 +104,7 @@ var (
 // backslash escapes resolved, font tags dropped, <@userid> shown as
 // @userid. Other markers and links stay as written.
 func wecomMarkdownVisible(s string) string {
-	s = UnescapeMarkdown(s)
+	s = notifytest.UnescapeMarkdown(s)
 	s = wecomFont.ReplaceAllString(s, "")
 	return wecomMention.ReplaceAllString(s, "@$1")
 }

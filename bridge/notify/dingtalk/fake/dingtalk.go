@@ -1,4 +1,8 @@
-package notifytest
+// Package fake is a strict fake DingTalk robot for tests: a real HTTP server
+// that enforces the platform's contract, records what it accepted and
+// answers as the platform would (see notifytest.Fake). Conformance is the
+// type's case in the bridge's conformance suite.
+package fake
 
 import (
 	"crypto/hmac"
@@ -6,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"net/http"
 	"strconv"
 	"strings"
@@ -30,7 +35,7 @@ type DingTalkOptions struct {
 // written in the text, and 20 messages per minute, after which the robot
 // stays throttled for ten minutes (130101).
 type DingTalk struct {
-	*Fake
+	*notifytest.Fake
 	opts DingTalkOptions
 }
 
@@ -40,18 +45,18 @@ func NewDingTalk(t testing.TB, opts DingTalkOptions) *DingTalk {
 		opts.Token = "dt-token"
 	}
 	d := &DingTalk{opts: opts}
-	minute := &window{max: 20, per: time.Minute}
+	minute := notifytest.NewWindow(20, time.Minute)
 	var throttledUntil time.Time
-	errReply := func(code int, msg string) *Reply {
-		return &Reply{Status: http.StatusOK, Body: fmt.Sprintf(`{"errcode":%d,"errmsg":%q}`, code, msg)}
+	errReply := func(code int, msg string) *notifytest.Reply {
+		return &notifytest.Reply{Status: http.StatusOK, Body: fmt.Sprintf(`{"errcode":%d,"errmsg":%q}`, code, msg)}
 	}
-	check := func(r *http.Request, body []byte, now time.Time) (string, string, *Reply) {
+	check := func(r *http.Request, body []byte, now time.Time) (string, string, *notifytest.Reply) {
 		q := r.URL.Query()
 		switch {
 		case r.Method != http.MethodPost:
-			return "", "method " + r.Method, &Reply{Status: http.StatusMethodNotAllowed}
+			return "", "method " + r.Method, &notifytest.Reply{Status: http.StatusMethodNotAllowed}
 		case r.URL.Path != "/robot/send":
-			return "", "path " + r.URL.Path, &Reply{Status: http.StatusNotFound}
+			return "", "path " + r.URL.Path, &notifytest.Reply{Status: http.StatusNotFound}
 		case q.Get("access_token") != opts.Token:
 			return "", "unknown access_token", errReply(300001, "token is not exist")
 		case !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json"):
@@ -90,9 +95,9 @@ func NewDingTalk(t testing.TB, opts DingTalkOptions) *DingTalk {
 		case m.MsgType == "text" && m.Text != nil:
 			text = m.Text.Content
 		case m.MsgType == "markdown" && m.Markdown != nil && m.Markdown.Title != "":
-			title, text = m.Markdown.Title, UnescapeMarkdown(m.Markdown.Text)
+			title, text = m.Markdown.Title, notifytest.UnescapeMarkdown(m.Markdown.Text)
 		case m.MsgType == "actionCard" && m.ActionCard != nil && m.ActionCard.SingleURL != "":
-			title, text = m.ActionCard.Title, UnescapeMarkdown(m.ActionCard.Text)
+			title, text = m.ActionCard.Title, notifytest.UnescapeMarkdown(m.ActionCard.Text)
 		default:
 			return "", "msgtype " + m.MsgType + " without its object", errReply(40035, "缺少参数 msgtype")
 		}
@@ -113,28 +118,15 @@ func NewDingTalk(t testing.TB, opts DingTalkOptions) *DingTalk {
 		if now.Before(throttledUntil) {
 			return "", "sent while throttled", errReply(130101, "send too fast, exceed 20 times per minute")
 		}
-		if !minute.allow(now) {
+		if !minute.Allow(now) {
 			throttledUntil = now.Add(10 * time.Minute)
 			return "", "more than 20 messages in a minute", errReply(130101, "send too fast, exceed 20 times per minute")
 		}
 		return text, "", nil
 	}
-	d.Fake = NewFake(t, check, Reply{Status: http.StatusOK, Body: `{"errcode":0,"errmsg":"ok"}`}, func(r Reply) bool {
+	d.Fake = notifytest.NewFake(t, check, notifytest.Reply{Status: http.StatusOK, Body: `{"errcode":0,"errmsg":"ok"}`}, func(r notifytest.Reply) bool {
 		return r.Status == http.StatusOK && strings.Contains(r.Body, `"errcode":0`)
 	})
 	d.URL = d.Server.URL + "/robot/send?access_token=" + opts.Token
 	return d
-}
-
-// UnescapeMarkdown resolves backslash escapes of ASCII punctuation, as
-// Markdown renderers do, to show what a reader sees.
-func UnescapeMarkdown(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", s[i+1]) >= 0 {
-			i++
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }

@@ -1,0 +1,33 @@
+package fake
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
+)
+
+// Conformance is this type's case in the bridge's conformance suite
+// (bridge/conformance_test.go): how to start the fake and configure a
+// target for it, the secrets no result may show, and the platform's own
+// answers for a transient error, a permanent one and a rate limit.
+func Conformance() notifytest.Conformance {
+	opts := MattermostOptions{Key: "mmconformancekey0123456789"}
+	return notifytest.Conformance{
+		Type: "mattermost",
+		Chat: true,
+		Start: func(t testing.TB) (*notifytest.Fake, string) {
+			f := NewMattermost(t, opts)
+			return f.Fake, "    url: " + f.URL
+		},
+		Secrets: []string{opts.Key},
+		Retryable: notifytest.Reply{Status: http.StatusInternalServerError, Header: map[string]string{"Content-Type": "application/json"},
+			Body: `{"id":"app.post.save.app_error","message":"Unable to save the post.","detailed_error":"","request_id":"r","status_code":500}`},
+		Permanent: notifytest.Reply{Status: http.StatusBadRequest, Header: map[string]string{"Content-Type": "application/json"},
+			Body: `{"id":"web.incoming_webhook.invalid.app_error","message":"Invalid webhook.","detailed_error":"","request_id":"r","status_code":400}`},
+		RateLimited: notifytest.Reply{Status: http.StatusTooManyRequests,
+			Header: map[string]string{"Retry-After": "1", "X-Ratelimit-Limit": "10", "X-Ratelimit-Remaining": "0", "X-Ratelimit-Reset": "1"}, Body: "limit exceeded"},
+		RateLimitWait: time.Second,
+	}
+}

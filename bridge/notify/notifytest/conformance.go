@@ -1,0 +1,25 @@
+package notifytest
+
+import (
+	"testing"
+	"time"
+)
+
+// Conformance is what the bridge's conformance suite needs to know about
+// one target type; each type's fake package returns its own.
+type Conformance struct {
+	Type string
+	// Start starts the type's strict fake (verifying signatures when the
+	// returned keys set a secret) and returns it with the target's keys
+	// beyond name and type, as YAML lines indented by four spaces.
+	Start func(t testing.TB) (*Fake, string)
+	// Secrets must never appear in any result message: URL tokens and the
+	// signing secret.
+	Secrets []string
+	// The platform's own answers: a transient error, a permanent one, and
+	// a rate limit asking for RateLimitWait.
+	Retryable, Permanent, RateLimited Reply
+	RateLimitWait                     time.Duration
+	// Chat is false for the generic webhook: no visible text, no split.
+	Chat bool
+}

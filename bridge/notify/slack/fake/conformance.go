@@ -1,0 +1,36 @@
+package fake
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/alertbridge/alertbridge/bridge/notify/chat"
+	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
+)
+
+// Conformance is this type's case in the bridge's conformance suite
+// (bridge/conformance_test.go): how to start the fake and configure a
+// target for it, the secrets no result may show, and the platform's own
+// answers for a transient error, a permanent one and a rate limit.
+func Conformance() notifytest.Conformance {
+	opts := SlackOptions{
+		Path: "/services/TCONF0000/BCONF0000/slack-conformance-token",
+		// The suite delivers a notification's messages back to back, without
+		// the runtime's pacing; Slack lets such short bursts through.
+		Burst: chat.DefaultMaxMessages,
+	}
+	return notifytest.Conformance{
+		Type: "slack",
+		Chat: true,
+		Start: func(t testing.TB) (*notifytest.Fake, string) {
+			f := NewSlack(t, opts)
+			return f.Fake, "    url: " + f.URL
+		},
+		Secrets:       []string{"slack-conformance-token"},
+		Retryable:     notifytest.Reply{Status: http.StatusInternalServerError, Body: "rollup_error"},
+		Permanent:     notifytest.Reply{Status: http.StatusNotFound, Body: "no_service"},
+		RateLimited:   notifytest.Reply{Status: http.StatusTooManyRequests, Header: map[string]string{"Retry-After": "30"}, Body: "rate_limited"},
+		RateLimitWait: 30 * time.Second,
+	}
+}
