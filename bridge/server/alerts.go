@@ -40,10 +40,7 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
 		s.unavailable(w, r, err)
 		return
 	}
-	if entries == nil {
-		entries = []*store.AlertEntry{}
-	}
-	out := map[string]any{"status": "success", "data": entries}
+	out := map[string]any{"status": "success", "data": alertsOf(entries)}
 	if !next.IsZero() {
 		out["next"] = next.String()
 	}
@@ -115,12 +112,6 @@ func ParseAlertQuery(q map[string][]string, now time.Time) (f store.AlertFilter,
 
 func ptr[T any](v T) *T { return &v }
 
-// alertDetail is an alert with its deliveries.
-type alertDetail struct {
-	*store.AlertEntry
-	Deliveries []*store.Job `json:"deliveries"`
-}
-
 // getAlert answers GET /api/v1/alerts/{id}.
 func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
@@ -135,9 +126,6 @@ func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.unavailable(w, r, err)
 	default:
-		if jobs == nil {
-			jobs = []*store.Job{}
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"status": "success", "data": alertDetail{AlertEntry: e, Deliveries: jobs}})
+		writeJSON(w, http.StatusOK, map[string]any{"status": "success", "data": alertDetail{Alert: alertOf(e), Deliveries: deliveriesOf(jobs)}})
 	}
 }

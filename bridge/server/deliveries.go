@@ -60,12 +60,9 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 		s.unavailable(w, r, err)
 		return
 	}
-	out := map[string]any{"status": "success", "data": jobs}
+	out := map[string]any{"status": "success", "data": deliveriesOf(jobs)}
 	if len(jobs) == limit {
 		out["next"] = strconv.FormatUint(jobs[len(jobs)-1].ID, 10)
-	}
-	if jobs == nil {
-		out["data"] = []*store.Job{}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -81,7 +78,7 @@ func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.unavailable(w, r, err)
 	default:
-		writeJSON(w, http.StatusOK, map[string]any{"status": "success", "data": j})
+		writeJSON(w, http.StatusOK, map[string]any{"status": "success", "data": deliveryOf(j)})
 	}
 }
 
