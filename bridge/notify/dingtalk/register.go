@@ -8,8 +8,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
 
-// preset is the type's preset template, dingtalk.tmpl: the "dingtalk.*" templates
-// (see docs/templates.md).
+// preset holds dingtalk.tmpl, the "dingtalk.*" templates.
 //
 //go:embed dingtalk.tmpl
 var preset embed.FS

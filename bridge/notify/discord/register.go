@@ -8,8 +8,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
 
-// preset is the type's preset template, discord.tmpl: the "discord.*" templates
-// (see docs/templates.md).
+// preset holds discord.tmpl, the "discord.*" templates.
 //
 //go:embed discord.tmpl
 var preset goembed.FS

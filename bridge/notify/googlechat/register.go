@@ -8,8 +8,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
 
-// preset is the type's preset template, googlechat.tmpl: the "googlechat.*" templates
-// (see docs/templates.md).
+// preset holds googlechat.tmpl, the "googlechat.*" templates.
 //
 //go:embed googlechat.tmpl
 var preset embed.FS

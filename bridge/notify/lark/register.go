@@ -8,8 +8,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
 
-// preset is the type's preset template, lark.tmpl: the "lark.*" templates
-// (see docs/templates.md).
+// preset holds lark.tmpl, the "lark.*" templates.
 //
 //go:embed lark.tmpl
 var preset embed.FS

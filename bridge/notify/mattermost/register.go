@@ -7,8 +7,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
 
-// preset is the type's preset template, mattermost.tmpl: the "mattermost.*" templates
-// (see docs/templates.md).
+// preset holds mattermost.tmpl, the "mattermost.*" templates.
 //
 //go:embed mattermost.tmpl
 var preset embed.FS

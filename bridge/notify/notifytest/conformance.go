@@ -5,8 +5,12 @@ import (
 	"time"
 )
 
-// Conformance is what the bridge's conformance suite needs to know about
-// one target type; each type's fake package returns its own.
+// Conformance is what the bridge's conformance suite
+// (bridge/conformance_test.go) needs to know about one target type: how to
+// start its fake and configure a target for it, the secrets no result may
+// show, and the platform's own answers for a transient error, a permanent
+// one and a rate limit. Each type's fake package returns its own from
+// Conformance().
 type Conformance struct {
 	Type string
 	// Start starts the type's strict fake (verifying signatures when the

@@ -8,8 +8,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
 
-// preset is the type's preset template, rocketchat.tmpl: the "rocketchat.*" templates
-// (see docs/templates.md).
+// preset holds rocketchat.tmpl, the "rocketchat.*" templates.
 //
 //go:embed rocketchat.tmpl
 var preset embed.FS

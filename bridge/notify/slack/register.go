@@ -8,8 +8,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
 
-// preset is the type's preset template, slack.tmpl: the "slack.*" templates
-// (see docs/templates.md).
+// preset holds slack.tmpl, the "slack.*" templates.
 //
 //go:embed slack.tmpl
 var preset embed.FS

@@ -8,8 +8,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
 
-// preset is the type's preset template, teams.tmpl: the "teams.*" templates
-// (see docs/templates.md).
+// preset holds teams.tmpl, the "teams.*" templates.
 //
 //go:embed teams.tmpl
 var preset embed.FS

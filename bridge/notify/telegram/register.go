@@ -8,8 +8,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
 
-// preset is the type's preset template, telegram.tmpl: the "telegram.*" templates
-// (see docs/templates.md).
+// preset holds telegram.tmpl, the "telegram.*" templates.
 //
 //go:embed telegram.tmpl
 var preset embed.FS

@@ -7,8 +7,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
 
-// preset is the type's preset template, webhook.tmpl: the "webhook.*" templates
-// (see docs/templates.md).
+// preset holds webhook.tmpl, the "webhook.*" templates.
 //
 //go:embed webhook.tmpl
 var preset embed.FS

@@ -8,8 +8,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
 
-// preset is the type's preset template, wecom.tmpl: the "wecom.*" templates
-// (see docs/templates.md).
+// preset holds wecom.tmpl, the "wecom.*" templates.
 //
 //go:embed wecom.tmpl
 var preset embed.FS

@@ -9,10 +9,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 )
 
-// Conformance is this type's case in the bridge's conformance suite
-// (bridge/conformance_test.go): how to start the fake and configure a
-// target for it, the secrets no result may show, and the platform's own
-// answers for a transient error, a permanent one and a rate limit.
+// Conformance is the type's case in the bridge's conformance suite.
 func Conformance() notifytest.Conformance {
 	opts := SlackOptions{
 		Path: "/services/TCONF0000/BCONF0000/slack-conformance-token",
