@@ -44,9 +44,9 @@ func (a *API) Configured() bool { return a.BearerToken != "" || len(a.BasicAuthU
 // Configured reports whether an inbound credential is set.
 func (in *Inbound) Configured() bool { return in.BearerToken != "" }
 
-// validate resolves the inbound token (inline with ${ENV} expanded, or
+// load resolves the inbound token (inline with ${ENV} expanded, or
 // from its file) and resolves the file's path against dir.
-func (in *Inbound) validate(dir string) error {
+func (in *Inbound) load(dir string) error {
 	token, err := credentialOrFile(string(in.BearerToken), in.BearerTokenFile, dir)
 	in.BearerToken = commoncfg.Secret(token)
 	in.BearerTokenFile = resolve(dir, in.BearerTokenFile)
@@ -56,10 +56,10 @@ func (in *Inbound) validate(dir string) error {
 	return nil
 }
 
-// validate resolves the API token as Inbound's, checks the users' hashes,
+// load resolves the API token as Inbound's, checks the users' hashes,
 // and refuses an API token equal to the inbound one (the Alertmanager
 // credential would then administer the bridge).
-func (a *API) validate(dir string, in *Inbound) error {
+func (a *API) load(dir string, in *Inbound) error {
 	var errs []error
 	token, err := credentialOrFile(string(a.BearerToken), a.BearerTokenFile, dir)
 	a.BearerToken = commoncfg.Secret(token)
@@ -84,22 +84,4 @@ func (a *API) validate(dir string, in *Inbound) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// credentialOrFile is secretOrFile for a credential that admits callers:
-// set to nothing at all is "no credential" (""), but set to something that
-// turns out empty is an error, so a typo or a missing Secret cannot switch
-// authentication off.
-func credentialOrFile(inline, file, dir string) (string, error) {
-	v, err := secretOrFile(inline, file, dir)
-	if err != nil {
-		return "", err
-	}
-	if v == "" && (inline != "" || file != "") {
-		if file != "" {
-			return "", fmt.Errorf("%s is empty: a credential file must hold the credential", resolve(dir, file))
-		}
-		return "", errors.New("is empty (after ${...} expansion and trimming): set a credential or remove the key")
-	}
-	return v, nil
 }

@@ -48,7 +48,7 @@ func parseAll(b []byte, dir string) (*Config, []error) {
 		return nil, append(errs, err)
 	}
 	// Validate even after unknown keys, so one run reports every problem.
-	if err := cfg.validate(targetNodes(&doc)); err != nil {
+	if err := cfg.load(targetNodes(&doc)); err != nil {
 		errs = append(errs, split(err)...)
 	}
 	return cfg, errs
