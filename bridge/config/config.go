@@ -144,6 +144,10 @@ type Target struct {
 	BodyText string `yaml:"-"`
 	// invalid is set when validation found a problem in the target.
 	invalid bool
+	// urlKeySet and secretKeySet record that url (or url_file) and secret
+	// (or secret_file) are written in the file, even as "": then an empty
+	// value is an error (see credentialOrFile).
+	urlKeySet, secretKeySet bool
 	// TemplateLine is the line of the configuration file where an inline
 	// template's first line is (0 when unknown), so errors can name it.
 	TemplateLine int `yaml:"-"`
@@ -168,6 +172,9 @@ func (t *Target) UnmarshalYAML(node *yaml.Node) error {
 	if !hasKey(node, "http_config", "follow_redirects") {
 		t.HTTPConfig.FollowRedirects = false
 	}
+	// secret: "" (or url: "") written out is set but empty, an error.
+	t.urlKeySet = hasKey(node, "url") || hasKey(node, "url_file")
+	t.secretKeySet = hasKey(node, "secret") || hasKey(node, "secret_file")
 	return nil
 }
 
@@ -443,7 +450,7 @@ func (t *Target) validate(path string, c *Config, node *yaml.Node) error {
 		}
 	}
 
-	rawURL, err := credentialOrFile(string(t.URL), t.URLFile, c.Dir)
+	rawURL, err := credentialOrFile(string(t.URL), t.URLFile, c.Dir, t.urlKeySet)
 	switch {
 	case err != nil:
 		fail("url", "%v", err)
@@ -461,7 +468,7 @@ func (t *Target) validate(path string, c *Config, node *yaml.Node) error {
 		}
 		t.URL = commoncfg.Secret(rawURL)
 	}
-	secret, err := credentialOrFile(string(t.Secret), t.SecretFile, c.Dir)
+	secret, err := credentialOrFile(string(t.Secret), t.SecretFile, c.Dir, t.secretKeySet)
 	if err != nil {
 		fail("secret", "%v", err)
 	}
