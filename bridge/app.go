@@ -119,7 +119,7 @@ func New(opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.web, err = loadWebConfig(opts.WebConfigFile, a.log); err != nil {
+	if a.web, err = loadWebConfig(opts.WebConfigFile, cfg.Inbound.Configured(), a.log); err != nil {
 		return nil, err
 	}
 	if err := checkCredentials(cfg, a.web.users()); err != nil {
