@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -77,5 +78,31 @@ func TestWatchdogBad(t *testing.T) {
 				t.Errorf("a good matcher was reported: %v", err)
 			}
 		})
+	}
+}
+
+// TestWatchdogDocExample: the bridge configuration of the worked example
+// in docs/operations.md loads (with an inline URL for its url_file).
+func TestWatchdogDocExample(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var block string
+	for _, part := range strings.Split(string(doc), "```yaml\n")[1:] {
+		if body, _, _ := strings.Cut(part, "```"); strings.Contains(body, "watchdog:") {
+			block = body
+		}
+	}
+	if block == "" {
+		t.Fatal("docs/operations.md: no yaml block with a watchdog section")
+	}
+	block = strings.ReplaceAll(block, "url_file: /etc/alertbridge/slack-url", "url: https://hooks.slack.com/services/T0/B0/x")
+	cfg, err := Parse([]byte(block), t.TempDir())
+	if err != nil {
+		t.Fatalf("the example does not load: %v\n%s", err, block)
+	}
+	if w := cfg.Watchdog; w == nil || time.Duration(w.Timeout) != 5*time.Minute || w.Targets[0] != "oncall" {
+		t.Fatalf("watchdog %+v", cfg.Watchdog)
 	}
 }
