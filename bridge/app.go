@@ -298,6 +298,7 @@ func (a *App) accept(msg *alert.Message, target string, test bool) (*accepted, e
 		Jobs:        jobs,
 		Location:    rt.builder.Zone(),
 		Body:        body,
+		Test:        test,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", server.ErrUnavailable, err)
