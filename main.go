@@ -85,6 +85,13 @@ func run(args []string) int {
 	healthCmd := app.Command("healthcheck", "Ask the bridge on --web.listen-address for GET /-/healthy (or /-/ready); exit code 0 when it answers 200, 1 otherwise. For container health checks.")
 	healthReady := healthCmd.Flag("ready", "Check readiness (/-/ready) instead of liveness (/-/healthy).").Bool()
 	healthTimeout := healthCmd.Flag("timeout", "How long to wait for the answer.").Default("5s").Duration()
+	importCmd := app.Command("import", "Convert an Alertmanager configuration's receivers, or a prometheus-webhook-dingtalk or prometheus-msteams configuration, into bridge targets; prints the configuration (or writes --out) and reports what was not carried to stderr.")
+	var importOpts importOptions
+	importCmd.Arg("file", "The configuration file to import.").Required().StringVar(&importOpts.File)
+	importCmd.Flag("from", "Its format; detected from the file when left out.").EnumVar(&importOpts.From, "alertmanager", "dingtalk", "msteams")
+	importCmd.Flag("out", "Write the configuration to this file, and any template files it needs next to it, instead of standard output.").StringVar(&importOpts.Out)
+	importCmd.Flag("include-secrets", "Write the input's secrets (URLs with tokens, signing secrets, passwords) into the output. Default: ${VARIABLE} and *_file references.").BoolVar(&importOpts.IncludeSecrets)
+	importCmd.Flag("bridge-url", "The bridge's address as Alertmanager reaches it, for the webhook_configs the report suggests.").Default("http://alertbridge:9097").StringVar(&importOpts.BridgeURL)
 	cmd, err := app.Parse(args)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "alertbridge: %v\n", err)
@@ -98,6 +105,8 @@ func run(args []string) int {
 	switch cmd {
 	case checkCmd.FullCommand():
 		return checkConfig(os.Stdout, *checkFiles)
+	case importCmd.FullCommand():
+		return runImport(os.Stdout, os.Stderr, importOpts)
 	case renderCmd.FullCommand():
 		payload := *renderPayload
 		if renderPayloadSet && payload == "" {

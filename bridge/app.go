@@ -24,6 +24,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/route"
 	"github.com/alertbridge/alertbridge/bridge/server"
 	"github.com/alertbridge/alertbridge/bridge/store"
+	"github.com/alertbridge/alertbridge/bridge/watchdog"
 )
 
 // Options configure an App.
@@ -65,6 +66,10 @@ type Options struct {
 	// links and redirects start with its path. Empty means the route
 	// prefix.
 	RoutePrefix, ExternalURL string
+	// WatchdogInterval is how often the watchdog checks its heartbeat
+	// (it also checks right after each heartbeat); zero means
+	// DefaultWatchdogInterval.
+	WatchdogInterval time.Duration
 }
 
 // App is a running bridge.
@@ -87,8 +92,9 @@ type App struct {
 	pruneStop sync.Once
 	pruneDone chan struct{}
 
-	health  health
-	metrics *metrics.Metrics
+	health   health
+	metrics  *metrics.Metrics
+	watchdog *watchdog.Watchdog
 
 	started time.Time
 	reload  reloadState
@@ -119,7 +125,7 @@ func New(opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.web, err = loadWebConfig(opts.WebConfigFile, a.log); err != nil {
+	if a.web, err = loadWebConfig(opts.WebConfigFile, cfg.Inbound.Configured(), a.log); err != nil {
 		return nil, err
 	}
 	if err := checkCredentials(cfg, a.web.users()); err != nil {
@@ -145,6 +151,11 @@ func New(opts Options) (*App, error) {
 		a.db.Close()
 		return nil, fmt.Errorf("resuming queued deliveries: %w", err)
 	}
+	if err := a.startWatchdog(rt); err != nil {
+		_ = a.queue.Close(context.Background())
+		a.db.Close()
+		return nil, err
+	}
 	if n > 0 {
 		a.log.Info("resumed queued deliveries", zap.Int("jobs", n))
 	}
@@ -162,7 +173,7 @@ func New(opts Options) (*App, error) {
 		server.MaxAlerts(opts.MaxAlerts), server.DecodeBudget(opts.DecodeBudget),
 		server.WithAccess(server.Access{Admin: opts.EnableAdminAPI, Lifecycle: opts.EnableLifecycle, Debug: opts.EnablePprof, AllowedHosts: opts.AllowedHosts}),
 		server.WithRoutePrefix(opts.RoutePrefix),
-		server.WithRoutes(a.console().Routes()...)))
+		server.WithRoutes(a.console().Routes()...), server.WithRoutes(a.watchdogRoute())))
 	a.warnOpenClasses()
 	a.pruneDone = make(chan struct{})
 	go a.pruneLoop()
@@ -213,6 +224,7 @@ func (a *App) doReload() error {
 	a.metrics.ReloadTime.SetToCurrentTime()
 	old := a.rt.Swap(rt)
 	old.close()
+	a.watchdog.Configure(watchdogConfig(cfg))
 	for name := range old.targets {
 		if _, kept := rt.targets[name]; !kept {
 			a.queue.Removed(name)
@@ -286,10 +298,14 @@ func (a *App) accept(msg *alert.Message, target string, test bool) (*accepted, e
 		Jobs:        jobs,
 		Location:    rt.builder.Zone(),
 		Body:        body,
+		Test:        test,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", server.ErrUnavailable, err)
 	}
+	// The heartbeat counts once the notification is on disk; a duplicate
+	// (an HA peer's copy) shows the pipeline alive as well.
+	a.watchdog.Observe(msg.Alerts, now)
 	if res.Duplicate {
 		acc.Duplicate = true
 		acc.Targets = []string{}
@@ -465,6 +481,7 @@ func (a *App) Close(ctx context.Context) error {
 
 func (a *App) shutdown(ctx context.Context) error {
 	a.pruneStop.Do(func() { close(a.pruneDone) })
+	a.watchdog.Stop() // before the queue: no notice is queued after it closes
 	qerr := a.queue.Close(ctx)
 	if qerr != nil {
 		a.log.Warn("queue did not drain before the shutdown deadline", zap.Error(qerr))

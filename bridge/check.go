@@ -57,6 +57,16 @@ func Render(file, target string, payload io.Reader) ([]*notify.Request, error) {
 // render builds the requests target would send for msg. Errors:
 // server.ErrUnknownTarget, or a description of why nothing would be sent.
 func (rt *runtime) render(target string, msg *alert.Message, now time.Time) ([]*notify.Request, error) {
+	g, err := rt.view(target, msg, now)
+	if err != nil {
+		return nil, err
+	}
+	return rt.targets[target].notifier.Build(context.Background(), g)
+}
+
+// view is the group target would be sent for msg. Errors:
+// server.ErrUnknownTarget, or a description of why nothing would be sent.
+func (rt *runtime) view(target string, msg *alert.Message, now time.Time) (*alert.Group, error) {
 	route, ok := rt.router.Lookup(target)
 	if !ok {
 		return nil, fmt.Errorf("%w %q", server.ErrUnknownTarget, target)
@@ -65,5 +75,5 @@ func (rt *runtime) render(target string, msg *alert.Message, now time.Time) ([]*
 	if g == nil {
 		return nil, errors.New("nothing to send: the target drops every alert of this notification (send_resolved: false)")
 	}
-	return rt.targets[target].notifier.Build(context.Background(), g)
+	return g, nil
 }

@@ -133,3 +133,104 @@ func TestEchoedRequestsAreRedacted(t *testing.T) {
 		})
 	}
 }
+
+// TestEchoedClientCredentialsAreRedacted: the credentials the HTTP client
+// adds to a request after the notifier built it (the Basic auth made from
+// a URL's user info, an OAuth2 access token from the token endpoint, an
+// authorization or basic auth file rewritten after the target was loaded)
+// never reach the result message (logs, the targets and deliveries APIs,
+// the console), when a target echoes the request whole, or cuts its answer
+// so that a credential straddles the 256-byte snippet.
+func TestEchoedClientCredentialsAreRedacted(t *testing.T) {
+	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"access_token":"oauthAccessTok5551234","token_type":"Bearer","expires_in":3600}`))
+	}))
+	t.Cleanup(tokens.Close)
+	for _, c := range []struct {
+		name string
+		// keys returns the target's keys for an echo at addr; rotate, when
+		// set, runs after the target is built.
+		keys   func(t *testing.T, addr string) (keys string, rotate func())
+		secret string // what the echo must see in Authorization
+		// fromURI echoes the request URI instead of Authorization, and
+		// secret is the token in it.
+		fromURI bool
+	}{
+		{"url path token", func(t *testing.T, addr string) (string, func()) {
+			return "    url: 'http://" + addr + "/services/T0001/B0002/slackSecretXYZ0123456789'", nil
+		}, "slackSecretXYZ0123456789", true},
+		{"url user info", func(t *testing.T, addr string) (string, func()) {
+			return "    url: 'http://user:pw-whPassword777@" + addr + "/hook'", nil
+		}, "Basic dXNlcjpwdy13aFBhc3N3b3JkNzc3", false},
+		{"oauth2 access token", func(t *testing.T, addr string) (string, func()) {
+			return "    url: 'http://" + addr + "/hook'\n    http_config:\n      oauth2: {client_id: bridge, client_secret: oauthClientSecret42, token_url: '" + tokens.URL + "/token'}", nil
+		}, "Bearer oauthAccessTok5551234", false},
+		{"credentials file rotated", func(t *testing.T, addr string) (string, func()) {
+			f := t.TempDir() + "/cred"
+			writeFile(t, f, "fileCredV1aaaaaaaa\n")
+			return "    url: 'http://" + addr + "/hook'\n    http_config:\n      authorization: {credentials_file: '" + f + "'}",
+				func() { writeFile(t, f, "fileCredV2bbbbbbbb\n") }
+		}, "Bearer fileCredV2bbbbbbbb", false},
+		{"basic auth password file rotated", func(t *testing.T, addr string) (string, func()) {
+			f := t.TempDir() + "/pw"
+			writeFile(t, f, "pwFileV1aaaaaaaa\n")
+			return "    url: 'http://" + addr + "/hook'\n    http_config:\n      basic_auth: {username: am, password_file: '" + f + "'}",
+				func() { writeFile(t, f, "pwFileV2bbbbbbbb\n") }
+		}, "Basic YW06cHdGaWxlVjJiYmJiYmJiYg==", false},
+	} {
+		for _, cut := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/cut=%v", c.name, cut), func(t *testing.T) {
+				var mu sync.Mutex
+				var seen []string
+				echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					auth := r.Header.Get("Authorization")
+					if c.fromURI {
+						auth = r.RequestURI
+					}
+					mu.Lock()
+					seen = append(seen, auth)
+					mu.Unlock()
+					w.Header().Set("Content-Type", "text/plain")
+					w.WriteHeader(http.StatusInternalServerError)
+					if cut {
+						// The snippet cut (256 bytes) falls 6 bytes before
+						// the end of the credential.
+						pad := 256 - len(auth) + 6
+						_, _ = w.Write([]byte(echoMarker + strings.Repeat("x", pad-len(echoMarker)) + auth + " and more"))
+						return
+					}
+					_, _ = fmt.Fprintf(w, "%s %s %s\n", echoMarker, r.Method, r.RequestURI)
+					_ = r.Header.Write(w)
+				}))
+				t.Cleanup(echo.Close)
+				keys, rotate := c.keys(t, echo.Listener.Addr().String())
+				tr := conformanceTarget(t, conformanceCase{typ: "webhook"}, keys)
+				if rotate != nil {
+					rotate()
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				res := (&notify.Sender{UserAgent: "alertbridge-conformance"}).Deliver(ctx, tr.client, tr.notifier,
+					notifytest.BuildGroup(t, notifytest.ReadExample(t, "payload-firing.json")), notify.Attempt{Timeout: 10 * time.Second, Redact: tr.redact})
+				mu.Lock()
+				defer mu.Unlock()
+				if !slices.ContainsFunc(seen, func(s string) bool { return strings.HasSuffix(s, c.secret) }) {
+					t.Fatalf("the echo saw %q, want %q", seen, c.secret)
+				}
+				if !strings.Contains(res.Message, echoMarker) {
+					t.Fatalf("the answer did not reach the message: %q", res.Message)
+				}
+				cred := c.secret
+				if _, after, ok := strings.Cut(c.secret, " "); ok {
+					cred = after
+				}
+				for _, s := range []string{c.secret, cred, cred[:8]} {
+					if strings.Contains(res.Message, s) {
+						t.Errorf("the result message contains %q:\n%s", s, res.Message)
+					}
+				}
+			})
+		}
+	}
+}

@@ -104,18 +104,7 @@ func (a *App) Playground(req console.PlaygroundRequest) (*console.PlaygroundResu
 	if !ok {
 		return nil, fmt.Errorf("unknown type %q (one of %s)", t.Type, strings.Join(registry.Types(), ", "))
 	}
-	var inline []render.Inline
-	if t.BodyText != "" {
-		body := render.Inline{Name: bodyTemplateName(t.Name), Text: render.DialectText(t.Dialect, t.BodyText), JSON: in.JSONBody && !t.TextBody}
-		if body.JSON {
-			body.Markup = in.Markup
-		}
-		inline = append(inline, body)
-	}
-	for h, text := range t.Headers {
-		inline = append(inline, render.Inline{Name: headerTemplateName(t.Name, h), Text: render.DialectText(t.Dialect, text)})
-	}
-	set, err := render.New(render.Options{Globs: rt.cfg.Templates, Inline: inline, Location: rt.cfg.Location})
+	set, err := render.New(render.Options{Globs: rt.cfg.Templates, Inline: inlineTemplates(t, in), Location: rt.cfg.Location})
 	if err != nil {
 		return nil, templateError(t.Name, err)
 	}

@@ -2,12 +2,9 @@ package bridge
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/notify"
-	"github.com/alertbridge/alertbridge/bridge/server"
 )
 
 // Render implements server.Renderer with the running configuration: msg
@@ -25,13 +22,9 @@ func (a *App) Render(target string, msg *alert.Message, signed bool) ([]*notify.
 	if signed {
 		return rt.render(target, msg, now)
 	}
-	route, ok := rt.router.Lookup(target)
-	if !ok {
-		return nil, fmt.Errorf("%w %q", server.ErrUnknownTarget, target)
-	}
-	g := route.View(rt.builder.BuildSeen(msg, now, nil))
-	if g == nil {
-		return nil, errors.New("nothing to send: the target drops every alert of this notification (send_resolved: false)")
+	g, err := rt.view(target, msg, now)
+	if err != nil {
+		return nil, err
 	}
 	tr := rt.targets[target]
 	reqs, err := tr.unsigned.Build(context.Background(), g)

@@ -47,6 +47,23 @@ func headerTemplateName(target, header string) string {
 	return "target/" + target + "/header/" + header
 }
 
+// inlineTemplates are a target's own body and header templates, named for
+// it and marked for the escaping its type's bodies need.
+func inlineTemplates(t *config.Target, in registry.Integration) []render.Inline {
+	var inline []render.Inline
+	if t.BodyText != "" {
+		body := render.Inline{Name: bodyTemplateName(t.Name), Text: render.DialectText(t.Dialect, t.BodyText), JSON: in.JSONBody && !t.TextBody}
+		if body.JSON {
+			body.Markup = in.Markup
+		}
+		inline = append(inline, body)
+	}
+	for h, text := range t.Headers {
+		inline = append(inline, render.Inline{Name: headerTemplateName(t.Name, h), Text: render.DialectText(t.Dialect, text)})
+	}
+	return inline
+}
+
 // buildRuntime turns a validated config into a runtime: templates parsed,
 // notifiers and HTTP clients built. Any error leaves nothing half-built
 // behind except idle clients, which the caller closes.
@@ -54,16 +71,7 @@ func buildRuntime(cfg *config.Config, userAgent string, now func() time.Time) (*
 	var inline []render.Inline
 	for _, t := range cfg.Targets {
 		in, _, _ := registry.Lookup(t.Type)
-		if t.BodyText != "" {
-			body := render.Inline{Name: bodyTemplateName(t.Name), Text: render.DialectText(t.Dialect, t.BodyText), JSON: in.JSONBody && !t.TextBody}
-			if body.JSON {
-				body.Markup = in.Markup
-			}
-			inline = append(inline, body)
-		}
-		for h, text := range t.Headers {
-			inline = append(inline, render.Inline{Name: headerTemplateName(t.Name, h), Text: render.DialectText(t.Dialect, text)})
-		}
+		inline = append(inline, inlineTemplates(t, in)...)
 	}
 	set, err := render.New(render.Options{Globs: cfg.Templates, Inline: inline, Location: cfg.Location})
 	if err != nil {

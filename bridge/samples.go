@@ -20,12 +20,45 @@ type loadSample struct {
 }
 
 // loadSamples are the built-in sample (what `render` previews) and the
-// hostile one: values with quotes, backslashes, control characters,
+// hostile one (values with quotes, backslashes, control characters,
 // markup, Unicode, over 10,000 characters, and an alert without
-// annotations.
+// annotations), each also as a resolved group (every alert resolved, the
+// group's status "resolved") and as a group of its first alert alone, so
+// a template that breaks when a group resolves or holds one alert (index
+// .Alerts 1) is refused too. The built-in sample itself mixes a firing
+// and a resolved alert.
 var loadSamples = []loadSample{
 	{"built-in", alert.Sample},
 	{"hostile", alert.HostileSample},
+	{"built-in resolved", resolvedSample(alert.Sample)},
+	{"hostile resolved", resolvedSample(alert.HostileSample)},
+	{"built-in single-alert", singleSample(alert.Sample)},
+	{"hostile single-alert", singleSample(alert.HostileSample)},
+}
+
+// resolvedSample returns sample with every alert resolved a minute ago.
+func resolvedSample(sample func(time.Time) *alert.Message) func(time.Time) *alert.Message {
+	return func(now time.Time) *alert.Message {
+		m := sample(now)
+		m.Status = "resolved"
+		for i := range m.Alerts {
+			a := &m.Alerts[i]
+			if a.Status != "resolved" {
+				a.Status, a.EndsAt = "resolved", now.Add(-time.Minute)
+			}
+		}
+		return m
+	}
+}
+
+// singleSample returns sample with its first (firing) alert alone.
+func singleSample(sample func(time.Time) *alert.Message) func(time.Time) *alert.Message {
+	return func(now time.Time) *alert.Message {
+		m := sample(now)
+		m.Alerts = m.Alerts[:1]
+		m.Status = m.Alerts[0].Status
+		return m
+	}
 }
 
 // checkSamples renders every target of the runtime from each load sample,

@@ -102,3 +102,36 @@ func TestATemplateThatCannotRenderHostileValuesIsRefusedAtLoad(t *testing.T) {
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+// TestTemplatesAreCheckedAgainstResolvedAndSingleAlertGroups: a template
+// that breaks only when its group resolves, or when the group holds one
+// alert, is refused at load (check-config here) and names the sample; one
+// that handles every shape loads.
+func TestTemplatesAreCheckedAgainstResolvedAndSingleAlertGroups(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name, template, extra string
+		want                  string // "" means it loads
+	}{
+		{"second alert by index", `{"text": {{ (index .Alerts 1).Labels.alertname | toJson }}}`, "", "single-alert sample"},
+		{"resolved branch invalid JSON", `{{ if eq .Status "resolved" }}{"text": {{ .CommonLabels.alertname }}}{{ else }}{"text": "firing"}{{ end }}`, "    send_resolved: true\n", "resolved sample"},
+		{"resolved branch skipped without send_resolved", `{{ if eq .Status "resolved" }}{"text": {{ .CommonLabels.alertname }}}{{ else }}{"text": "firing"}{{ end }}`, "    send_resolved: false\n", ""},
+		{"every shape", `{"text": {{ printf "%s %d" .Status (len .Alerts) | toJson }}}`, "    send_resolved: true\n", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := "targets:\n  - name: wh\n    type: webhook\n    url: http://127.0.0.1:1/hook\n" + c.extra + "    template: '" + strings.ReplaceAll(c.template, "'", "''") + "'\n"
+			errs := CheckConfig(writeTemp(t, dir, "c.yml", cfg))
+			var all []string
+			for _, e := range errs {
+				all = append(all, e.Error())
+			}
+			got := strings.Join(all, "\n")
+			switch {
+			case c.want == "" && got != "":
+				t.Errorf("refused: %s", got)
+			case c.want != "" && !strings.Contains(got, c.want):
+				t.Errorf("check-config said %q, want it to name the %s", got, c.want)
+			}
+		})
+	}
+}

@@ -45,6 +45,7 @@ func (r *reloadState) get() (time.Time, string) {
 func (a *App) StatusInfo() console.StatusInfo {
 	rt := a.rt.Load()
 	at, rerr := a.reload.get()
+	w := a.watchdog.Status()
 	return console.StatusInfo{
 		Version: version.Version, Revision: version.Revision, Branch: version.Branch,
 		BuildUser: version.BuildUser, BuildDate: version.BuildDate, GoVersion: goruntime.Version(),
@@ -54,6 +55,7 @@ func (a *App) StatusInfo() console.StatusInfo {
 		Targets: len(rt.cfg.Targets),
 		Admin:   a.opts.EnableAdminAPI, Lifecycle: a.opts.EnableLifecycle, Pprof: a.opts.EnablePprof,
 		RoutePrefix: a.opts.RoutePrefix, ExternalURL: a.opts.ExternalURL,
+		Watchdog: watchdogLine(w), WatchdogSilent: w.Silent,
 	}
 }
 

@@ -80,8 +80,9 @@ func (a *App) TargetStatuses() []server.TargetStatus {
 
 // SendTest implements server.Targets: the built-in sample notification,
 // under a group key of its own (starting with store.TestGroupKeyPrefix, so
-// the alert center marks its alerts as tests), goes to the named target
-// through the normal queue, as a job marked as a test.
+// it reads as a test), goes to the named target through the normal queue,
+// accepted as a test: its job and its alerts are marked so by how they
+// were made, not by the group key, which a sender controls.
 func (a *App) SendTest(target string) (uint64, error) {
 	now := a.now()
 	msg := alert.Sample(now)

@@ -24,6 +24,10 @@ import (
 // credentials (see credentials.go). Like exporter-toolkit, it re-reads the
 // file when it changes (TLS per new connection, users per request); a file
 // that stops being valid keeps the last good one in force and is logged.
+// So does a file that becomes empty or blank (a Secret being rewritten) and
+// one that drops every basic auth user while it had some: emptying the file
+// never switches authentication off (restart the bridge to remove the
+// users on purpose).
 type webConfig struct {
 	path string
 	log  *zap.Logger
@@ -37,8 +41,12 @@ type webConfig struct {
 
 // loadWebConfig reads and checks path with exporter-toolkit's own rules
 // (strict YAML, bcrypt hashes, TLS files). An empty path means plain HTTP
-// and no users.
-func loadWebConfig(path string, log *zap.Logger) (*webConfig, error) {
+// and no users. A file that is empty or blank (only whitespace or
+// comments, or {}), or whose basic_auth_users is written but empty, is
+// refused when no inbound bearer token is configured (ingestToken false):
+// the file would then be the only way Alertmanager is admitted, and would
+// leave ingest open.
+func loadWebConfig(path string, ingestToken bool, log *zap.Logger) (*webConfig, error) {
 	w := &webConfig{path: path, log: log}
 	if path == "" {
 		w.cfg = &web.Config{}
@@ -47,6 +55,15 @@ func loadWebConfig(path string, log *zap.Logger) (*webConfig, error) {
 	cfg, fi, err := readWebConfig(path)
 	if err != nil {
 		return nil, fmt.Errorf("web config %s: %w", path, err)
+	}
+	if !ingestToken && len(cfg.Users) == 0 {
+		if blank, usersKey := webConfigShape(path); blank || usersKey {
+			what := "is empty"
+			if !blank {
+				what = "has an empty basic_auth_users"
+			}
+			return nil, fmt.Errorf("web config %s %s, and no inbound.bearer_token is configured: Alertmanager would be admitted without a credential; add basic_auth_users, set inbound.bearer_token, or leave out --web.config.file", path, what)
+		}
 	}
 	w.cfg, w.modTime, w.size = cfg, fi.ModTime(), fi.Size()
 	if rl := cfg.RateLimiterConfig; rl.Interval > 0 {
@@ -79,6 +96,23 @@ func readWebConfig(path string) (*web.Config, os.FileInfo, error) {
 	return c, fi, nil
 }
 
+// webConfigShape reports whether the web config file at path is blank (no
+// key at all: empty, whitespace, comments, {}) and whether it writes a
+// basic_auth_users key. An unreadable file reports neither (readWebConfig
+// reports it).
+func webConfigShape(path string) (blank, usersKey bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false, false
+	}
+	var m map[string]any
+	if yaml.Unmarshal(b, &m) != nil {
+		return false, false
+	}
+	_, usersKey = m["basic_auth_users"]
+	return len(m) == 0, usersKey
+}
+
 // current returns the configuration in force, re-reading the file if it
 // changed.
 func (w *webConfig) current() *web.Config {
@@ -95,6 +129,14 @@ func (w *webConfig) current() *web.Config {
 	cfg, _, err := readWebConfig(w.path)
 	if err != nil {
 		w.log.Error("web config file changed but is not valid; keeping the previous one", zap.String("file", w.path), zap.Error(err))
+		return w.cfg
+	}
+	if blank, _ := webConfigShape(w.path); blank {
+		w.log.Error("web config file is empty; keeping the previous one", zap.String("file", w.path))
+		return w.cfg
+	}
+	if len(cfg.Users) == 0 && len(w.cfg.Users) > 0 {
+		w.log.Error("web config file no longer has basic_auth_users; keeping the previous one (restart the bridge to remove the users)", zap.String("file", w.path))
 		return w.cfg
 	}
 	w.cfg = cfg

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	commoncfg "github.com/prometheus/common/config"
+	"go.yaml.in/yaml/v3"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -22,6 +23,21 @@ type Inbound struct {
 	// (an empty file, ${VAR} set to "") is an error, never "no token".
 	BearerToken     commoncfg.Secret `yaml:"bearer_token"`
 	BearerTokenFile string           `yaml:"bearer_token_file"`
+
+	// keySet records that bearer_token or bearer_token_file is written
+	// in the file, even as "" or with no value (what Helm or envsubst
+	// produce from an unset value): then an empty token is an error.
+	keySet bool
+}
+
+// UnmarshalYAML records whether a token key is present (see keySet).
+func (in *Inbound) UnmarshalYAML(node *yaml.Node) error {
+	type plain Inbound
+	if err := node.Decode((*plain)(in)); err != nil {
+		return err
+	}
+	in.keySet = hasKey(node, "bearer_token") || hasKey(node, "bearer_token_file")
+	return nil
 }
 
 // API is the credential people and tools present to the read, admin,
@@ -36,6 +52,18 @@ type API struct {
 	// BasicAuthUsers maps a user name to a bcrypt hash of the password,
 	// as exporter-toolkit's basic_auth_users do.
 	BasicAuthUsers map[string]commoncfg.Secret `yaml:"basic_auth_users"`
+
+	keySet bool // as Inbound's
+}
+
+// UnmarshalYAML records whether a token key is present (see Inbound.keySet).
+func (a *API) UnmarshalYAML(node *yaml.Node) error {
+	type plain API
+	if err := node.Decode((*plain)(a)); err != nil {
+		return err
+	}
+	a.keySet = hasKey(node, "bearer_token") || hasKey(node, "bearer_token_file")
+	return nil
 }
 
 // Configured reports whether any API credential is set.
@@ -47,7 +75,7 @@ func (in *Inbound) Configured() bool { return in.BearerToken != "" }
 // load resolves the inbound token (inline with ${ENV} expanded, or
 // from its file) and resolves the file's path against dir.
 func (in *Inbound) load(dir string) error {
-	token, err := credentialOrFile(string(in.BearerToken), in.BearerTokenFile, dir)
+	token, err := credentialOrFile(string(in.BearerToken), in.BearerTokenFile, dir, in.keySet)
 	in.BearerToken = commoncfg.Secret(token)
 	in.BearerTokenFile = resolve(dir, in.BearerTokenFile)
 	if err != nil {
@@ -61,7 +89,7 @@ func (in *Inbound) load(dir string) error {
 // credential would then administer the bridge).
 func (a *API) load(dir string, in *Inbound) error {
 	var errs []error
-	token, err := credentialOrFile(string(a.BearerToken), a.BearerTokenFile, dir)
+	token, err := credentialOrFile(string(a.BearerToken), a.BearerTokenFile, dir, a.keySet)
 	a.BearerToken = commoncfg.Secret(token)
 	a.BearerTokenFile = resolve(dir, a.BearerTokenFile)
 	switch {

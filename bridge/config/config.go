@@ -25,6 +25,8 @@ type Config struct {
 	API       API       `yaml:"api"`
 	Templates []string  `yaml:"templates"`
 	Targets   []*Target `yaml:"targets"`
+	// Watchdog is the alert pipeline's heartbeat check; nil: none.
+	Watchdog *Watchdog `yaml:"watchdog,omitempty"`
 
 	// Dir is the folder relative paths resolve against (the file's folder).
 	Dir string `yaml:"-"`
@@ -177,6 +179,9 @@ func (c *Config) load(nodes []*yaml.Node) error {
 			errs = append(errs, err)
 			t.invalid = true
 		}
+	}
+	if err := c.Watchdog.validate(c); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

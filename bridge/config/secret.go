@@ -51,15 +51,17 @@ func secretOrFile(inline, file, dir string) (string, error) {
 }
 
 // credentialOrFile is secretOrFile for a credential that admits callers:
-// set to nothing at all is "no credential" (""), but set to something that
+// not written at all is "no credential" (""), but set to something that
 // turns out empty is an error, so a typo or a missing Secret cannot switch
-// authentication off.
-func credentialOrFile(inline, file, dir string) (string, error) {
+// authentication off. keySet says the key is written in the file even if
+// its value is "" or null (bearer_token: "{{ .Values.token }}" rendered
+// from an unset value): that is set, and empty.
+func credentialOrFile(inline, file, dir string, keySet bool) (string, error) {
 	v, err := secretOrFile(inline, file, dir)
 	if err != nil {
 		return "", err
 	}
-	if v == "" && (inline != "" || file != "") {
+	if v == "" && (inline != "" || file != "" || keySet) {
 		if file != "" {
 			return "", fmt.Errorf("%s is empty: a credential file must hold the credential", resolve(dir, file))
 		}

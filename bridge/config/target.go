@@ -78,6 +78,10 @@ type Target struct {
 	// than JSON: the body is sent as rendered, neither JSON-escaped nor
 	// checked to be JSON.
 	TextBody bool `yaml:"-"`
+	// urlKeySet and secretKeySet record that url (or url_file) and secret
+	// (or secret_file) are written in the file, even as "": then an empty
+	// value is an error (see credentialOrFile).
+	urlKeySet, secretKeySet bool
 }
 
 // UnmarshalYAML applies the defaults a target starts from: HTTP/2 on, and
@@ -95,6 +99,9 @@ func (t *Target) UnmarshalYAML(node *yaml.Node) error {
 	if !hasKey(node, "http_config", "follow_redirects") {
 		t.HTTPConfig.FollowRedirects = false
 	}
+	// secret: "" (or url: "") written out is set but empty, an error.
+	t.urlKeySet = hasKey(node, "url") || hasKey(node, "url_file")
+	t.secretKeySet = hasKey(node, "secret") || hasKey(node, "secret_file")
 	return nil
 }
 
@@ -168,7 +175,7 @@ func (t *Target) resolve(path string, c *Config, node *yaml.Node, in registry.In
 			errs = append(errs, err)
 		}
 	}
-	rawURL, err := credentialOrFile(string(t.URL), t.URLFile, c.Dir)
+	rawURL, err := credentialOrFile(string(t.URL), t.URLFile, c.Dir, t.urlKeySet)
 	switch {
 	case err != nil:
 		fail("url", "%v", err)
@@ -186,7 +193,7 @@ func (t *Target) resolve(path string, c *Config, node *yaml.Node, in registry.In
 		}
 		t.URL = commoncfg.Secret(rawURL)
 	}
-	secret, err := credentialOrFile(string(t.Secret), t.SecretFile, c.Dir)
+	secret, err := credentialOrFile(string(t.Secret), t.SecretFile, c.Dir, t.secretKeySet)
 	if err != nil {
 		fail("secret", "%v", err)
 	}

@@ -25,6 +25,10 @@ type StatusInfo struct {
 	Targets                                                    int
 	Admin, Lifecycle, Pprof                                    bool
 	RoutePrefix, ExternalURL                                   string
+	// Watchdog describes the heartbeat check in a line (empty: none is
+	// configured); WatchdogSilent is set while the heartbeat is overdue.
+	Watchdog       string
+	WatchdogSilent bool
 }
 
 type statusData struct {

@@ -56,9 +56,8 @@ func (s *Sender) deliver(ctx context.Context, client *http.Client, n Notifier, g
 				return withSent(Retryable(ReasonDeadline, 0, "waiting for the rate limit: %v", err), sent)
 			}
 		}
-		res := s.sendOne(ctx, client, n, req, at.Timeout)
+		res := s.sendOne(ctx, client, n, req, at.Timeout, at.Redact)
 		if res.Verdict != Delivered {
-			res.Message = at.Redact.WithRequest(req).Redact(res.Message)
 			return withSent(res, sent)
 		}
 		sent++
@@ -66,20 +65,40 @@ func (s *Sender) deliver(ctx context.Context, client *http.Client, n Notifier, g
 	return withSent(OK(), sent)
 }
 
-func (s *Sender) sendOne(ctx context.Context, client *http.Client, n Notifier, req *Request, timeout time.Duration) Result {
+// sendOne sends one request and classifies the answer. A result that is
+// not delivered has every secret scrubbed from its message: those of
+// redact, those of the request (see Redactor.WithRequest), and the
+// credential headers the HTTP client wrote on the wire (see
+// WireCredentials), which the notifier never saw: the Basic auth made from
+// a URL's user info, an OAuth2 access token, a credentials file read at
+// send time. The body is scrubbed before it is classified again for the
+// message, so a secret the 256-byte snippet would cut in half is gone
+// whole.
+func (s *Sender) sendOne(ctx context.Context, client *http.Client, n Notifier, req *Request, timeout time.Duration, redact *Redactor) Result {
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	resp, err := s.Send(ctx, client, req)
+	wire := &WireCredentials{}
+	resp, err := s.Send(wire.Context(ctx), client, req)
+	scrub := func() *Redactor { return redact.WithRequest(req).WithHeaderValues(wire.Values()...) }
 	if err != nil {
+		reason := ReasonTransportError
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return Retryable(ReasonDeadline, 0, "%v", err)
+			reason = ReasonDeadline
 		}
-		return Retryable(ReasonTransportError, 0, "%v", err)
+		return Retryable(reason, 0, "%s", scrub().Redact(err.Error()))
 	}
-	return n.Classify(resp)
+	res := n.Classify(resp)
+	if res.Verdict == Delivered {
+		return res
+	}
+	r := scrub()
+	clean := *resp
+	clean.Body = []byte(r.Redact(string(resp.Body)))
+	res.Message = r.Redact(n.Classify(&clean).Message)
+	return res
 }
 
 func withSent(r Result, sent int) Result {

@@ -74,17 +74,46 @@ func (r *Redactor) WithBasicAuth(user, password string) *Redactor {
 // anyone post to the bot for an hour).
 func (r *Redactor) WithRequest(req *Request) *Redactor {
 	secrets := append(URLSecrets(req.URL), bodySignatures(req.Body)...)
+	var values []string
 	for name, vs := range req.Header {
-		if !credentialHeader(name) {
-			continue
-		}
-		for _, v := range vs {
-			secrets = append(secrets, v)
-			// "v1,<sig> v1,<sig2>", "Bearer <token>": each piece too.
-			secrets = append(secrets, strings.FieldsFunc(v, func(c rune) bool { return c == ' ' || c == ',' })...)
+		if credentialHeader(name) {
+			values = append(values, vs...)
 		}
 	}
+	return r.With(secrets...).WithHeaderValues(values...)
+}
+
+// WithHeaderValues returns a Redactor that also scrubs the values of
+// credential headers: each value whole and each of its pieces ("v1,<sig>
+// v1,<sig2>", "Bearer <token>", "Basic <base64>").
+func (r *Redactor) WithHeaderValues(values ...string) *Redactor {
+	if len(values) == 0 {
+		return r
+	}
+	var secrets []string
+	for _, v := range values {
+		secrets = append(secrets, v)
+		pieces := strings.FieldsFunc(v, func(c rune) bool { return c == ' ' || c == ',' })
+		if len(pieces) > 1 && authScheme(pieces[0]) {
+			pieces = pieces[1:] // "Bearer", "Basic": the scheme is no secret
+		}
+		secrets = append(secrets, pieces...)
+	}
 	return r.With(secrets...)
+}
+
+// authScheme reports whether s looks like an HTTP authentication scheme
+// (a short word of letters, such as "Bearer" or "Basic").
+func authScheme(s string) bool {
+	if len(s) > 12 {
+		return false
+	}
+	for _, c := range s {
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 // bodySignatures returns the top-level "sign" and "signature" strings of
@@ -166,7 +195,10 @@ func URLSecrets(raw string) []string {
 	out = append(out, u.String())
 	if u.User != nil {
 		out = append(out, u.User.String())
-		if p, ok := u.User.Password(); ok {
+		// The HTTP client sends the user info as Basic auth.
+		p, _ := u.User.Password()
+		out = append(out, base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+p)))
+		if p != "" {
 			out = append(out, p)
 		}
 		if tokenLike(u.User.Username()) {

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -69,5 +70,34 @@ func TestTokenLike(t *testing.T) {
 		if got := tokenLike(s); got != want {
 			t.Errorf("tokenLike(%q) = %v, want %v", s, got, want)
 		}
+	}
+}
+
+// TestWireCredentialsAreRedacted: the credential headers a transport
+// writes are recorded (not other headers) and scrubbed, value and
+// credential, without the scheme word; a URL's user info is scrubbed in
+// the Basic form the HTTP client sends.
+func TestWireCredentialsAreRedacted(t *testing.T) {
+	w := &WireCredentials{}
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	req, _ := http.NewRequestWithContext(w.Context(t.Context()), "GET", srv.URL, nil)
+	req.Header.Set("Authorization", "Bearer wireToken123456")
+	req.Header.Set("X-Api-Key", "apiKey99887766")
+	req.Header.Set("X-Plain", "plainValue42")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	got := NewRedactor().WithHeaderValues(w.Values()...).Redact("Bearer wireToken123456 apiKey99887766 plainValue42")
+	if want := "<redacted> <redacted> plainValue42"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := NewRedactor().WithHeaderValues(w.Values()...).Redact("Bearer x"); got != "Bearer x" {
+		t.Errorf("the scheme word is redacted: %q", got)
+	}
+	if got := NewRedactor().WithURL("http://user:pw-secret1@host/x").Redact("Authorization: Basic dXNlcjpwdy1zZWNyZXQx"); strings.Contains(got, "dXNlcjpwdy1zZWNyZXQx") {
+		t.Errorf("URL user info in Basic form not redacted: %q", got)
 	}
 }

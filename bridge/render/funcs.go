@@ -3,8 +3,6 @@ package render
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
-	"reflect"
 	"strings"
 	"text/template"
 	"time"
@@ -97,28 +95,7 @@ func toJSON(v any) (string, error) {
 // sit inside a JSON string. It prints its argument as text/template would
 // (pointers followed, a missing value as "<no value>") and escapes the
 // result.
-func jsonEscape(args ...any) string {
-	if len(args) == 1 {
-		switch v := args[0].(type) {
-		case string:
-			return JSONStringContent(v)
-		case nil:
-			return JSONStringContent("<no value>")
-		}
-		rv := reflect.ValueOf(args[0])
-		for rv.Kind() == reflect.Pointer && !rv.IsNil() {
-			if _, ok := rv.Interface().(fmt.Stringer); ok {
-				break
-			}
-			if _, ok := rv.Interface().(error); ok {
-				break
-			}
-			rv = rv.Elem()
-		}
-		return JSONStringContent(fmt.Sprint(rv.Interface()))
-	}
-	return JSONStringContent(fmt.Sprint(args...))
-}
+func jsonEscape(args ...any) string { return JSONStringContent(printed(args)) }
 
 // markdownBasicEscaper escapes only emphasis and code markers.
 var markdownBasicEscaper = strings.NewReplacer("_", `\_`, "*", `\*`, "`", "\\`")

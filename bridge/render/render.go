@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -160,8 +161,10 @@ func presetSources() []presetSource {
 	return out
 }
 
-// parsePresets parses every preset file into root.
-func parsePresets(root *template.Template) error {
+// EachPreset calls fn with the name and text of every preset file, the
+// shared ones first, then each registered type's, in the order a Set
+// loads them.
+func EachPreset(fn func(name, text string) error) error {
 	for _, src := range presetSources() {
 		files, err := fs.Glob(src.fsys, "*.tmpl")
 		if err != nil {
@@ -173,12 +176,22 @@ func parsePresets(root *template.Template) error {
 			if err != nil {
 				return err
 			}
-			if _, err := root.New(src.prefix + name).Parse(string(b)); err != nil {
-				return fmt.Errorf("preset %s: %w", name, err)
+			if err := fn(src.prefix+name, string(b)); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
+}
+
+// parsePresets parses every preset file into root.
+func parsePresets(root *template.Template) error {
+	return EachPreset(func(name, text string) error {
+		if _, err := root.New(name).Parse(text); err != nil {
+			return fmt.Errorf("preset %s: %w", path.Base(name), err)
+		}
+		return nil
+	})
 }
 
 // maxIncludeDepth bounds include calls in progress at once, so a template

@@ -33,6 +33,7 @@ import (
 //	              oldest first, at most maxAlertDeliveries
 //	     ...      details: the rest of the latest record and the context of
 //	              the notification that carried it (see appendDetails)
+//	     1        testFlag, only for an alert of a test send
 //
 // str is a uvarint length and the bytes; maps are a uvarint count and
 // key/value strs. The 24-byte header comes first so counting reads fixed
@@ -89,8 +90,8 @@ type AlertEntry struct {
 	// DeliveryTargets are the targets of the recorded deliveries, each
 	// once, most recent first. Empty when no target took the alert.
 	DeliveryTargets []string `json:"deliveryTargets"`
-	// Test marks an alert of a test send (its group key starts with
-	// TestGroupKeyPrefix), not one Alertmanager sent.
+	// Test marks an alert of a test send (AcceptRequest.Test), not one
+	// Alertmanager sent, whatever its group key.
 	Test bool `json:"test,omitempty"`
 
 	// deliveries are the recorded job ids, newest first.
@@ -220,7 +221,7 @@ func touchAlerts(t *tx, ids []int64, now time.Time) (seen []alert.Seen, alerts [
 
 // recordAlerts writes every alert of an accepted notification: counters,
 // the latest record from g and the deliveries jobs[k] made for it.
-func recordAlerts(t *tx, alerts []alertAccept, index map[int64]int, g *alert.Group, jobs []*Job, groups []*alert.Group, now time.Time) error {
+func recordAlerts(t *tx, alerts []alertAccept, index map[int64]int, g *alert.Group, jobs []*Job, groups []*alert.Group, now time.Time, test bool) error {
 	for k, vg := range groups {
 		for _, r := range vg.Records {
 			if i, ok := index[r.ID]; ok {
@@ -234,7 +235,7 @@ func recordAlerts(t *tx, alerts []alertAccept, index map[int64]int, g *alert.Gro
 		a := &alerts[i]
 		var val []byte
 		if g != nil && a.at < len(g.Records) && a.at < len(g.Alerts) && g.Records[a.at].ID == a.id {
-			val = encodeAlert(a, g, jobs, now)
+			val = encodeAlert(a, g, jobs, now, test)
 		} else {
 			val = make([]byte, seenSize)
 			putHeader(val, a.seen, now)
@@ -266,7 +267,7 @@ func putHeader(val []byte, seen alert.Seen, now time.Time) {
 
 // encodeAlert builds the value of one alert: header, filter fields, the
 // old deliveries (without decoding them) plus the new ones, details.
-func encodeAlert(a *alertAccept, g *alert.Group, jobs []*Job, now time.Time) []byte {
+func encodeAlert(a *alertAccept, g *alert.Group, jobs []*Job, now time.Time, test bool) []byte {
 	r := &g.Records[a.at]
 	am := &g.Alerts[a.at]
 	// Old deliveries: raw bytes, minus the oldest beyond the bound.
@@ -314,8 +315,16 @@ func encodeAlert(a *alertAccept, g *alert.Group, jobs []*Job, now time.Time) []b
 		val = binary.BigEndian.AppendUint64(val, jobs[k].ID)
 		val = appendStr(val, jobs[k].Target)
 	}
-	return appendDetails(val, &rec, fingerprint, annotations, generatorURL, receiver, groupKey)
+	val = appendDetails(val, &rec, fingerprint, annotations, generatorURL, receiver, groupKey)
+	if test {
+		val = append(val, testFlag)
+	}
+	return val
 }
+
+// testFlag is the byte after the details of a test send's alert; other
+// alerts end with their details.
+const testFlag = 1
 
 // bounded returns s, or s cut to at most n bytes ending with cutMarker.
 func bounded(s string, n int) string {
@@ -557,7 +566,7 @@ func decodeAlert(id int64, v []byte) (*AlertEntry, error) {
 	e.Fingerprint = r.str()
 	e.Annotations = r.strMap()
 	e.GeneratorURL, e.Receiver, e.GroupKey = r.str(), r.str(), r.str()
-	e.Test = strings.HasPrefix(e.GroupKey, TestGroupKeyPrefix)
+	e.Test = len(r.b) == 1 && r.b[0] == testFlag
 	if r.bad {
 		return nil, fmt.Errorf("decoding alert %d: unreadable details", id)
 	}

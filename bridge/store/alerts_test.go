@@ -345,7 +345,7 @@ func TestAlertEncodingKeepsEveryRecordField(t *testing.T) {
 	m := testMessage("g", testAlert("X", "firing", "critical", 1))
 	g := &alert.Group{Data: m.Data, GroupKey: "g", Records: []alert.Record{r}}
 	now := t0
-	val := encodeAlert(&alertAccept{id: r.ID, seen: alert.Seen{Times: r.Times, FirstSeen: t0}, at: 0}, g, nil, now)
+	val := encodeAlert(&alertAccept{id: r.ID, seen: alert.Seen{Times: r.Times, FirstSeen: t0}, at: 0}, g, nil, now, false)
 	e, err := decodeAlert(r.ID, val)
 	if err != nil {
 		t.Fatal(err)

@@ -59,8 +59,9 @@ type Job struct {
 	Test bool `json:"test,omitempty"`
 }
 
-// TestGroupKeyPrefix starts the group key of every test send; no
-// Alertmanager group key starts so.
+// TestGroupKeyPrefix starts the group key of every test send, so it reads
+// as one. It marks nothing: a notification posted to /webhook may use any
+// group key; tests are marked by AcceptRequest.Test.
 const TestGroupKeyPrefix = "alertbridge-test:"
 
 // NewJob pairs a job with the group it delivers, for Accept.
@@ -104,6 +105,10 @@ type AcceptRequest struct {
 	// Location is the time zone records are written in (see
 	// alert.Group.Stamp).
 	Location *time.Location
+	// Test marks a notification the bridge made for a test send: its
+	// alerts carry AlertEntry.Test. The group key plays no part, so a
+	// sender cannot mark real alerts as tests.
+	Test bool
 }
 
 // Accept durably records one notification: the duplicate check, the
@@ -265,7 +270,7 @@ func acceptTx(t *tx, req AcceptRequest, ids []int64) (*Acceptance, error) {
 		out.Jobs = append(out.Jobs, &j)
 		views = append(views, nj.Group)
 	}
-	if err := recordAlerts(t, alerts, index, req.Group, out.Jobs, views, req.Now); err != nil {
+	if err := recordAlerts(t, alerts, index, req.Group, out.Jobs, views, req.Now, req.Test); err != nil {
 		return nil, err
 	}
 	return out, nil

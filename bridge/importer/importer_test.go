@@ -1,0 +1,294 @@
+package importer_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/alertbridge/alertbridge/bridge"
+	"github.com/alertbridge/alertbridge/bridge/importer"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// golden compares got with testdata/golden/name, or rewrites it with
+// -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v\nto create it, run: go test ./bridge/importer -update", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s\nif intended, run: go test ./bridge/importer -update", path, got, want)
+	}
+}
+
+// materialize writes the result into dir as `alertbridge import --out`
+// does, sets the variables it names to their examples and creates the
+// files it names (pointing missing absolute ones at temporary files), and
+// returns the configuration's path.
+func materialize(t *testing.T, dir string, res *importer.Result) string {
+	t.Helper()
+	cfg := string(res.Config)
+	for _, e := range res.Env {
+		t.Setenv(e.Name, e.Example)
+	}
+	for i, f := range res.FileRefs {
+		p := f.Path
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		if _, err := os.Stat(p); err == nil {
+			continue
+		}
+		if filepath.IsAbs(f.Path) {
+			p = filepath.Join(dir, "ref", strings.Repeat("x", i+1))
+			cfg = strings.ReplaceAll(cfg, f.Path, p)
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(f.Example), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, b := range res.Files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, "alertbridge.yml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// check runs the bridge's check-config on the result.
+func check(t *testing.T, res *importer.Result, dir string) string {
+	t.Helper()
+	path := materialize(t, dir, res)
+	if errs := bridge.CheckConfig(path); len(errs) > 0 {
+		cfg, _ := os.ReadFile(path)
+		t.Fatalf("the imported configuration does not pass check-config: %v\n%s", errors.Join(errs...), cfg)
+	}
+	return path
+}
+
+func report(res *importer.Result) []byte {
+	var b bytes.Buffer
+	res.WriteReport(&b)
+	return b.Bytes()
+}
+
+func TestImportGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name, file string
+		format     importer.Format
+		secrets    bool
+	}{
+		{"alertmanager", "testdata/am/custom.yml", importer.Alertmanager, false},
+		{"alertmanager-secrets", "testdata/am/custom.yml", importer.Alertmanager, true},
+		{"dingtalk", "testdata/dingtalk/config.yml", importer.DingTalk, false},
+		{"msteams", "testdata/msteams/config.yml", importer.MSTeams, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Detected, and named: the same result.
+			res, err := importer.Import(tc.file, importer.Options{IncludeSecrets: tc.secrets, OutDir: "testdata"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Format != tc.format {
+				t.Errorf("detected %s, want %s", res.Format, tc.format)
+			}
+			golden(t, tc.name+".yml", res.Config)
+			golden(t, tc.name+".report", report(res))
+			for name, b := range res.Files {
+				golden(t, tc.name+"."+name, b)
+			}
+			if !tc.secrets {
+				for _, secret := range []string{"secret-token", "hunter2", "123:secret", "access_token=aaaa", "SEC0000000000000000000000", "/token"} {
+					if bytes.Contains(res.Config, []byte(secret)) || bytes.Contains(report(res), []byte(secret)) {
+						t.Errorf("the output contains the input's secret %q", secret)
+					}
+				}
+			}
+			// Imported for a folder of its own, the output passes check-config.
+			dir := t.TempDir()
+			res, err = importer.Import(tc.file, importer.Options{Format: tc.format, IncludeSecrets: tc.secrets, OutDir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t, res, dir)
+		})
+	}
+}
+
+// TestAlertmanagerExamples imports Alertmanager's own example
+// configurations from the module: each either is refused with
+// Alertmanager's error, or every receiver is imported or reported, and
+// the output passes check-config.
+func TestAlertmanagerExamples(t *testing.T) {
+	dir := alertmanagerDir(t)
+	files, _ := filepath.Glob(filepath.Join(dir, "config", "testdata", "*.yml"))
+	more, _ := filepath.Glob(filepath.Join(dir, "doc", "examples", "*.yml"))
+	files = append(files, more...)
+	if len(files) < 10 {
+		t.Fatalf("found only %d example files under %s", len(files), dir)
+	}
+	imported := 0
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			dir := t.TempDir()
+			res, err := importer.Import(f, importer.Options{Format: importer.Alertmanager, OutDir: dir})
+			switch {
+			case errors.Is(err, importer.ErrNothingImported):
+				if len(res.Notes) == 0 {
+					t.Error("nothing imported and nothing reported")
+				}
+				return
+			case err != nil:
+				if !strings.Contains(err.Error(), "Alertmanager refuses this configuration") {
+					t.Errorf("unexpected error: %v", err)
+				}
+				return
+			}
+			imported++
+			check(t, res, dir)
+			rep := string(report(res))
+			for _, name := range receiverNames(t, f) {
+				if !strings.Contains(rep, "receiver \""+name+"\"") {
+					t.Errorf("receiver %q is neither imported nor reported:\n%s", name, rep)
+				}
+			}
+		})
+	}
+	if imported < 5 {
+		t.Errorf("only %d example files had something to import", imported)
+	}
+}
+
+func TestImportErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, file string
+		format     importer.Format
+		want       string
+	}{
+		{"broken YAML", "testdata/am/bad-yaml.yml", "", "not YAML"},
+		{"broken YAML named", "testdata/am/bad-yaml.yml", importer.Alertmanager, "Alertmanager refuses this configuration"},
+		{"unknown key", "testdata/am/unknown-key.yml", "", "colour"},
+		{"nothing to import", "testdata/am/nothing.yml", "", "nothing to import"},
+		{"dingtalk unknown key", "testdata/dingtalk/unknown-key.yml", "", "secrett"},
+		{"a bridge config", "../../examples/alertbridge.yml", "", "already an alertbridge configuration"},
+		{"missing file", "testdata/none.yml", "", "no such file"},
+		{"undetectable", "testdata/payload.json", "", "cannot tell the format"},
+		{"wrong format", "testdata/dingtalk/config.yml", importer.MSTeams, "not a prometheus-msteams configuration"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := importer.Import(tc.file, importer.Options{Format: tc.format})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want an error with %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestDingTalkMessages renders a notification through imported dingtalk
+// targets and compares the markdown with what prometheus-webhook-dingtalk's
+// templates give for the same data (written out by hand from their
+// structure).
+func TestDingTalkMessages(t *testing.T) {
+	dir := t.TempDir()
+	res, err := importer.Import("testdata/dingtalk/config.yml", importer.Options{OutDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := check(t, res, dir)
+	const subject = "[FIRING:1] HighCPU (node)"
+	const heading = "#### \\[FIRING:1\\] **[HighCPU](http://am.example:9093/#/alerts?receiver=dingtalk)**\n"
+	defaultContent := heading +
+		"### Alerts Firing\n" +
+		"\n**Alert:** \\[CRITICAL\\] CPU high\n\n**Description:** above 95%\n\n**Graph:** [📈](http://prom.example/graph)\n\n**Details:**\n" +
+		"> - alertname: HighCPU\n> - instance: web\\_1\n> - job: node\n\n" +
+		"\n### Alerts Resolved\n" +
+		"\n**Alert:** \\[WARNING\\] CPU ok\n\n**Description:** \n\n**Graph:** [📈](http://prom.example/graph2)\n\n**Details:**\n" +
+		"> - alertname: HighCPU\n> - instance: web2\n> - job: node\n\n"
+	legacyContent := heading +
+		"\n**Labels**\n> - alertname: HighCPU\n> - instance: web\\_1\n> - job: node\n> - severity: critical\n" +
+		"\n**Annotations**\n> - description: above 95%\n> - summary: CPU high\n" +
+		"\n**Source:** [http://prom.example/graph](http://prom.example/graph)\n"
+	for _, tc := range []struct {
+		target, title, text string
+		at                  string
+	}{
+		{"webhook2", subject, defaultContent, ""},
+		{"webhook_legacy", subject, legacyContent, ""},
+		{"webhook1", subject, defaultContent, ""},
+		{"webhook_mention_all", subject, defaultContent, `{"atMobiles":[],"isAtAll":true}`},
+		{"webhook_custom", subject, "- HIGHCPU: CPU high\n- HIGHCPU: CPU ok\n", `{"atMobiles":["156xxxx8827","189xxxx8325"],"isAtAll":false}`},
+	} {
+		t.Run(tc.target, func(t *testing.T) {
+			f, err := os.Open("testdata/payload.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			reqs, err := bridge.Render(path, tc.target, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(reqs) != 1 {
+				t.Fatalf("%d requests, want 1", len(reqs))
+			}
+			var body struct {
+				MsgType  string `json:"msgtype"`
+				Markdown struct {
+					Title, Text string
+				}
+				At json.RawMessage `json:"at"`
+			}
+			if err := json.Unmarshal(reqs[0].Body, &body); err != nil {
+				t.Fatalf("%v: %s", err, reqs[0].Body)
+			}
+			if body.MsgType != "markdown" || body.Markdown.Title != tc.title {
+				t.Errorf("msgtype %q title %q, want markdown %q", body.MsgType, body.Markdown.Title, tc.title)
+			}
+			if body.Markdown.Text != tc.text {
+				t.Errorf("text:\n%s\nwant:\n%s", body.Markdown.Text, tc.text)
+			}
+			if got := compactJSON(t, body.At); got != tc.at {
+				t.Errorf("at %s, want %s", body.At, tc.at)
+			}
+		})
+	}
+}
+
+// compactJSON re-encodes raw JSON with sorted keys ("" for none).
+func compactJSON(t *testing.T, raw json.RawMessage) string {
+	t.Helper()
+	if len(raw) == 0 {
+		return ""
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
