@@ -52,14 +52,14 @@ func headerTemplateName(target, header string) string {
 func inlineTemplates(t *config.Target, in registry.Integration) []render.Inline {
 	var inline []render.Inline
 	if t.BodyText != "" {
-		body := render.Inline{Name: bodyTemplateName(t.Name), Text: render.DialectText(t.Dialect, t.BodyText), JSON: in.JSONBody && !t.TextBody}
+		body := render.Inline{Name: bodyTemplateName(t.Name), Text: alert.DialectText(t.Dialect, t.BodyText), JSON: in.JSONBody && !t.TextBody}
 		if body.JSON {
 			body.Markup = in.Markup
 		}
 		inline = append(inline, body)
 	}
 	for h, text := range t.Headers {
-		inline = append(inline, render.Inline{Name: headerTemplateName(t.Name, h), Text: render.DialectText(t.Dialect, text)})
+		inline = append(inline, render.Inline{Name: headerTemplateName(t.Name, h), Text: alert.DialectText(t.Dialect, text)})
 	}
 	return inline
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -26,6 +27,30 @@ const (
 // Dialects lists every dialect name, the default first.
 func Dialects() []string {
 	return []string{DialectAlertmanager, DialectHertzBeat, DialectAPI7, DialectCoroot, DialectAMMDS}
+}
+
+// DialectSigns reports whether the dialect's data carries a signature made
+// with the target's secret (AMMDS's {{sign}}): the secret is then the
+// dialect's, on any target type, and no other signing applies.
+func DialectSigns(name string) bool { return name == DialectAMMDS }
+
+// ammdsPlaceholder matches AMMDS's placeholders, {{title}} or {{ title }}.
+var ammdsPlaceholder = regexp.MustCompile(`\{\{(-?\s*)(type|title|subTitle|message|time|logo|image|sign)(\s*-?)\}\}`)
+
+// DialectText prepares template text written in a dialect's placeholder
+// syntax for parsing. Only AMMDS has its own: each of {{type}} {{title}}
+// {{subTitle}} {{message}} {{time}} {{logo}} {{image}} {{sign}} becomes the
+// action printing that field of the AMMDS data ({{ .Title }} ...); the rest
+// of the text is Go template syntax already, so Go actions may be mixed in.
+// Other dialects' text is returned unchanged.
+func DialectText(dialect, text string) string {
+	if dialect != DialectAMMDS {
+		return text
+	}
+	return ammdsPlaceholder.ReplaceAllStringFunc(text, func(m string) string {
+		p := ammdsPlaceholder.FindStringSubmatch(m)
+		return "{{" + p[1] + "." + strings.ToUpper(p[2][:1]) + p[2][1:] + p[3] + "}}"
+	})
 }
 
 // DialectTimeLayout is how the API7 and AMMDS views print times.
@@ -89,7 +114,7 @@ func NewDialect(name string, o DialectOptions) (*Dialect, error) {
 		return &Dialect{Name: name, view: func(g *Group) any { return CorootView(g) }}, nil
 	case DialectAMMDS:
 		secret := o.Secret
-		return &Dialect{Name: name, Signs: true, view: func(g *Group) any { return AMMDSView(g, loc, secret) }}, nil
+		return &Dialect{Name: name, Signs: DialectSigns(name), view: func(g *Group) any { return AMMDSView(g, loc, secret) }}, nil
 	}
 	return nil, fmt.Errorf("unknown dialect %q (one of %s)", name, strings.Join(Dialects(), ", "))
 }

@@ -244,7 +244,7 @@ func (t *Target) validate(path string, g *Global, in registry.Integration, known
 	case !known:
 		fail("type", "unknown type %q (one of %s)", t.Type, strings.Join(registry.Types(), ", "))
 	}
-	if t.Secret != "" && known && !in.Signs && t.Dialect != alert.DialectAMMDS {
+	if t.Secret != "" && known && !in.Signs && !alert.DialectSigns(t.Dialect) {
 		fail("secret", "type %s does not sign requests, so a secret would be ignored; the credential is in the url", t.Type)
 	}
 	if t.MaxAlerts < 0 {

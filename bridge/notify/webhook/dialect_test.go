@@ -38,7 +38,7 @@ func dialectNotifier(t *testing.T, dialect, body, secret string) *webhookNotifie
 	s := notify.Settings{Name: "golden", Dialect: d, Secret: secret}
 	var inline []render.Inline
 	if body != "" {
-		inline = append(inline, render.Inline{Name: "user", Text: render.DialectText(dialect, body), JSON: true})
+		inline = append(inline, render.Inline{Name: "user", Text: alert.DialectText(dialect, body), JSON: true})
 		s.BodyTemplate = "user"
 	}
 	s.Templates = newSet(t, inline...)
