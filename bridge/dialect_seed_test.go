@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/alertmanager/template"
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
+	"github.com/alertbridge/alertbridge/bridge/dialect"
 	dingtalkfake "github.com/alertbridge/alertbridge/bridge/notify/dingtalk/fake"
 	discordfake "github.com/alertbridge/alertbridge/bridge/notify/discord/fake"
 	larkfake "github.com/alertbridge/alertbridge/bridge/notify/lark/fake"
@@ -718,7 +719,7 @@ func checkAMMDS(t *testing.T, fx *seedFixture, got []notifytest.Received) {
 			t.Errorf("message line %d %q lacks the summary %q", i+1, lines[i], s)
 		}
 	}
-	at, err := time.ParseInLocation(alert.DialectTimeLayout, b.Time, time.UTC)
+	at, err := time.ParseInLocation(dialect.TimeLayout, b.Time, time.UTC)
 	if err != nil || at.Before(fx.posted.Truncate(time.Second)) || at.After(fx.done) {
 		t.Errorf("time %q (%v): want the notification's time in UTC, %s..%s", b.Time, err, fx.posted, fx.done)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/config"
 	"github.com/alertbridge/alertbridge/bridge/console"
+	"github.com/alertbridge/alertbridge/bridge/dialect"
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 	"github.com/alertbridge/alertbridge/bridge/render"
@@ -54,7 +55,7 @@ func manySample(now time.Time) *alert.Message {
 
 // PlaygroundChoices implements console.Playground.
 func (a *App) PlaygroundChoices() console.PlaygroundChoices {
-	c := console.PlaygroundChoices{Targets: a.TargetStatuses(), Types: registry.Types(), Dialects: alert.Dialects()}
+	c := console.PlaygroundChoices{Targets: a.TargetStatuses(), Types: registry.Types(), Dialects: dialect.Names()}
 	for _, s := range playgroundSamples {
 		c.Samples = append(c.Samples, s.name)
 	}
@@ -166,12 +167,12 @@ func playgroundTarget(cfg *config.Config, req console.PlaygroundRequest) (*confi
 		if !ok {
 			return nil, fmt.Errorf("unknown type %q (one of %s)", req.Type, strings.Join(registry.Types(), ", "))
 		}
-		if !slices.Contains(alert.Dialects(), req.Dialect) && req.Dialect != "" {
-			return nil, fmt.Errorf("unknown dialect %q (one of %s)", req.Dialect, strings.Join(alert.Dialects(), ", "))
+		if !slices.Contains(dialect.Names(), req.Dialect) && req.Dialect != "" {
+			return nil, fmt.Errorf("unknown dialect %q (one of %s)", req.Dialect, strings.Join(dialect.Names(), ", "))
 		}
 		t = config.Target{Name: "playground", Type: name, Dialect: req.Dialect, Retry: &config.Retry{}}
 		if t.Dialect == "" {
-			t.Dialect = alert.DialectAlertmanager
+			t.Dialect = dialect.Alertmanager
 		}
 		t.URL = commonSecret(playgroundURL(name))
 		if in.Options != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/config"
+	"github.com/alertbridge/alertbridge/bridge/dialect"
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	// Every target type registers itself; this line makes them known.
 	_ "github.com/alertbridge/alertbridge/bridge/notify/all"
@@ -52,14 +53,14 @@ func headerTemplateName(target, header string) string {
 func inlineTemplates(t *config.Target, in registry.Integration) []render.Inline {
 	var inline []render.Inline
 	if t.BodyText != "" {
-		body := render.Inline{Name: bodyTemplateName(t.Name), Text: alert.DialectText(t.Dialect, t.BodyText), JSON: in.JSONBody && !t.TextBody}
+		body := render.Inline{Name: bodyTemplateName(t.Name), Text: dialect.Text(t.Dialect, t.BodyText), JSON: in.JSONBody && !t.TextBody}
 		if body.JSON {
 			body.Markup = in.Markup
 		}
 		inline = append(inline, body)
 	}
 	for h, text := range t.Headers {
-		inline = append(inline, render.Inline{Name: headerTemplateName(t.Name, h), Text: alert.DialectText(t.Dialect, text)})
+		inline = append(inline, render.Inline{Name: headerTemplateName(t.Name, h), Text: dialect.Text(t.Dialect, text)})
 	}
 	return inline
 }
@@ -112,12 +113,12 @@ func buildRuntime(cfg *config.Config, userAgent string, now func() time.Time) (*
 
 func buildTarget(t *config.Target, set *render.Set, loc *time.Location, userAgent string, now func() time.Time) (*targetRuntime, error) {
 	in, _, _ := registry.Lookup(t.Type)
-	dialect, err := alert.NewDialect(t.Dialect, alert.DialectOptions{Location: loc, Secret: string(t.Secret)})
+	d, err := dialect.New(t.Dialect, dialect.Options{Location: loc, Secret: string(t.Secret)})
 	if err != nil {
 		return nil, err
 	}
 	s := notify.Settings{
-		Dialect:   dialect,
+		Dialect:   d,
 		TextBody:  t.TextBody,
 		Name:      t.Name,
 		URL:       string(t.URL),
@@ -146,7 +147,7 @@ func buildTarget(t *config.Target, set *render.Set, loc *time.Location, userAgen
 	if s.Secret != "" {
 		u := s
 		u.Secret = ""
-		if u.Dialect, err = alert.NewDialect(t.Dialect, alert.DialectOptions{Location: loc}); err != nil {
+		if u.Dialect, err = dialect.New(t.Dialect, dialect.Options{Location: loc}); err != nil {
 			return nil, err
 		}
 		if unsigned, err = in.New(u); err != nil {

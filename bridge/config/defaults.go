@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
+	"github.com/alertbridge/alertbridge/bridge/dialect"
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
 
@@ -115,7 +116,7 @@ func (t *Target) rateLimitWithDefaults(in registry.Integration) *RateLimit {
 // rate limit. g has its own defaults applied.
 func (t *Target) applyDefaults(g *Global, in registry.Integration) {
 	if t.Dialect == "" {
-		t.Dialect = alert.DialectAlertmanager
+		t.Dialect = dialect.Alertmanager
 	}
 	if t.Timeout == 0 {
 		t.Timeout = g.Timeout

@@ -17,7 +17,7 @@ import (
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/alertbridge/alertbridge/bridge/alert"
+	"github.com/alertbridge/alertbridge/bridge/dialect"
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
 
@@ -244,7 +244,7 @@ func (t *Target) validate(path string, g *Global, in registry.Integration, known
 	case !known:
 		fail("type", "unknown type %q (one of %s)", t.Type, strings.Join(registry.Types(), ", "))
 	}
-	if t.Secret != "" && known && !in.Signs && !alert.DialectSigns(t.Dialect) {
+	if t.Secret != "" && known && !in.Signs && !dialect.Signs(t.Dialect) {
 		fail("secret", "type %s does not sign requests, so a secret would be ignored; the credential is in the url", t.Type)
 	}
 	if t.MaxAlerts < 0 {
@@ -254,9 +254,9 @@ func (t *Target) validate(path string, g *Global, in registry.Integration, known
 		fail("template", "set template or template_file, not both")
 	}
 	switch {
-	case t.Dialect == "" || t.Dialect == alert.DialectAlertmanager:
-	case !slices.Contains(alert.Dialects(), t.Dialect):
-		fail("dialect", "unknown dialect %q (one of %s)", t.Dialect, strings.Join(alert.Dialects(), ", "))
+	case t.Dialect == "" || t.Dialect == dialect.Alertmanager:
+	case !slices.Contains(dialect.Names(), t.Dialect):
+		fail("dialect", "unknown dialect %q (one of %s)", t.Dialect, strings.Join(dialect.Names(), ", "))
 	case known && !in.Generic && t.BodyText == "":
 		fail("template", "required with dialect %s for type %s: its presets speak the alertmanager dialect (or use type webhook, whose preset sends the dialect's data as JSON)", t.Dialect, t.Type)
 	}

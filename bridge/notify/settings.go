@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alertbridge/alertbridge/bridge/alert"
+	"github.com/alertbridge/alertbridge/bridge/dialect"
 	"github.com/alertbridge/alertbridge/bridge/render"
 )
 
@@ -30,7 +30,7 @@ type Settings struct {
 	// Dialect is the template vocabulary: what data the body and header
 	// templates see. nil is Alertmanager's, the group itself (or, for chat
 	// presets, chat data around it).
-	Dialect *alert.Dialect
+	Dialect *dialect.Dialect
 	// TextBody marks a body that is not JSON (the target set another
 	// Content-Type): it is sent as rendered, only checked to be non-empty
 	// UTF-8.

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alertbridge/alertbridge/bridge/alert"
+	dialects "github.com/alertbridge/alertbridge/bridge/dialect"
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/chat"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
@@ -524,11 +524,11 @@ func TestMarkdownEscapersMeetTheParser(t *testing.T) {
 var userTemplates = []struct {
 	name, dialect, text string
 }{
-	{"coroot-markdown", alert.DialectCoroot, ""}, // examples/templates/coroot-telegram-markdown.json.tmpl
-	{"markdownv2", alert.DialectAlertmanager, `{"chat_id": -1001234567890, "parse_mode": "MarkdownV2",
+	{"coroot-markdown", dialects.Coroot, ""}, // examples/templates/coroot-telegram-markdown.json.tmpl
+	{"markdownv2", dialects.Alertmanager, `{"chat_id": -1001234567890, "parse_mode": "MarkdownV2",
  "text": "*{{ .Status | toUpper }}* {{ .CommonLabels.alertname }}{{ range .Alerts }}
 • _{{ .Labels.instance }}_: {{ .Annotations.summary }} [source]({{ .GeneratorURL }}) ` + "`{{ .Labels.job }}`" + `{{ end }}"}`},
-	{"html", alert.DialectAlertmanager, `{"chat_id": -1001234567890, "parse_mode": "HTML",
+	{"html", dialects.Alertmanager, `{"chat_id": -1001234567890, "parse_mode": "HTML",
  "text": "<b>{{ .Status | toUpper }}</b> {{ .CommonLabels.alertname }}{{ range .Alerts }}
 • <i>{{ .Labels.instance }}</i>: {{ .Annotations.summary }}{{ if match "^https?://\\S+$" .GeneratorURL }} <a href=\"{{ .GeneratorURL }}\">source</a>{{ end }}{{ end }}"}`},
 }
@@ -547,12 +547,12 @@ func userNotifier(t *testing.T, name, dialect, text string) *chat.Notifier {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := alert.NewDialect(dialect, alert.DialectOptions{})
+	d, err := dialects.New(dialect, dialects.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := notify.Settings{Name: "tg", URL: botURL, Templates: set, BodyTemplate: "body"}
-	if dialect != alert.DialectAlertmanager {
+	if dialect != dialects.Alertmanager {
 		s.Dialect = d
 	}
 	return notifytest.NewNotifier(t, telegram.New, &telegram.Options{ChatID: chatID}, s)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
+	dialects "github.com/alertbridge/alertbridge/bridge/dialect"
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"github.com/alertbridge/alertbridge/bridge/render"
@@ -18,27 +19,27 @@ import (
 // vocabulary, the way its users write them: API7 with escape, Coroot
 // with a JSON string spread over lines, AMMDS with its placeholders.
 var dialectTemplates = map[string]string{
-	alert.DialectAPI7: `{"title": "{{ .Title }}", "severity": "{{ .Severity }}", "policy": "{{ escape .AlertPolicyName }}",
+	dialects.API7: `{"title": "{{ .Title }}", "severity": "{{ .Severity }}", "policy": "{{ escape .AlertPolicyName }}",
 "detail": "{{ .Detail }}", "events": {{ json .AlertEvents }}, "at": "{{ .AlertTime }}", "description": "{{ .Description }}"}`,
-	alert.DialectCoroot: `{"text": "{{ if eq .Status "OK" }}Resolved{{ else }}{{ .Status }}{{ end }}: {{ .Application.Name }}@{{ .Application.Namespace }} ({{ .Application.Kind }})
+	dialects.Coroot: `{"text": "{{ if eq .Status "OK" }}Resolved{{ else }}{{ .Status }}{{ end }}: {{ .Application.Name }}@{{ .Application.Namespace }} ({{ .Application.Kind }})
 {{ range .Reports }}- {{ .Name }} {{ .Check }}: {{ .Message }}
 {{ end }}{{ .URL }}"}`,
-	alert.DialectAMMDS:     `{"type":"{{type}}","title":"{{ title }}","subTitle":"{{subTitle}}","message":"{{message}}","time":"{{time}}","logo":"{{logo}}","image":"{{image}}","sign":"{{sign}}"}`,
-	alert.DialectHertzBeat: `{"content": "{{ .Content }}", "priority": {{ .Priority }}, "instance": "{{ .Tags.instance }}"}`,
+	dialects.AMMDS:     `{"type":"{{type}}","title":"{{ title }}","subTitle":"{{subTitle}}","message":"{{message}}","time":"{{time}}","logo":"{{logo}}","image":"{{image}}","sign":"{{sign}}"}`,
+	dialects.HertzBeat: `{"content": "{{ .Content }}", "priority": {{ .Priority }}, "instance": "{{ .Tags.instance }}"}`,
 }
 
 // dialectNotifier builds a webhook notifier speaking dialect; body is the
 // user's template ("" for the preset).
 func dialectNotifier(t *testing.T, dialect, body, secret string) *webhookNotifier {
 	t.Helper()
-	d, err := alert.NewDialect(dialect, alert.DialectOptions{Secret: secret})
+	d, err := dialects.New(dialect, dialects.Options{Secret: secret})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := notify.Settings{Name: "golden", Dialect: d, Secret: secret}
 	var inline []render.Inline
 	if body != "" {
-		inline = append(inline, render.Inline{Name: "user", Text: alert.DialectText(dialect, body), JSON: true})
+		inline = append(inline, render.Inline{Name: "user", Text: dialects.Text(dialect, body), JSON: true})
 		s.BodyTemplate = "user"
 	}
 	s.Templates = newSet(t, inline...)
@@ -70,11 +71,11 @@ func (n *webhookNotifier) bodies(t *testing.T, g *alert.Group) [][]byte {
 // values included.
 func TestGoldenDialects(t *testing.T) {
 	fx := notifytest.Fixtures(t)
-	for _, dialect := range alert.Dialects()[1:] {
+	for _, dialect := range dialects.Names()[1:] {
 		for _, name := range notifytest.SortedNames(fx) {
 			t.Run(dialect+"/"+name, func(t *testing.T) {
 				g := buildGroup(t, fx[name])
-				d, _ := alert.NewDialect(dialect, alert.DialectOptions{Secret: "s3cret"})
+				d, _ := dialects.New(dialect, dialects.Options{Secret: "s3cret"})
 
 				bodies := dialectNotifier(t, dialect, "", "s3cret").bodies(t, g)
 				notifytest.GoldenBodies(t, "dialect-"+dialect+"-"+name, bodies)
@@ -118,7 +119,7 @@ func TestDialectHostileValuesSurvive(t *testing.T) {
 	}
 	oneLine := strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(summary)
 	for dialect, field := range map[string]string{
-		alert.DialectAPI7: "detail", alert.DialectCoroot: "text", alert.DialectAMMDS: "message", alert.DialectHertzBeat: "content",
+		dialects.API7: "detail", dialects.Coroot: "text", dialects.AMMDS: "message", dialects.HertzBeat: "content",
 	} {
 		bodies := dialectNotifier(t, dialect, dialectTemplates[dialect], "k").bodies(t, g)
 		var m map[string]any
@@ -127,7 +128,7 @@ func TestDialectHostileValuesSurvive(t *testing.T) {
 		}
 		got, _ := m[field].(string)
 		want := summary
-		if dialect == alert.DialectAPI7 || dialect == alert.DialectAMMDS {
+		if dialect == dialects.API7 || dialect == dialects.AMMDS {
 			want = oneLine // detail lines keep one alert on one line
 		}
 		if !strings.Contains(got, want) {
@@ -141,7 +142,7 @@ func TestDialectHostileValuesSurvive(t *testing.T) {
 // switch on Standard Webhooks signing.
 func TestAMMDSSignVerifies(t *testing.T) {
 	g := buildGroup(t, hostilePayload())
-	n := dialectNotifier(t, alert.DialectAMMDS, dialectTemplates[alert.DialectAMMDS], "whsec_c2VjcmV0")
+	n := dialectNotifier(t, dialects.AMMDS, dialectTemplates[dialects.AMMDS], "whsec_c2VjcmV0")
 	reqs, err := n.Build(context.Background(), g)
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +151,7 @@ func TestAMMDSSignVerifies(t *testing.T) {
 	if err := json.Unmarshal(reqs[0].Body, &m); err != nil {
 		t.Fatal(err)
 	}
-	if m["sign"] == "" || m["sign"] != alert.AMMDSSign("whsec_c2VjcmV0", m["time"], m["message"]) {
+	if m["sign"] == "" || m["sign"] != dialects.AMMDSSign("whsec_c2VjcmV0", m["time"], m["message"]) {
 		t.Errorf("sign %q does not verify over the received time and message", m["sign"])
 	}
 	if h := reqs[0].Header.Get("webhook-signature"); h != "" {
@@ -162,7 +163,7 @@ func TestAMMDSSignVerifies(t *testing.T) {
 // distinct, retry-stable message ids.
 func TestHertzBeatSignsEachAlert(t *testing.T) {
 	g := buildGroup(t, notifytest.MixedPayload())
-	n := dialectNotifier(t, alert.DialectHertzBeat, "", "whsec_c2VjcmV0")
+	n := dialectNotifier(t, dialects.HertzBeat, "", "whsec_c2VjcmV0")
 	ids := map[string]bool{}
 	for range 2 {
 		reqs, err := n.Build(context.Background(), g)

@@ -1,4 +1,4 @@
-package alert
+package dialect
 
 import (
 	"encoding/json"
@@ -8,22 +8,70 @@ import (
 	"time"
 
 	"github.com/prometheus/alertmanager/template"
+	"github.com/prometheus/common/model"
+
+	"github.com/alertbridge/alertbridge/bridge/alert"
 )
 
-// dialectGroup builds a group the way the bridge does, from alerts.
-func dialectGroup(t *testing.T, groupLabels template.KV, alerts ...template.Alert) *Group {
+var (
+	t0   = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	now0 = time.Date(2026, 11, 23, 10, 5, 0, 0, time.UTC)
+)
+
+// mkAlert is a firing alert with labels, changed by opts.
+func mkAlert(labels template.KV, opts ...func(*template.Alert)) template.Alert {
+	a := template.Alert{
+		Status:       "firing",
+		Labels:       labels,
+		Annotations:  template.KV{},
+		StartsAt:     t0,
+		GeneratorURL: "http://prometheus-0:9090/graph?g0.expr=up+%3D%3D+0&g0.tab=1",
+	}
+	ls := model.LabelSet{}
+	for k, v := range labels {
+		ls[model.LabelName(k)] = model.LabelValue(v)
+	}
+	a.Fingerprint = ls.Fingerprint().String()
+	for _, o := range opts {
+		o(&a)
+	}
+	return a
+}
+
+// dialectGroup builds a group the way the bridge does, from alerts, with
+// the common labels and annotations Alertmanager would send.
+func dialectGroup(t *testing.T, groupLabels template.KV, alerts ...template.Alert) *alert.Group {
 	t.Helper()
-	m := &Message{Data: template.Data{
+	m := &alert.Message{Data: template.Data{
 		Receiver: "team", Status: "resolved", Alerts: alerts, GroupLabels: groupLabels,
-		ExternalURL: "http://am.example:9093",
+		ExternalURL:       "http://am.example:9093",
+		CommonLabels:      common(alerts, func(a template.Alert) template.KV { return a.Labels }),
+		CommonAnnotations: common(alerts, func(a template.Alert) template.KV { return a.Annotations }),
 	}, Version: "4", GroupKey: "{}:{}"}
 	for _, a := range alerts {
 		if a.Status == "firing" {
 			m.Status = "firing"
 		}
 	}
-	g := (&Builder{}).BuildSeen(m, now0, nil)
-	return g.with(g.Alerts, g.Records, 0) // common labels and annotations as Alertmanager computes them
+	return (&alert.Builder{}).BuildSeen(m, now0, nil)
+}
+
+// common is the pairs every alert has.
+func common(alerts template.Alerts, kv func(template.Alert) template.KV) template.KV {
+	out := template.KV{}
+	for i, a := range alerts {
+		for k, v := range kv(a) {
+			if i == 0 {
+				out[k] = v
+			}
+		}
+		for k, v := range out {
+			if kv(a)[k] != v {
+				delete(out, k)
+			}
+		}
+	}
+	return out
 }
 
 func resolved(a *template.Alert) {
@@ -36,18 +84,18 @@ func annotate(kv template.KV) func(*template.Alert) {
 }
 
 func TestNewDialect(t *testing.T) {
-	for _, name := range []string{"", DialectAlertmanager} {
-		if d, err := NewDialect(name, DialectOptions{}); d != nil || err != nil {
-			t.Errorf("NewDialect(%q) = %v, %v; want nil, nil (the group itself)", name, d, err)
+	for _, name := range []string{"", Alertmanager} {
+		if d, err := New(name, Options{}); d != nil || err != nil {
+			t.Errorf("New(%q) = %v, %v; want nil, nil (the group itself)", name, d, err)
 		}
 	}
-	for _, name := range Dialects()[1:] {
-		d, err := NewDialect(name, DialectOptions{})
+	for _, name := range Names()[1:] {
+		d, err := New(name, Options{})
 		if err != nil || d == nil || d.Name != name {
-			t.Errorf("NewDialect(%q) = %+v, %v", name, d, err)
+			t.Errorf("New(%q) = %+v, %v", name, d, err)
 		}
 	}
-	if _, err := NewDialect("prometheus", DialectOptions{}); err == nil || !strings.Contains(err.Error(), "hertzbeat") {
+	if _, err := New("prometheus", Options{}); err == nil || !strings.Contains(err.Error(), "hertzbeat") {
 		t.Errorf("unknown dialect error %v should list the known ones", err)
 	}
 	var d *Dialect
@@ -73,7 +121,7 @@ func TestAPI7View(t *testing.T) {
 		},
 		AlertPolicyName: "HighCPU",
 		Description:     "load 9\non web-1",
-		AlertTime:       DialectTime{now0.In(shanghai)},
+		AlertTime:       Time{now0.In(shanghai)},
 	}
 	want.AlertDetail = want.Detail
 	if !reflect.DeepEqual(got, want) {
@@ -107,7 +155,7 @@ func TestAPI7View(t *testing.T) {
 func TestCorootView(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		group  *Group
+		group  *alert.Group
 		status string
 		app    CorootApplication
 		url    string
@@ -142,7 +190,7 @@ func TestCorootView(t *testing.T) {
 			}
 			for i, a := range tc.group.Alerts {
 				r := got.Reports[i]
-				if r.Name != a.Labels["alertname"] || r.Check != a.Labels["instance"] || r.Message != Summary(a) {
+				if r.Name != a.Labels["alertname"] || r.Check != a.Labels["instance"] || r.Message != alert.Summary(a) {
 					t.Errorf("report %d = %+v for alert %v", i, r, a.Labels)
 				}
 			}
@@ -183,30 +231,12 @@ func TestHertzBeatView(t *testing.T) {
 			t.Errorf("alert %d: %+v, want record %+v", i, got, g.Records[i])
 		}
 	}
-	if got := HertzBeatView(&Group{}); got == nil {
+	if got := HertzBeatView(&alert.Group{}); got == nil {
 		t.Error("an empty group must still give a value")
 	}
-	d, _ := NewDialect(DialectHertzBeat, DialectOptions{})
+	d, _ := New(HertzBeat, Options{})
 	if !d.PerAlert {
 		t.Error("hertzbeat records describe one alert each")
-	}
-}
-
-func TestSummaryAndDetailLine(t *testing.T) {
-	for _, tc := range []struct {
-		a             template.Alert
-		summary, line string
-	}{
-		{mkAlert(template.KV{"alertname": "A"}), "A", "[FIRING] A"},
-		{mkAlert(template.KV{"alertname": "A", "x": "1"}, annotate(template.KV{"summary": "  ", "message": "m\r\nn"})), "m\r\nn", "[FIRING] A: m n (x=1)"},
-		{mkAlert(template.KV{"alertname": "A"}, resolved, annotate(template.KV{"description": "d"})), "d", "[RESOLVED] A: d"},
-	} {
-		if got := Summary(tc.a); got != tc.summary {
-			t.Errorf("Summary = %q, want %q", got, tc.summary)
-		}
-		if got := DetailLine(tc.a); got != tc.line {
-			t.Errorf("DetailLine = %q, want %q", got, tc.line)
-		}
 	}
 }
 
@@ -228,9 +258,9 @@ func TestCorootApplicationIsCorootsID(t *testing.T) {
 }
 
 func TestDialectTimeKeepsTimeMethods(t *testing.T) {
-	d := DialectTime{now0}
+	d := Time{now0}
 	if d.String() != "2026-11-23 10:05:00" || d.Format("2006 Jan 02") != "2026 Nov 23" {
-		t.Errorf("DialectTime prints %q / %q", d.String(), d.Format("2006 Jan 02"))
+		t.Errorf("Time prints %q / %q", d.String(), d.Format("2006 Jan 02"))
 	}
 	b, _ := json.Marshal(d)
 	if string(b) != `"2026-11-23 10:05:00"` {

@@ -1,4 +1,4 @@
-package alert
+package dialect
 
 import "testing"
 
@@ -11,7 +11,7 @@ func TestDialectText(t *testing.T) {
 		{"api7", `{{title}}`, `{{title}}`},
 		{"alertmanager", `{{ message }}`, `{{ message }}`},
 	} {
-		if got := DialectText(tc.dialect, tc.in); got != tc.want {
+		if got := Text(tc.dialect, tc.in); got != tc.want {
 			t.Errorf("DialectText(%s, %q) = %q, want %q", tc.dialect, tc.in, got, tc.want)
 		}
 	}
