@@ -59,7 +59,7 @@ func TestChatTargetsExample(t *testing.T) {
 	}
 
 	var out bytes.Buffer
-	if code := checkConfig(&out, []string{chatTargetsExample}); code != 0 {
+	if code := checkConfig(&out, []string{chatTargetsExample}, ""); code != 0 {
 		t.Fatalf("check-config %s: exit %d\n%s", chatTargetsExample, code, out.String())
 	}
 

@@ -104,7 +104,7 @@ func run(args []string) int {
 	}
 	switch cmd {
 	case checkCmd.FullCommand():
-		return checkConfig(os.Stdout, *checkFiles)
+		return checkConfig(os.Stdout, *checkFiles, *webConfig)
 	case importCmd.FullCommand():
 		return runImport(os.Stdout, os.Stderr, importOpts)
 	case renderCmd.FullCommand():
@@ -188,12 +188,13 @@ func run(args []string) int {
 }
 
 // checkConfig prints a verdict per file, as promtool does, and returns the
-// exit code: 0 when every file passes, 1 otherwise.
-func checkConfig(w io.Writer, files []string) int {
+// exit code: 0 when every file passes, 1 otherwise. webConfigFile is the
+// --web.config.file the bridge would be started with (empty for none).
+func checkConfig(w io.Writer, files []string, webConfigFile string) int {
 	code := 0
 	for _, f := range files {
 		fmt.Fprintf(w, "Checking %s\n", f)
-		errs := bridge.CheckConfig(f)
+		errs := bridge.CheckConfigWithWeb(f, webConfigFile)
 		if len(errs) == 0 {
 			fmt.Fprintln(w, "  SUCCESS")
 			continue

@@ -304,14 +304,14 @@ targets:
     retyr: {attempts: 2}
 `), 0o600)
 	var out bytes.Buffer
-	if code := checkConfig(&out, []string{"examples/alertbridge.yml", "examples/loadtest/alertbridge.yml"}); code != 0 {
+	if code := checkConfig(&out, []string{"examples/alertbridge.yml", "examples/loadtest/alertbridge.yml"}, ""); code != 0 {
 		t.Fatalf("examples fail check-config (%d):\n%s", code, out.String())
 	}
 	if !strings.Contains(out.String(), "SUCCESS") {
 		t.Errorf("output: %s", out.String())
 	}
 	out.Reset()
-	if code := checkConfig(&out, []string{bad}); code != 1 {
+	if code := checkConfig(&out, []string{bad}, ""); code != 1 {
 		t.Fatalf("bad config: exit %d\n%s", code, out.String())
 	}
 	if !strings.Contains(out.String(), "targets[1] (typo).retyr: unknown field") {
@@ -325,14 +325,14 @@ targets:
     template: '{"status": {{ .Status }}}'
 `), 0o600)
 	out.Reset()
-	if code := checkConfig(&out, []string{bad}); code != 1 || !strings.Contains(out.String(), "targets[0] (broken-body).template: cannot render the built-in sample") {
+	if code := checkConfig(&out, []string{bad}, ""); code != 1 || !strings.Contains(out.String(), "targets[0] (broken-body).template: cannot render the built-in sample") {
 		t.Errorf("render error not reported (%d):\n%s", code, out.String())
 	}
 	if strings.Contains(out.String(), "SECRETTOKEN") {
 		t.Errorf("check-config output leaks the URL:\n%s", out.String())
 	}
 	out.Reset()
-	if code := checkConfig(&out, []string{filepath.Join(dir, "missing.yml")}); code != 1 {
+	if code := checkConfig(&out, []string{filepath.Join(dir, "missing.yml")}, ""); code != 1 {
 		t.Errorf("missing file: exit %d", code)
 	}
 }

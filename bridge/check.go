@@ -7,6 +7,8 @@ import (
 	"io"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/config"
 	"github.com/alertbridge/alertbridge/bridge/notify"
@@ -21,10 +23,26 @@ import (
 // pass validation go on to their templates and rendering, so one run
 // reports every problem of every phase, each named by its key path (and
 // line where the problem has one). Errors never contain URLs or secrets.
-func CheckConfig(file string) []error {
+func CheckConfig(file string) []error { return CheckConfigWithWeb(file, "") }
+
+// CheckConfigWithWeb is CheckConfig together with the --web.config.file
+// the bridge would be started with (empty for none): the file's own rules
+// as exporter-toolkit applies them, an empty file that would leave ingest
+// without a credential, and user names shared with api.basic_auth_users,
+// which the bridge refuses at start.
+func CheckConfigWithWeb(file, webConfigFile string) []error {
 	cfg, errs := config.Check(file)
 	if cfg == nil {
 		return errs
+	}
+	if webConfigFile != "" {
+		w, err := loadWebConfig(webConfigFile, cfg.Inbound.Configured(), zap.NewNop())
+		if err == nil {
+			err = checkCredentials(cfg, w.users())
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return append(errs, checkTemplatesAndTargets(cfg, time.Now())...)
 }

@@ -17,24 +17,29 @@ import (
 // one template or target does not hide the others'.
 func checkTemplatesAndTargets(cfg *config.Config, now time.Time) []error {
 	var errs []error
-	filesOK := true
+	// The targets are checked with the template files that parse, so a
+	// broken file does not hide their own problems; a target that needs a
+	// definition from the broken file reports it as missing, after the
+	// file's own error.
+	var good []string
 	for i, g := range cfg.Templates {
 		files, _ := filepath.Glob(g) // a bad pattern was reported by validation
 		for _, f := range files {
 			if _, err := render.New(render.Options{Globs: []string{f}, Location: cfg.Location}); err != nil {
 				errs = append(errs, fmt.Errorf("templates[%d]: %w", i, err))
-				filesOK = false
+				continue
 			}
+			good = append(good, f)
 		}
-	}
-	if !filesOK {
-		return errs // every target's templates would fail on them
 	}
 	for i, t := range cfg.Targets {
 		if t == nil || t.Invalid() {
 			continue
 		}
 		one := *cfg
+		if len(errs) > 0 {
+			one.Templates = good
+		}
 		one.Targets = []*config.Target{t}
 		rt, err := buildRuntime(&one, "alertbridge/check-config", func() time.Time { return now })
 		if err != nil {

@@ -52,13 +52,16 @@ targets:
 		"targets[3] (invalid).secret: type slack does not sign requests",
 		"templates[0]: ",
 		"broken.tmpl:3:",
+		// A broken file does not hide the targets' own template problems.
+		`targets[1] (parse).template (line 14)`,
+		`function "nosuchfunc" not defined`,
+		"targets[2] (hostile).template: cannot render the hostile sample",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in:\n%s", want, out)
 		}
 	}
-	// The template files are broken, so the targets' own templates are
-	// checked in a second run once they are fixed.
+	// With the file fixed, the rest is reported as before.
 	writeTemp(t, dir, "broken.tmpl", "{{ define \"x\" }}fine{{ end }}")
 	all = all[:0]
 	for _, e := range CheckConfig(cfg) {

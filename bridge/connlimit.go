@@ -11,9 +11,10 @@ import (
 // connLimit bounds the connections the server holds open. Unlike a
 // listener that stops accepting at the limit (where a health probe or
 // Alertmanager would queue behind slow clients), it always serves the
-// newest connection: at the limit it closes one old connection first, the
-// one that has waited longest without a request in progress (idle, or
-// accepted and silent), else the one whose request has run longest. Slow
+// newest connection: at the limit it closes one old connection first: an
+// idle one, else one accepted a while ago that never sent a request, else
+// the one whose request has run longest, and a just-accepted one only when
+// nothing else is left. Slow
 // or idle clients therefore cannot keep anyone out, and the process never
 // holds more than max connections' descriptors for its listener.
 type connLimit struct {
@@ -55,16 +56,39 @@ func (l *connLimit) Accept() (net.Conn, error) {
 	return tc, nil
 }
 
-// oldest picks the connection to close; l.mu is held.
+// newGrace is how long a just-accepted connection is spared while it sends
+// its first request: a flood of new connections then closes idle, silent
+// and long-running ones first, not the health probe that connected a
+// moment ago.
+const newGrace = time.Second
+
+// Eviction ranks, lowest closed first.
+const (
+	rankIdle   = iota // keep-alive, no request
+	rankSilent        // accepted over newGrace ago and still no request
+	rankActive        // a request in progress
+	rankFresh         // accepted less than newGrace ago
+)
+
+// oldest picks the connection to close: the lowest rank, and within it the
+// one longest in its state; l.mu is held.
 func (l *connLimit) oldest() net.Conn {
+	now := l.now()
 	var best net.Conn
-	var bestIdle bool
+	bestRank := rankFresh + 1
 	var bestSince time.Time
 	for c, s := range l.conns {
-		idle := s.state == http.StateNew || s.state == http.StateIdle
+		r := rankActive
 		switch {
-		case best == nil, idle && !bestIdle, idle == bestIdle && s.since.Before(bestSince):
-			best, bestIdle, bestSince = c, idle, s.since
+		case s.state == http.StateIdle:
+			r = rankIdle
+		case s.state == http.StateNew && now.Sub(s.since) >= newGrace:
+			r = rankSilent
+		case s.state == http.StateNew:
+			r = rankFresh
+		}
+		if r < bestRank || (r == bestRank && s.since.Before(bestSince)) {
+			best, bestRank, bestSince = c, r, s.since
 		}
 	}
 	return best

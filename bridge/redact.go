@@ -1,7 +1,9 @@
 package bridge
 
 import (
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/alertbridge/alertbridge/bridge/config"
@@ -30,6 +32,11 @@ func targetRedactor(t *config.Target) *notify.Redactor {
 	r = r.With(string(hc.BearerToken), readSecret(hc.BearerTokenFile))
 	if o := hc.OAuth2; o != nil {
 		r = r.With(string(o.ClientSecret), readSecret(o.ClientSecretFile))
+		for _, k := range slices.Sorted(maps.Keys(o.EndpointParams)) {
+			// Token endpoints take credentials here too (audience keys,
+			// assertions), and the config shows them as plain strings.
+			r = r.With(o.EndpointParams[k])
+		}
 		if o.ProxyURL.URL != nil {
 			r = r.WithURL(o.ProxyURL.String())
 		}

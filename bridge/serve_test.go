@@ -129,3 +129,55 @@ func TestSlowClientsDoNotStarveHealth(t *testing.T) {
 		}
 	}
 }
+
+// TestConnLimitSparesJustAcceptedConnections: under a flood of new
+// connections, one accepted a moment ago (a health probe about to send its
+// request) is closed last; a connection silent since it was accepted long
+// ago goes before one with a request in progress.
+func TestConnLimitSparesJustAcceptedConnections(t *testing.T) {
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	l := newConnLimit(raw, 3)
+	clock := time.Unix(1000, 0)
+	l.now = func() time.Time { return clock }
+	accept := func() (client, server net.Conn) {
+		t.Helper()
+		c, err := net.Dial("tcp", raw.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		s, err := l.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return c, s
+	}
+	isOpen := func(c net.Conn) bool {
+		_ = c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		_, err := c.Read(make([]byte, 1))
+		var ne net.Error
+		return errors.As(err, &ne) && ne.Timeout()
+	}
+	silent, _ := accept() // accepted, never sends a request
+	clock = clock.Add(2 * newGrace)
+	busy, sBusy := accept()
+	l.track(sBusy, http.StateActive)
+	clock = clock.Add(newGrace / 10)
+	probe, _ := accept() // just accepted
+	accept()             // the flood: each new one closes one
+	if isOpen(silent) {
+		t.Error("the connection silent since it was accepted long ago was kept")
+	}
+	accept()
+	if isOpen(busy) {
+		t.Error("the request in progress was kept over a just-accepted connection")
+	}
+	if !isOpen(probe) {
+		t.Error("the just-accepted connection was closed while older ones were left")
+	}
+}

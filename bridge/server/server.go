@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"golang.org/x/sync/semaphore"
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
@@ -77,6 +78,11 @@ type Server struct {
 	access Access
 	pw     passwords
 
+	// sampled logs what unauthenticated clients can cause in bulk (broken
+	// webhook reads): the first of each message per second, the rest only
+	// counted by the metrics.
+	sampled *zap.Logger
+
 	// prefix is the route prefix ("" for the root); routes are the
 	// endpoints other packages add (see routes.go).
 	prefix string
@@ -94,6 +100,9 @@ func New(b Backend, log *zap.Logger, maxBodyBytes int64, m *metrics.Metrics, opt
 		log = zap.NewNop()
 	}
 	s := &Server{b: b, log: log, maxBodyBytes: maxBodyBytes, m: m}
+	s.sampled = log.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
+		return zapcore.NewSamplerWithOptions(c, time.Second, 1, 0)
+	}))
 	for _, o := range opts {
 		o(s)
 	}
@@ -187,7 +196,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		default:
 			// The connection broke while reading: a retry can fix it.
 			s.observe(metrics.ResultUnavailable, 0)
-			s.log.Warn("reading webhook body", zap.Error(err))
+			s.sampled.Warn("reading webhook body (logged at most once a second; alertbridge_notifications_received_total{result=\"unavailable\"} counts them all)", zap.Error(err))
 			writeError(w, http.StatusServiceUnavailable, "reading the body failed; retry")
 		}
 		return

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"go.uber.org/zap"
@@ -522,3 +523,28 @@ func TestWebhook90000AlertsStaysInBudget(t *testing.T) {
 }
 
 func mib(n uint64) float64 { return float64(n) / (1 << 20) }
+
+// TestBrokenReadsDoNotFloodTheLog: bodies that break while being read
+// (clients that drop the connection, or a flood of them) answer 503 each
+// and are counted, but log at most one line a second.
+func TestBrokenReadsDoNotFloodTheLog(t *testing.T) {
+	core, logs := observer.New(zapcore.DebugLevel)
+	b := &fakeIngest{accept: func(*alert.Message, string) (*Accepted, error) {
+		t.Error("a broken body reached Accept")
+		return nil, ErrUnavailable
+	}}
+	h := New(b, zap.New(core), 0, newTestMetrics())
+	logs.TakeAll() // the limits logged by New
+	for range 200 {
+		req := httptest.NewRequest(http.MethodPost, "/webhook", iotest.ErrReader(io.ErrUnexpectedEOF))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusServiceUnavailable {
+			t.Fatalf("answer %d, want 503", rec.Code)
+		}
+	}
+	if n := len(logs.FilterMessageSnippet("reading webhook body").All()); n < 1 || n > 3 {
+		t.Errorf("%d log lines for 200 broken reads, want one per second", n)
+	}
+}
