@@ -6,7 +6,6 @@ import (
 	"time"
 
 	commoncfg "github.com/prometheus/common/config"
-	"golang.org/x/time/rate"
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/config"
@@ -137,7 +136,7 @@ func buildTarget(t *config.Target, set *render.Set, loc *time.Location, userAgen
 		}
 	}
 	if t.Verify != nil {
-		s.Verify = &notify.Verify{Status: t.Verify.Status, BodyContains: t.Verify.BodyContains}
+		s.Verify = t.Verify
 	}
 	n, err := in.New(s)
 	if err != nil {
@@ -166,8 +165,8 @@ func buildTarget(t *config.Target, set *render.Set, loc *time.Location, userAgen
 			MaxInterval: time.Duration(t.Retry.MaxInterval),
 			MaxAge:      time.Duration(t.Retry.MaxAge),
 			Timeout:     time.Duration(t.Timeout),
-			Rate:        rateOf(t.RateLimit),
-			Burst:       burstOf(t.RateLimit),
+			Rate:        t.RateLimit.Limit(),
+			Burst:       t.RateLimit.BurstSize(),
 			MaxInFlight: t.MaxInFlight,
 		},
 	}, nil
@@ -178,18 +177,4 @@ func (rt *runtime) close() {
 	for _, t := range rt.targets {
 		t.client.CloseIdleConnections()
 	}
-}
-
-func rateOf(rl *config.RateLimit) rate.Limit {
-	if rl == nil {
-		return 0
-	}
-	return rate.Limit(float64(rl.Requests) / time.Duration(rl.Interval).Seconds())
-}
-
-func burstOf(rl *config.RateLimit) int {
-	if rl == nil {
-		return 0
-	}
-	return rl.Burst
 }

@@ -73,20 +73,6 @@ type Retry struct {
 	MaxAge      model.Duration `yaml:"max_age"`
 }
 
-// RateLimit is a token bucket: Requests per Interval, bursts up to Burst
-// (default Requests).
-type RateLimit struct {
-	Requests int            `yaml:"requests"`
-	Interval model.Duration `yaml:"interval"`
-	Burst    int            `yaml:"burst"`
-}
-
-// Verify is a success check on a target's responses.
-type Verify struct {
-	Status       []int  `yaml:"status"`
-	BodyContains string `yaml:"body_contains"`
-}
-
 // Load reads, decodes and validates a configuration file.
 func Load(path string) (*Config, error) {
 	b, err := os.ReadFile(path)

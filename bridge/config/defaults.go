@@ -8,6 +8,7 @@ import (
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
 	"github.com/alertbridge/alertbridge/bridge/dialect"
+	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
 
@@ -96,10 +97,10 @@ func (t *Target) retryWithDefaults(g *Global) Retry {
 
 // rateLimitWithDefaults is the target's rate limit, or its type's default
 // one; the burst defaults to the requests. Nil: unlimited.
-func (t *Target) rateLimitWithDefaults(in registry.Integration) *RateLimit {
+func (t *Target) rateLimitWithDefaults(in registry.Integration) *notify.RateLimit {
 	rl := t.RateLimit
-	if rl == nil && in.RateLimit != nil {
-		rl = &RateLimit{Requests: in.RateLimit.Requests, Interval: model.Duration(in.RateLimit.Interval), Burst: in.RateLimit.Burst}
+	if rl == nil {
+		rl = in.RateLimit
 	}
 	if rl == nil {
 		return nil

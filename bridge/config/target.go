@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/alertbridge/alertbridge/bridge/dialect"
+	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
 
@@ -55,10 +56,10 @@ type Target struct {
 	Retry      *Retry                     `yaml:"retry"`
 	// MaxInFlight bounds concurrent attempts to this target (default
 	// global.max_in_flight).
-	MaxInFlight int     `yaml:"max_in_flight"`
-	Verify      *Verify `yaml:"verify"`
+	MaxInFlight int            `yaml:"max_in_flight"`
+	Verify      *notify.Verify `yaml:"verify"`
 	// RateLimit caps requests to the target; nil means unlimited.
-	RateLimit *RateLimit `yaml:"rate_limit"`
+	RateLimit *notify.RateLimit `yaml:"rate_limit"`
 
 	// Extra holds the type-specific keys, decoded into Options.
 	Extra map[string]any `yaml:",inline"`

@@ -5,6 +5,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/model"
+	"golang.org/x/time/rate"
+
 	"github.com/alertbridge/alertbridge/bridge/dialect"
 	"github.com/alertbridge/alertbridge/bridge/render"
 )
@@ -50,12 +53,38 @@ func (s Settings) Clock() func() time.Time {
 	return time.Now
 }
 
-// Verify is a user-defined success check on a response.
+// Verify is a user-defined success check on a response (a target's
+// verify key).
 type Verify struct {
 	// Status lists accepted status codes; empty means any 2xx.
-	Status []int
+	Status []int `yaml:"status"`
 	// BodyContains must appear in the response body when set.
-	BodyContains string
+	BodyContains string `yaml:"body_contains"`
+}
+
+// RateLimit is a token bucket: Requests per Interval, bursts up to Burst
+// (a target's rate_limit key, or its type's default; Burst 0 means
+// Requests).
+type RateLimit struct {
+	Requests int            `yaml:"requests"`
+	Interval model.Duration `yaml:"interval"`
+	Burst    int            `yaml:"burst"`
+}
+
+// Limit is the bucket's refill rate; 0 (unlimited) for a nil bucket.
+func (rl *RateLimit) Limit() rate.Limit {
+	if rl == nil {
+		return 0
+	}
+	return rate.Limit(float64(rl.Requests) / time.Duration(rl.Interval).Seconds())
+}
+
+// BurstSize is the bucket's size; 0 for a nil bucket.
+func (rl *RateLimit) BurstSize() int {
+	if rl == nil {
+		return 0
+	}
+	return rl.Burst
 }
 
 // Check reports whether resp passes the check.

@@ -4,6 +4,8 @@ import (
 	goembed "embed"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
@@ -23,7 +25,7 @@ func init() {
 		// per webhook, and a hidden 30 messages per minute per channel.
 		// 26/min with a burst of 4 keeps both: any 2 s sees at most
 		// 4 + 26*2/60 = 4.9 < 5 requests, any minute 4 + 26 = 30.
-		RateLimit: &registry.RateLimit{Requests: 26, Interval: time.Minute, Burst: 4},
+		RateLimit: &notify.RateLimit{Requests: 26, Interval: model.Duration(time.Minute), Burst: 4},
 		CheckURL:  CheckURL,
 	})
 }

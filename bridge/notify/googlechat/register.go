@@ -4,6 +4,8 @@ import (
 	"embed"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
@@ -21,7 +23,7 @@ func init() {
 		New:      func(s notify.Settings) (notify.Notifier, error) { return New(s) },
 		// Google Chat allows 60 writes per minute per space, shared by every
 		// app and webhook in it: 5 + 55 refilled stays at 60 in any minute.
-		RateLimit: &registry.RateLimit{Requests: 55, Interval: time.Minute, Burst: 5},
+		RateLimit: &notify.RateLimit{Requests: 55, Interval: model.Duration(time.Minute), Burst: 5},
 		CheckURL:  CheckURL,
 	}, "google_chat", "gchat")
 }

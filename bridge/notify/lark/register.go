@@ -4,6 +4,8 @@ import (
 	"embed"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
@@ -23,7 +25,7 @@ func init() {
 		// 100 messages per minute and 5 per second per bot. A bucket of 3
 		// refilled at 95 a minute (1.58 a second) sends at most 3 + 1.58 =
 		// 4 messages in any second and 3 + 95 = 98 in any minute.
-		RateLimit: &registry.RateLimit{Requests: 95, Interval: time.Minute, Burst: 3},
+		RateLimit: &notify.RateLimit{Requests: 95, Interval: model.Duration(time.Minute), Burst: 3},
 		CheckURL:  CheckURL,
 	}, "feishu")
 }

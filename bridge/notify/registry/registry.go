@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"net/url"
 	"sort"
-	"time"
 
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/render"
@@ -39,9 +38,11 @@ type Integration struct {
 	// New builds the notifier.
 	New func(s notify.Settings) (notify.Notifier, error)
 	// RateLimit is the type's default token bucket, from the platform's
-	// documented limits; a target's own rate_limit replaces it. Nil means
+	// documented limits, chosen so that no window of those limits can see
+	// more than it allows (burst plus refill within a window stays at or
+	// under the limit); a target's own rate_limit replaces it. Nil means
 	// unlimited.
-	RateLimit *RateLimit
+	RateLimit *notify.RateLimit
 	// Markup, when set, is how a JSON body of the type declares the markup
 	// of its message text: a target's own template gets the values it
 	// prints there escaped for it.
@@ -49,16 +50,6 @@ type Integration struct {
 	// CheckURL, when set, vets the target's URL at load time (for example
 	// to refuse a retired endpoint). Its error must not quote the URL.
 	CheckURL func(u *url.URL) error
-}
-
-// RateLimit is a token bucket: Requests per Interval, bursts up to Burst.
-// Defaults are chosen so that no window of the platform's documented
-// limits can see more than it allows (burst plus refill within a window
-// stays at or under the limit).
-type RateLimit struct {
-	Requests int
-	Interval time.Duration
-	Burst    int
 }
 
 var (

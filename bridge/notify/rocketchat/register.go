@@ -4,6 +4,8 @@ import (
 	"embed"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
@@ -23,7 +25,7 @@ func init() {
 		// default) also covers /hooks: 10 calls per 60 s per client and
 		// route. A burst of 1 plus 9 refilled per minute is at most 10 in
 		// any 60 s window.
-		RateLimit: &registry.RateLimit{Requests: 9, Interval: time.Minute, Burst: 1},
+		RateLimit: &notify.RateLimit{Requests: 9, Interval: model.Duration(time.Minute), Burst: 1},
 		CheckURL:  CheckURL,
 	})
 }

@@ -4,6 +4,8 @@ import (
 	"embed"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
@@ -23,7 +25,7 @@ func init() {
 		// with short bursts it does not size. One per second with a burst
 		// of one never needs the burst allowance: no second sees more
 		// than one message.
-		RateLimit: &registry.RateLimit{Requests: 1, Interval: time.Second, Burst: 1},
+		RateLimit: &notify.RateLimit{Requests: 1, Interval: model.Duration(time.Second), Burst: 1},
 		CheckURL:  CheckURL,
 	})
 }

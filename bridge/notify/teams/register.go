@@ -4,6 +4,8 @@ import (
 	"embed"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
@@ -26,7 +28,7 @@ func init() {
 		// bot limits (8 per 2 s, 60 per 30 s, 1800 per hour): 2 + 28
 		// refilled per minute is at most 3 in 2 s, 16 in 30 s and
 		// 2 + 28*60 = 1682 in an hour. A 429 is honoured anyway.
-		RateLimit: &registry.RateLimit{Requests: 28, Interval: time.Minute, Burst: 2},
+		RateLimit: &notify.RateLimit{Requests: 28, Interval: model.Duration(time.Minute), Burst: 2},
 		CheckURL:  CheckURL,
 	}, "msteams", "msteamsv2")
 }

@@ -4,6 +4,8 @@ import (
 	"embed"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
@@ -22,7 +24,7 @@ func init() {
 		// Telegram allows 20 messages per minute in a group (and about one
 		// per second in a chat, short bursts tolerated): 2 + 18 refilled
 		// stays at 20 in any minute, one message per 3.3 s after a burst of 2.
-		RateLimit: &registry.RateLimit{Requests: 18, Interval: time.Minute, Burst: 2},
+		RateLimit: &notify.RateLimit{Requests: 18, Interval: model.Duration(time.Minute), Burst: 2},
 		CheckURL:  CheckURL,
 		Markup:    Markup,
 	})

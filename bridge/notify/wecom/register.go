@@ -4,6 +4,8 @@ import (
 	"embed"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
@@ -21,7 +23,7 @@ func init() {
 		New:      func(s notify.Settings) (notify.Notifier, error) { return New(s) },
 		// 20 messages per minute per robot: a bucket of 2 refilled at 18
 		// a minute sends at most 2 + 18 = 20 in any minute.
-		RateLimit: &registry.RateLimit{Requests: 18, Interval: time.Minute, Burst: 2},
+		RateLimit: &notify.RateLimit{Requests: 18, Interval: model.Duration(time.Minute), Burst: 2},
 		CheckURL:  CheckURL,
 	})
 }
