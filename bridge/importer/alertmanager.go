@@ -10,7 +10,6 @@ import (
 	"text/template"
 	"text/template/parse"
 
-	amconfig "github.com/prometheus/alertmanager/config"
 	amtemplate "github.com/prometheus/alertmanager/template"
 
 	"github.com/alertbridge/alertbridge/bridge/render"
@@ -32,8 +31,8 @@ type amConv struct {
 	dir string
 }
 
-// alertmanager imports the receivers of an alertmanager.yml, loaded with
-// Alertmanager's own config package (so global defaults, *_file fields and
+// alertmanager imports the receivers of an alertmanager.yml, loaded as
+// Alertmanager loads it (amconfig.go: global defaults, *_file fields and
 // template paths resolve as Alertmanager resolves them).
 func (c *conv) alertmanager(path string) error {
 	abs, err := filepath.Abs(path)
@@ -41,9 +40,9 @@ func (c *conv) alertmanager(path string) error {
 		return err
 	}
 	c.source = filepath.Base(path)
-	cfg, err := amconfig.LoadFile(abs)
+	cfg, err := amLoadFile(abs)
 	if err != nil {
-		return fmt.Errorf("Alertmanager refuses this configuration: %w", err)
+		return fmt.Errorf("Alertmanager would refuse this configuration: %w", err)
 	}
 	builtin, err := amBuiltins()
 	if err != nil {
@@ -112,25 +111,9 @@ func presetNames() map[string]bool {
 	return out
 }
 
-// unsupported lists Alertmanager integrations the bridge has no target
-// type for, with their config key.
-func unsupported(r amconfig.Receiver) map[string]int {
-	return map[string]int{
-		"email_configs":      len(r.EmailConfigs),
-		"pagerduty_configs":  len(r.PagerdutyConfigs),
-		"opsgenie_configs":   len(r.OpsGenieConfigs),
-		"pushover_configs":   len(r.PushoverConfigs),
-		"victorops_configs":  len(r.VictorOpsConfigs),
-		"sns_configs":        len(r.SNSConfigs),
-		"webex_configs":      len(r.WebexConfigs),
-		"jira_configs":       len(r.JiraConfigs),
-		"incidentio_configs": len(r.IncidentioConfigs),
-	}
-}
-
 // receiver converts every integration of one receiver and writes its part
 // of the snippet.
-func (a *amConv) receiver(r amconfig.Receiver) {
+func (a *amConv) receiver(r *amReceiver) {
 	src := func(kind string, i int) string { return fmt.Sprintf("receiver %q %s[%d]", r.Name, kind, i) }
 	var made []string
 	add := func(t *outTarget) {
@@ -167,7 +150,7 @@ func (a *amConv) receiver(r amconfig.Receiver) {
 		add(a.wechat(src("wechat_configs", i), r.Name, x))
 	}
 	var kept []string
-	un := unsupported(r)
+	un := r.Unsupported
 	for _, k := range sortedKeys(un) {
 		if un[k] == 0 {
 			continue

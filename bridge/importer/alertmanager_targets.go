@@ -7,15 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	amconfig "github.com/prometheus/alertmanager/config"
-	amcommon "github.com/prometheus/alertmanager/config/common"
-	"github.com/prometheus/alertmanager/notify/discord"
-	"github.com/prometheus/alertmanager/notify/mattermost"
-	"github.com/prometheus/alertmanager/notify/msteams"
-	"github.com/prometheus/alertmanager/notify/msteamsv2"
-	"github.com/prometheus/alertmanager/notify/telegram"
-	"github.com/prometheus/alertmanager/notify/webhook"
 )
 
 // amDefault is the template text Alertmanager uses for a field left unset.
@@ -23,7 +14,7 @@ func amDefault(typ, field string) string {
 	return fmt.Sprintf(`{{ template "%s.default.%s" . }}`, typ, field)
 }
 
-func secretURL(u *amcommon.SecretURL) string {
+func secretURL(u *amSecretURL) string {
 	if u == nil || u.URL == nil {
 		return ""
 	}
@@ -54,7 +45,7 @@ func timeout(d time.Duration) string {
 // http_config, and Alertmanager 0.34's payload as the body template.
 // Without a payload, the body is Alertmanager's own webhook message, so
 // the receiver sees what it saw before.
-func (a *amConv) webhook(src, receiver string, c *webhook.WebhookConfig) *outTarget {
+func (a *amConv) webhook(src, receiver string, c *amWebhookConfig) *outTarget {
 	if strings.Contains(string(c.URL), "{{") {
 		a.note(src, "url", NotCarried, "", "the URL is a template; a bridge target has one fixed URL (make one target per destination)")
 		return nil
@@ -90,7 +81,7 @@ const amWebhookBody = `{"receiver": "{{ .Receiver }}", "status": "{{ .Status }}"
 `
 
 // slack carries a slack_config to a slack target (incoming webhook).
-func (a *amConv) slack(src, receiver string, c *amconfig.SlackConfig) *outTarget {
+func (a *amConv) slack(src, receiver string, c *amSlackConfig) *outTarget {
 	t := a.base(src, receiver, "slack", "slack", c.SendResolved())
 	switch {
 	case c.APIURL != nil || c.APIURLFile != "":
@@ -104,7 +95,7 @@ func (a *amConv) slack(src, receiver string, c *amconfig.SlackConfig) *outTarget
 	}
 	t.Timeout = timeout(c.Timeout)
 	t.HTTPConfig = a.httpConfig(src, t.Name, c.HTTPConfig)
-	d := amconfig.DefaultSlackConfig
+	d := amDefaultSlack
 	plain := func(key, v, def string) {
 		if v != "" && v != def && !strings.Contains(v, "{{") {
 			t.Options[key] = v
@@ -146,7 +137,7 @@ func (a *amConv) slack(src, receiver string, c *amconfig.SlackConfig) *outTarget
 
 // slackOverrides writes a templated username, icon or channel into a
 // custom body (plain values are target keys).
-func slackOverrides(c *amconfig.SlackConfig, d amconfig.SlackConfig) string {
+func slackOverrides(c *amSlackConfig, d amSlackConfig) string {
 	var b strings.Builder
 	for _, f := range [][3]string{{"channel", c.Channel, ""}, {"username", c.Username, d.Username}, {"icon_emoji", c.IconEmoji, d.IconEmoji}, {"icon_url", c.IconURL, d.IconURL}} {
 		if f[1] != "" && f[1] != f[2] && strings.Contains(f[1], "{{") {
@@ -170,7 +161,7 @@ func jsonSafeTemplate(s string) string {
 }
 
 // discord carries a discord_config.
-func (a *amConv) discord(src, receiver string, c *discord.DiscordConfig) *outTarget {
+func (a *amConv) discord(src, receiver string, c *amDiscordConfig) *outTarget {
 	t := a.base(src, receiver, "discord", "discord", c.SendResolved())
 	a.url(t, secretURL(c.WebhookURL), c.WebhookURLFile, "the Discord webhook URL", "https://discord.com/api/webhooks/123/abc")
 	t.HTTPConfig = a.httpConfig(src, t.Name, c.HTTPConfig)
@@ -198,7 +189,7 @@ func (a *amConv) discord(src, receiver string, c *discord.DiscordConfig) *outTar
 
 // telegram carries a telegram_config: the bot token goes into the
 // sendMessage URL.
-func (a *amConv) telegram(src, receiver string, c *telegram.TelegramConfig) *outTarget {
+func (a *amConv) telegram(src, receiver string, c *amTelegramConfig) *outTarget {
 	chatID := ""
 	if c.ChatID != 0 {
 		chatID = strconv.FormatInt(c.ChatID, 10)
@@ -250,7 +241,7 @@ func (a *amConv) telegram(src, receiver string, c *telegram.TelegramConfig) *out
 }
 
 // mattermost carries a mattermost_config.
-func (a *amConv) mattermost(src, receiver string, c *mattermost.MattermostConfig) *outTarget {
+func (a *amConv) mattermost(src, receiver string, c *amMattermostConfig) *outTarget {
 	t := a.base(src, receiver, "mattermost", "mattermost", c.SendResolved())
 	a.url(t, secretURL(c.WebhookURL), c.WebhookURLFile, "the Mattermost incoming webhook URL", "https://mattermost.example.com/hooks/abc")
 	t.HTTPConfig = a.httpConfig(src, t.Name, c.HTTPConfig)
@@ -281,12 +272,12 @@ func (a *amConv) mattermost(src, receiver string, c *mattermost.MattermostConfig
 
 // rocketchat carries a rocketchat_config. Alertmanager posts with a REST
 // API token; the bridge posts to an incoming webhook integration.
-func (a *amConv) rocketchat(src, receiver string, c *amconfig.RocketchatConfig) *outTarget {
+func (a *amConv) rocketchat(src, receiver string, c *amRocketchatConfig) *outTarget {
 	t := a.base(src, receiver, "rocketchat", "rocketchat", c.SendResolved())
 	t.URL = a.placeholder(t.Name, "URL", "a Rocket.Chat incoming webhook URL to create", "https://chat.example.com/hooks/abc/def")
 	a.note(src, "token, token_id", Todo, t.Name, "Alertmanager posts with REST API credentials, the bridge through an incoming webhook integration: create one and set %s", envName(t.Name, "URL"))
 	t.HTTPConfig = a.httpConfig(src, t.Name, c.HTTPConfig)
-	d := amconfig.DefaultRocketchatConfig
+	d := amDefaultRocketchat
 	if c.Channel != "" {
 		t.Options["channel"] = c.Channel
 	}
@@ -321,7 +312,7 @@ const teamsCard = `{"type": "message", "attachments": [{"contentType": "applicat
 
 // msteamsV1 carries an msteams_config. Office 365 connectors are retired
 // and the bridge refuses their URLs: the target needs a Workflows URL.
-func (a *amConv) msteamsV1(src, receiver string, c *msteams.MSTeamsConfig) *outTarget {
+func (a *amConv) msteamsV1(src, receiver string, c *amMSTeamsConfig) *outTarget {
 	t := a.base(src, receiver, "msteams", "teams", c.SendResolved())
 	t.URL = a.placeholder(t.Name, "URL", "a Teams Workflows webhook URL to create", teamsExample)
 	a.note(src, "webhook_url", Todo, t.Name, "Office 365 connector URLs are retired and refused by the bridge: in the channel, create a workflow from \"Post to a channel when a webhook request is received\" and set %s", envName(t.Name, "URL"))
@@ -344,7 +335,7 @@ func (a *amConv) msteamsV1(src, receiver string, c *msteams.MSTeamsConfig) *outT
 const teamsExample = "https://prod-00.westus.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sig=xyz"
 
 // msteamsV2 carries an msteamsv2_config (a Workflows URL already).
-func (a *amConv) msteamsV2(src, receiver string, c *msteamsv2.MSTeamsV2Config) *outTarget {
+func (a *amConv) msteamsV2(src, receiver string, c *amMSTeamsV2Config) *outTarget {
 	t := a.base(src, receiver, "msteamsv2", "teams", c.SendResolved())
 	a.url(t, secretURL(c.WebhookURL), c.WebhookURLFile, "the Teams Workflows webhook URL", teamsExample)
 	t.HTTPConfig = a.httpConfig(src, t.Name, c.HTTPConfig)
@@ -363,7 +354,7 @@ func (a *amConv) msteamsV2(src, receiver string, c *msteamsv2.MSTeamsV2Config) *
 // wechat carries a wechat_config to a WeCom group robot. Alertmanager
 // sends application messages (corp id, secret, agent, users); a robot
 // posts to the one group it was added to.
-func (a *amConv) wechat(src, receiver string, c *amconfig.WechatConfig) *outTarget {
+func (a *amConv) wechat(src, receiver string, c *amWechatConfig) *outTarget {
 	t := a.base(src, receiver, "wechat", "wecom", c.SendResolved())
 	t.URL = a.placeholder(t.Name, "URL", "a WeCom group robot webhook URL to create", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc")
 	a.note(src, "corp_id, api_secret, agent_id, to_user, to_party, to_tag", Todo, t.Name, "Alertmanager sends WeCom application messages to users; the bridge posts through a group robot: add one to the group that should get the alerts and set %s", envName(t.Name, "URL"))
@@ -373,7 +364,7 @@ func (a *amConv) wechat(src, receiver string, c *amconfig.WechatConfig) *outTarg
 		msgType = "markdown"
 	}
 	t.Options["msg_type"] = msgType
-	if c.Message == amconfig.DefaultWechatConfig.Message {
+	if c.Message == amDefaultWechat.Message {
 		a.note(src, "message", Differs, t.Name, "Alertmanager's default template: the bridge's WeCom preset is used")
 		return t
 	}

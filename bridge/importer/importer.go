@@ -8,7 +8,8 @@
 //   - It reads only the given file and the files it names (templates; a
 //     chat id file), never the network, and never panics on bad input:
 //     unreadable files, broken YAML, a configuration the source tool itself
-//     would refuse, and a file with nothing importable are errors that say
+//     would refuse (for Alertmanager: in the parts the importer reads, see
+//     amconfig.go), and a file with nothing importable are errors that say
 //     what is wrong.
 //   - Result.Config is a complete alertbridge configuration (YAML) with one
 //     target per source receiver or target that could be carried. Together

@@ -164,7 +164,7 @@ func TestAlertmanagerExamples(t *testing.T) {
 				}
 				return
 			case err != nil:
-				if !strings.Contains(err.Error(), "Alertmanager refuses this configuration") {
+				if !strings.Contains(err.Error(), "Alertmanager would refuse this configuration") {
 					t.Errorf("unexpected error: %v", err)
 				}
 				return
@@ -191,7 +191,7 @@ func TestImportErrors(t *testing.T) {
 		want       string
 	}{
 		{"broken YAML", "testdata/am/bad-yaml.yml", "", "not YAML"},
-		{"broken YAML named", "testdata/am/bad-yaml.yml", importer.Alertmanager, "Alertmanager refuses this configuration"},
+		{"broken YAML named", "testdata/am/bad-yaml.yml", importer.Alertmanager, "Alertmanager would refuse this configuration"},
 		{"unknown key", "testdata/am/unknown-key.yml", "", "colour"},
 		{"nothing to import", "testdata/am/nothing.yml", "", "nothing to import"},
 		{"dingtalk unknown key", "testdata/dingtalk/unknown-key.yml", "", "secrett"},
