@@ -12,6 +12,8 @@ import (
 	_ "time/tzdata" // Asia/Shanghai without relying on the host's zoneinfo
 
 	"github.com/prometheus/alertmanager/template"
+
+	"github.com/alertbridge/alertbridge/bridge/alert/alerttest"
 )
 
 // fakeRecorder is an in-memory Recorder that counts its calls.
@@ -49,25 +51,11 @@ func (r *fakeRecorder) Touch(ids []int64, now time.Time) ([]Seen, error) {
 }
 
 var (
-	t0   = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	now0 = time.Date(2026, 11, 23, 10, 5, 0, 0, time.UTC)
+	t0   = alerttest.T0
+	now0 = alerttest.Now0
+	// mkAlert is a firing alert with the given labels; opts adjust it.
+	mkAlert = alerttest.Alert
 )
-
-// mkAlert is a firing alert with the given labels; opts adjust it.
-func mkAlert(labels template.KV, opts ...func(*template.Alert)) template.Alert {
-	a := template.Alert{
-		Status:       "firing",
-		Labels:       labels,
-		Annotations:  template.KV{},
-		StartsAt:     t0,
-		GeneratorURL: "http://prometheus-0:9090/graph?g0.expr=up+%3D%3D+0&g0.tab=1",
-	}
-	a.Fingerprint = labelSet(labels).Fingerprint().String()
-	for _, o := range opts {
-		o(&a)
-	}
-	return a
-}
 
 func mkMessage(alerts ...template.Alert) *Message {
 	return &Message{

@@ -8,35 +8,17 @@ import (
 	"time"
 
 	"github.com/prometheus/alertmanager/template"
-	"github.com/prometheus/common/model"
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
+	"github.com/alertbridge/alertbridge/bridge/alert/alerttest"
 )
 
 var (
-	t0   = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	now0 = time.Date(2026, 11, 23, 10, 5, 0, 0, time.UTC)
+	t0   = alerttest.T0
+	now0 = alerttest.Now0
+	// mkAlert is a firing alert with the given labels; opts adjust it.
+	mkAlert = alerttest.Alert
 )
-
-// mkAlert is a firing alert with labels, changed by opts.
-func mkAlert(labels template.KV, opts ...func(*template.Alert)) template.Alert {
-	a := template.Alert{
-		Status:       "firing",
-		Labels:       labels,
-		Annotations:  template.KV{},
-		StartsAt:     t0,
-		GeneratorURL: "http://prometheus-0:9090/graph?g0.expr=up+%3D%3D+0&g0.tab=1",
-	}
-	ls := model.LabelSet{}
-	for k, v := range labels {
-		ls[model.LabelName(k)] = model.LabelValue(v)
-	}
-	a.Fingerprint = ls.Fingerprint().String()
-	for _, o := range opts {
-		o(&a)
-	}
-	return a
-}
 
 // dialectGroup builds a group the way the bridge does, from alerts, with
 // the common labels and annotations Alertmanager would send.
