@@ -15,7 +15,8 @@ import (
 // found (unknown keys, values that do not decode, validation), one error
 // each, so check-config can go on to the templates and targets. cfg is
 // nil only when the file cannot be read or is not YAML; a target with
-// problems reports Invalid.
+// problems reports Invalid. The problems of target files are errors
+// here (the bridge itself reports and skips a bad target file).
 func Check(path string) (*Config, []error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -25,7 +26,11 @@ func Check(path string) (*Config, []error) {
 	if err != nil {
 		return nil, []error{err}
 	}
-	return parseAll(b, filepath.Dir(abs))
+	cfg, errs := parseAll(b, filepath.Dir(abs))
+	if cfg != nil {
+		errs = append(errs, cfg.TargetFileErrors()...)
+	}
+	return cfg, errs
 }
 
 // Invalid reports whether validation found a problem in the target.
@@ -51,6 +56,9 @@ func parseAll(b []byte, dir string) (*Config, []error) {
 	if err := cfg.load(targetNodes(&doc)); err != nil {
 		errs = append(errs, split(err)...)
 	}
+	// Target files load after the main file's targets, whose names they
+	// may not reuse; their problems are in cfg.TargetFileErrors, not errs.
+	cfg.loadTargetFiles()
 	return cfg, errs
 }
 

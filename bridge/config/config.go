@@ -27,6 +27,20 @@ type Config struct {
 	Targets   []*Target `yaml:"targets"`
 	// Watchdog is the alert pipeline's heartbeat check; nil: none.
 	Watchdog *Watchdog `yaml:"watchdog,omitempty"`
+	// TargetFiles are globs (relative to Dir) of target files: YAML lists
+	// of targets loaded after Targets (see targetfiles.go).
+	TargetFiles []string `yaml:"target_files,omitempty"`
+	// TargetFileRules constrain the targets of target files; nil: none
+	// but the ones that always apply.
+	TargetFileRules *TargetFileRules `yaml:"target_file_rules,omitempty"`
+
+	// TargetFileStates is the outcome of each target file, in path order;
+	// the good files' targets follow the main file's in Targets.
+	TargetFileStates []TargetFile `yaml:"-"`
+	// TargetFilesLoaded is the digest of the target files as loaded (see
+	// TargetFilesDigest).
+	TargetFilesLoaded string `yaml:"-"`
+	targetGlobErrors  []error
 
 	// Dir is the folder relative paths resolve against (the file's folder).
 	Dir string `yaml:"-"`
@@ -73,7 +87,9 @@ type Retry struct {
 	MaxAge      model.Duration `yaml:"max_age"`
 }
 
-// Load reads, decodes and validates a configuration file.
+// Load reads, decodes and validates a configuration file, then loads the
+// target files it names: a bad target file is skipped and reported in
+// TargetFileStates (and TargetFileErrors), never an error of Load.
 func Load(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -91,7 +107,8 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse decodes and validates configuration bytes; dir is the folder
-// relative paths resolve against.
+// relative paths (and target_files globs) resolve against. Target files
+// are loaded as Load does.
 func Parse(b []byte, dir string) (*Config, error) {
 	cfg, errs := parseAll(b, dir)
 	if len(errs) > 0 {
@@ -140,8 +157,16 @@ func (c *Config) load(nodes []*yaml.Node) error {
 			errs = append(errs, fmt.Errorf("templates[%d]: %w", i, err))
 		}
 	}
-	if len(c.Targets) == 0 {
-		errs = append(errs, errors.New("targets: at least one target is required"))
+	if err := c.TargetFileRules.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	for i, g := range c.TargetFiles {
+		if _, err := filepath.Glob(resolve(c.Dir, g)); err != nil || g == "" {
+			errs = append(errs, fmt.Errorf("target_files[%d]: %q is not a valid glob", i, g))
+		}
+	}
+	if len(c.Targets) == 0 && len(c.TargetFiles) == 0 {
+		errs = append(errs, errors.New("targets: at least one target is required (or target_files)"))
 	}
 	seen := map[string]int{}
 	for i, t := range c.Targets {
