@@ -70,6 +70,11 @@ type Options struct {
 	// (it also checks right after each heartbeat); zero means
 	// DefaultWatchdogInterval.
 	WatchdogInterval time.Duration
+	// TargetFilesPollInterval is how often the target_files globs are
+	// checked for changes, which reload the configuration; zero means
+	// DefaultTargetFilesPollInterval, negative never (SIGHUP and
+	// /-/reload still load them).
+	TargetFilesPollInterval time.Duration
 }
 
 // App is a running bridge.
@@ -145,6 +150,7 @@ func New(opts Options) (*App, error) {
 	a.metrics = metrics.New(a.laneStats)
 	a.metrics.ReloadSuccess.Set(1)
 	a.metrics.ReloadTime.SetToCurrentTime()
+	a.reportTargetFiles(cfg)
 	a.queue = queue.NewDurable(a.db, a)
 	n, err := a.queue.Resume()
 	if err != nil {
@@ -177,6 +183,7 @@ func New(opts Options) (*App, error) {
 	a.warnOpenClasses()
 	a.pruneDone = make(chan struct{})
 	go a.pruneLoop()
+	go a.watchTargetFiles(a.pruneDone)
 	a.log.Info("configuration loaded", zap.String("file", opts.ConfigFile), zap.Int("targets", len(cfg.Targets)))
 	return a, nil
 }
@@ -225,6 +232,7 @@ func (a *App) doReload() error {
 	old := a.rt.Swap(rt)
 	old.close()
 	a.watchdog.Configure(watchdogConfig(cfg))
+	a.reportTargetFiles(cfg)
 	for name := range old.targets {
 		if _, kept := rt.targets[name]; !kept {
 			a.queue.Removed(name)

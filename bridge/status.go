@@ -56,6 +56,7 @@ func (a *App) StatusInfo() console.StatusInfo {
 		Admin:   a.opts.EnableAdminAPI, Lifecycle: a.opts.EnableLifecycle, Pprof: a.opts.EnablePprof,
 		RoutePrefix: a.opts.RoutePrefix, ExternalURL: a.opts.ExternalURL,
 		Watchdog: watchdogLine(w), WatchdogSilent: w.Silent,
+		TargetFiles: targetFilesStatus(rt.cfg),
 	}
 }
 

@@ -29,6 +29,17 @@ type StatusInfo struct {
 	// configured); WatchdogSilent is set while the heartbeat is overdue.
 	Watchdog       string
 	WatchdogSilent bool
+	// TargetFiles are the target files of the configuration in force,
+	// each loaded or skipped with its problem.
+	TargetFiles []TargetFile
+}
+
+// TargetFile is one target file's state: Targets loaded from it, or the
+// Error it was skipped for (which names no URL or secret).
+type TargetFile struct {
+	Path    string
+	Targets int
+	Error   string
 }
 
 type statusData struct {

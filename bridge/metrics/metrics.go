@@ -51,6 +51,8 @@ type Metrics struct {
 	StoreErrors           *prometheus.CounterVec // target, op
 	ReloadSuccess         prometheus.Gauge
 	ReloadTime            prometheus.Gauge
+	TargetFiles           *prometheus.GaugeVec // state: loaded, skipped
+	TargetFileErrors      prometheus.Counter
 }
 
 // New builds and registers the metrics. lanes is called at scrape time.
@@ -98,10 +100,19 @@ func New(lanes func() []LaneStats) *Metrics {
 			Namespace: namespace, Name: "config_last_reload_success_timestamp_seconds",
 			Help: "Timestamp of the last successful configuration reload.",
 		}),
+		TargetFiles: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "target_files",
+			Help: "Target files of the configuration in force, by state: loaded, or skipped for a problem (see the log or the console's status page).",
+		}, []string{"state"}),
+		TargetFileErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "target_file_errors_total",
+			Help: "Target files skipped for a problem, counted at each configuration load that skipped one.",
+		}),
 	}
 	m.Registry.MustRegister(
 		m.NotificationsReceived, m.AlertsReceived, m.Deliveries, m.AttemptFailures,
 		m.AttemptDuration, m.Superseded, m.BreakerTransitions, m.StoreErrors, m.ReloadSuccess, m.ReloadTime,
+		m.TargetFiles, m.TargetFileErrors,
 		&laneCollector{lanes: lanes},
 		versioncollector.NewCollector(namespace),
 		collectors.NewGoCollector(),
