@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	zaplogfmt "github.com/jsternberg/zap-logfmt"
@@ -45,6 +46,7 @@ func run(args []string) int {
 	app.HelpFlag.Short('h')
 	app.Version(version.Print("alertbridge"))
 	configFile := app.Flag("config.file", "Configuration file path.").Default("alertbridge.yml").String()
+	targetFilesPoll := app.Flag("config.target-files-poll-interval", "How often the files target_files names are checked for changes, which reload the configuration; 0 turns the check off (SIGHUP and /-/reload still load them).").Default("5s").Duration()
 	listen := app.Flag("web.listen-address", "Address to listen on for the webhook, API and health endpoints.").Default(":9097").String()
 	webConfig := app.Flag("web.config.file", "Path to a web configuration file (exporter-toolkit format) that enables TLS or basic authentication.").Default("").String()
 	maxBody := app.Flag("web.max-request-bytes", "Largest webhook body accepted; larger ones get 413.").Default("4MiB").Bytes()
@@ -138,14 +140,15 @@ func run(args []string) int {
 	setMemoryLimit(log)
 	setGCPercent(log)
 	b, err := bridge.New(bridge.Options{
-		ConfigFile:    *configFile,
-		StoragePath:   *storage,
-		MaxBodyBytes:  int64(*maxBody),
-		MaxAlerts:     *maxAlerts,
-		DecodeBudget:  int64(*decodeBudget),
-		WebConfigFile: *webConfig,
-		Logger:        log,
-		Version:       version.Version,
+		ConfigFile:              *configFile,
+		TargetFilesPollInterval: pollInterval(*targetFilesPoll),
+		StoragePath:             *storage,
+		MaxBodyBytes:            int64(*maxBody),
+		MaxAlerts:               *maxAlerts,
+		DecodeBudget:            int64(*decodeBudget),
+		WebConfigFile:           *webConfig,
+		Logger:                  log,
+		Version:                 version.Version,
 
 		EnableAdminAPI:    *enableAdmin,
 		EnableLifecycle:   *enableLifecycle,
@@ -335,4 +338,14 @@ func newLogger(level, format string) (*zap.Logger, error) {
 	}
 	core := zapcore.NewCore(enc, zapcore.Lock(os.Stderr), lvl)
 	return zap.New(core, zap.AddCaller()), nil
+}
+
+// pollInterval maps --config.target-files-poll-interval to
+// Options.TargetFilesPollInterval, where 0 means the default and a
+// negative value no polling.
+func pollInterval(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }

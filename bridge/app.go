@@ -141,7 +141,7 @@ func New(opts Options) (*App, error) {
 	if a.db, err = store.Open(opts.StoragePath, store.Options{Logf: engine.Debugf, Errorf: engine.Errorf}); err != nil {
 		return nil, err
 	}
-	rt, err := buildRuntime(cfg, a.sender.UserAgent, a.now)
+	rt, err := buildRuntimeSkipping(cfg, a.sender.UserAgent, a.now)
 	if err != nil {
 		a.db.Close()
 		return nil, err
@@ -220,7 +220,7 @@ func (a *App) doReload() error {
 		a.metrics.ReloadSuccess.Set(0)
 		return err
 	}
-	rt, err := buildRuntime(cfg, a.sender.UserAgent, a.now)
+	rt, err := buildRuntimeSkipping(cfg, a.sender.UserAgent, a.now)
 	if err != nil {
 		a.log.Error("reload failed; keeping the current configuration", zap.Error(err))
 		a.metrics.ReloadSuccess.Set(0)

@@ -168,6 +168,9 @@ func TestTargetFilesReloadWithoutPolling(t *testing.T) {
 	// Duplicate of the main file's target: this file is skipped, not the
 	// configuration.
 	writeTeamFile(t, app, "team-d.yml", teamFile("ops", sink.URL))
+	// Valid, but its template renders no JSON: the runtime cannot be
+	// built with it, so this file is skipped too.
+	writeTeamFile(t, app, "team-f.yml", teamFile("team-f", sink.URL)+"  template: '{\"status\": {{ .Status }}}'\n")
 	if hasTarget(app, "team-c") {
 		t.Fatal("loaded without a reload while polling is off")
 	}
@@ -183,8 +186,14 @@ func TestTargetFilesReloadWithoutPolling(t *testing.T) {
 		t.Fatal("team-c.yml not loaded by /-/reload")
 	}
 	states := app.rt.Load().cfg.TargetFileStates
-	if len(states) != 2 || states[1].Err == nil || !strings.Contains(states[1].Err.Error(), `targets.d/team-d.yml: [0] (ops).name: "ops" is already used`) {
+	if len(states) != 3 || states[1].Err == nil || !strings.Contains(states[1].Err.Error(), `targets.d/team-d.yml: [0] (ops).name: "ops" is already used`) {
 		t.Errorf("states %+v", states)
+	}
+	if len(states) == 3 && (states[2].Err == nil || !strings.HasPrefix(states[2].Err.Error(), "targets.d/team-f.yml: ")) {
+		t.Errorf("team-f.yml: %v, want skipped for its template", states[2].Err)
+	}
+	if hasTarget(app, "team-f") {
+		t.Error("team-f loaded")
 	}
 	if p := sendRound(t, b, sink, "1", 2); !p["/ops"] || !p["/team-c"] {
 		t.Fatalf("reached %v", p)

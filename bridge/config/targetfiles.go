@@ -189,6 +189,7 @@ func (c *Config) parseTargetFile(file string, data []byte, names map[string]stri
 		}
 		var terrs []error
 		terrs = append(terrs, c.TargetFileRules.check(path, t, n)...)
+		terrs = append(terrs, checkTargetFileTemplates(path, t, n.Line)...)
 		if err := t.load(path, c, n); err != nil {
 			terrs = append(terrs, split(err)...)
 		}
@@ -208,4 +209,18 @@ func withLine(err error, line int) error {
 		return err
 	}
 	return fmt.Errorf("%w (target at line %d)", err, line)
+}
+
+// SkipTargetFile marks the i-th target file bad with err (which should
+// name the file) and removes its targets from c.Targets. The bridge calls
+// it when a file's targets pass validation but cannot be built (a
+// template that fails to render the samples, say).
+func (c *Config) SkipTargetFile(i int, err error) {
+	f := &c.TargetFileStates[i]
+	drop := map[string]bool{}
+	for _, name := range f.Targets {
+		drop[name] = true
+	}
+	c.Targets = slices.DeleteFunc(c.Targets, func(t *Target) bool { return t != nil && drop[t.Name] })
+	f.Targets, f.Err = nil, err
 }
