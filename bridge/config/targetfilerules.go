@@ -107,8 +107,8 @@ func (r *TargetFileRules) hostAllowed(host string) bool {
 // refusedKeys reports every key ending in _file under a target of a
 // target file (url_file, secret_file, template_file, and http_config's
 // password_file, bearer_token_file, credentials_file, ca_file, cert_file,
-// key_file ...): they would read the bridge's own files and send them to
-// the team's URL.
+// key_file ...), and http_config.http_headers' files lists: they would
+// read the bridge's own files and send them to the team's URL.
 func refusedKeys(n *yaml.Node, p string) []error {
 	if n == nil {
 		return nil
@@ -118,7 +118,7 @@ func refusedKeys(n *yaml.Node, p string) []error {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
-			if strings.HasSuffix(k.Value, "_file") {
+			if strings.HasSuffix(k.Value, "_file") || k.Value == "files" {
 				errs = append(errs, fmt.Errorf("%s: not allowed in a target file: it would read a file of the bridge (line %d)", join(p, k.Value), k.Line))
 				continue
 			}

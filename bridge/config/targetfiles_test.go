@@ -69,6 +69,8 @@ func TestTargetFileHostileInput(t *testing.T) {
 			[]string{"targets.d/team-b.yml: [0].url_file: not allowed in a target file", "(line 3)"}},
 		{"http_config file", "- name: b\n  type: webhook\n  url: https://hooks.example.com/b\n  http_config:\n    authorization:\n      credentials_file: /var/run/secrets/token\n",
 			[]string{"[0].http_config.authorization.credentials_file: not allowed in a target file", "(line 6)"}},
+		{"http_headers files", "- name: b\n  type: webhook\n  url: https://hooks.example.com/b\n  http_config:\n    http_headers:\n      X-Token:\n        files: [/etc/alertbridge/token]\n",
+			[]string{"[0].http_config.http_headers.X-Token.files: not allowed in a target file", "(line 7)"}},
 		{"template_file", "- name: b\n  type: webhook\n  url: https://hooks.example.com/b\n  template_file: /etc/shadow\n",
 			[]string{"[0].template_file: not allowed", "(line 4)"}},
 		{"env reference", "- name: b\n  type: webhook\n  url: https://hooks.example.com/b?k=${HOME}\n",
