@@ -82,7 +82,7 @@ type App struct {
 	opts   Options
 	log    *zap.Logger
 	now    func() time.Time
-	db     *store.DB
+	db     store.Engine
 	queue  *queue.Durable
 	sender *notify.Sender
 
@@ -138,9 +138,11 @@ func New(opts Options) (*App, error) {
 	}
 	a.creds.Store(newCredentials(cfg, a.log))
 	engine := a.log.Named("store").Sugar()
-	if a.db, err = store.Open(opts.StoragePath, store.Options{Logf: engine.Debugf, Errorf: engine.Errorf}); err != nil {
+	pebble, err := store.Open(opts.StoragePath, store.Options{Logf: engine.Debugf, Errorf: engine.Errorf})
+	if err != nil {
 		return nil, err
 	}
+	a.db = pebble
 	rt, err := buildRuntimeSkipping(cfg, a.sender.UserAgent, a.now)
 	if err != nil {
 		a.db.Close()
@@ -168,7 +170,7 @@ func New(opts Options) (*App, error) {
 	// Open verified every job; the payloads' values are read now, in the
 	// background, so a large backlog does not delay the start.
 	go func() {
-		if err := a.db.VerifyValues(); err != nil {
+		if err := pebble.VerifyValues(); err != nil {
 			a.log.Error("store damaged: some queued notifications cannot be read; run `alertbridge store check` with the bridge stopped, then `alertbridge store salvage`",
 				zap.String("storage_path", opts.StoragePath), zap.Error(err))
 		}

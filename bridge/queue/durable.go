@@ -142,7 +142,7 @@ func dueOf(j *store.Job) time.Time {
 	return j.NextAttempt
 }
 
-// Accept persists a notification (see store.DB.Accept) and schedules its
+// Accept persists a notification (see store.Queue.Accept) and schedules its
 // jobs. After a nil error the jobs are on disk.
 func (q *Durable) Accept(req store.AcceptRequest) (*store.Acceptance, error) {
 	q.mu.Lock()

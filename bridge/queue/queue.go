@@ -89,23 +89,11 @@ type Deliverer interface {
 	StoreError(job *Job, op string, err error, retry time.Duration)
 }
 
-// Store is what the queue needs of the job store (store.DB implements
+// Store is what the queue needs of the job store: store.Queue, whose
+// doc comments are the contract every engine keeps (store.DB implements
 // it; tests wrap it to inject faults).
 type Store interface {
-	Accept(req store.AcceptRequest) (*store.Acceptance, error)
-	// Pending returns a pending job; store.ErrNotFound when it is no
-	// longer pending.
-	Pending(id uint64) (*store.Job, error)
-	// Notification loads a job's stored notification.
-	Notification(nid uint64) (*store.Notification, error)
-	Get(id uint64) (*store.Job, error)
-	Reschedule(id uint64, attempts, sent int, next time.Time, reason, msg string, now time.Time) (superseded bool, err error)
-	FinishAll(ops []store.FinishOp) error
-	Requeue(id uint64, now time.Time) (*store.Job, error)
-	// Delete removes a job in any state; the queue checks first that a
-	// pending one is not being attempted.
-	Delete(id uint64) error
-	ForEachPending(fn func(*store.Job) error) error
+	store.Queue
 }
 
 var _ Store = (*store.DB)(nil)
