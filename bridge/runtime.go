@@ -124,6 +124,7 @@ func buildTarget(t *config.Target, set *render.Set, loc *time.Location, userAgen
 		Secret:    string(t.Secret),
 		Templates: set,
 		Options:   t.Options,
+		Update:    t.Update,
 		Now:       now,
 	}
 	if t.BodyText != "" {

@@ -128,4 +128,10 @@ func (t *Target) applyDefaults(g *Global, in registry.Integration) {
 		t.MaxInFlight = g.MaxInFlight
 	}
 	t.RateLimit = t.rateLimitWithDefaults(in)
+	if t.Update == "" {
+		t.Update = in.DefaultUpdate
+	}
+	if t.Update == "" {
+		t.Update = notify.UpdateNew
+	}
 }

@@ -60,6 +60,10 @@ type Target struct {
 	Verify      *notify.Verify `yaml:"verify"`
 	// RateLimit caps requests to the target; nil means unlimited.
 	RateLimit *notify.RateLimit `yaml:"rate_limit"`
+	// Update is what a later notification of a group does with the
+	// messages an earlier one posted: edit, reply or new (default: the
+	// type's, new for a type that cannot change its messages).
+	Update notify.Update `yaml:"update"`
 
 	// Extra holds the type-specific keys, decoded into Options.
 	Extra map[string]any `yaml:",inline"`
@@ -280,6 +284,9 @@ func (t *Target) validate(path string, g *Global, in registry.Integration, known
 	}
 	if err := t.retryWithDefaults(g).validate(path + ".retry"); err != nil {
 		errs = append(errs, err)
+	}
+	if t.Update != "" && known && !in.SupportsUpdate(t.Update) {
+		fail("update", "%q is not an update mode of type %s: %s", t.Update, t.Type, in.UpdateModes())
 	}
 	if t.MaxInFlight != 0 { // else global.max_in_flight, validated with global
 		if err := validateMaxInFlight(path+".max_in_flight", t.MaxInFlight); err != nil {

@@ -26,6 +26,9 @@ type Attempt struct {
 	// request's own URL parts and signature headers are scrubbed too. Nil
 	// scrubs only the latter.
 	Redact *Redactor
+	// Refs are the message ids the group's earlier notifications left on
+	// the target (see Reviser), part by part; nil sends new messages.
+	Refs []string
 }
 
 // Deliver makes one delivery attempt of g through n: build, send the
@@ -49,20 +52,55 @@ func (s *Sender) deliver(ctx context.Context, client *http.Client, n Notifier, g
 	if len(reqs) == 0 {
 		return Failed(ReasonTemplateError, "nothing to send")
 	}
+	var refs []string
+	if r, ok := n.(Reviser); ok && r.Update() != UpdateNew {
+		refs = make([]string, len(reqs))
+		if len(at.Refs) > 0 {
+			reqs = r.Revise(reqs, at.Refs)
+		}
+	}
 	sent := min(max(at.Skip, 0), len(reqs)-1)
 	for i, req := range reqs[sent:] {
 		if i > 0 && at.Pace != nil {
 			if err := at.Pace(ctx); err != nil {
-				return withSent(Retryable(ReasonDeadline, 0, "waiting for the rate limit: %v", err), sent)
+				return withRefs(withSent(Retryable(ReasonDeadline, 0, "waiting for the rate limit: %v", err), sent), refs)
 			}
 		}
 		res := s.sendOne(ctx, client, n, req, at.Timeout, at.Redact)
+		if res.Verdict != Delivered && res.Gone && req.Fallback != nil {
+			// The message to edit is gone: post its part anew.
+			if at.Pace != nil {
+				if err := at.Pace(ctx); err != nil {
+					return withRefs(withSent(Retryable(ReasonDeadline, 0, "waiting for the rate limit: %v", err), sent), refs)
+				}
+			}
+			req = req.Fallback
+			res = s.sendOne(ctx, client, n, req, at.Timeout, at.Redact)
+		}
 		if res.Verdict != Delivered {
-			return withSent(res, sent)
+			return withRefs(withSent(res, sent), refs)
+		}
+		if refs != nil {
+			refs[sent] = res.Ref
+			if refs[sent] == "" {
+				refs[sent] = req.Ref // an edit whose answer names no message ("not modified")
+			}
 		}
 		sent++
 	}
-	return withSent(OK(), sent)
+	return withRefs(withSent(OK(), sent), refs)
+}
+
+// withRefs sets the attempt's message ids, nil when none was delivered.
+func withRefs(r Result, refs []string) Result {
+	r.Ref, r.Gone = "", false
+	for _, ref := range refs {
+		if ref != "" {
+			r.Refs = refs
+			break
+		}
+	}
+	return r
 }
 
 // sendOne sends one request and classifies the answer. A result that is

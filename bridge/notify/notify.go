@@ -31,6 +31,13 @@ type Request struct {
 	URL    string
 	Header http.Header
 	Body   []byte
+	// Ref names the message this request edits (see Reviser); empty for a
+	// request that posts a new message.
+	Ref string
+	// Fallback, when set, is sent instead once the target answers that the
+	// message Ref names is gone (Result.Gone): the new message that
+	// replaces it.
+	Fallback *Request
 }
 
 // Response is what the Sender read back: status, headers and at most the
@@ -97,6 +104,55 @@ type Result struct {
 	// Sent counts the requests of the notification delivered so far, when
 	// it needs several (a group split over messages).
 	Sent int
+	// Ref is, for the answer to one request, the platform's id of the
+	// message it posted or edited, as the notifier's Reviser takes it back
+	// (empty when the answer names none).
+	Ref string
+	// Gone marks an answer saying the message a request edits no longer
+	// exists (deleted, or too old to edit): the Sender then sends the
+	// request's Fallback.
+	Gone bool
+	// Refs is, for a whole attempt, the message of each part of the
+	// notification (Refs[i] for part i) this attempt delivered; "" for a
+	// part it did not deliver (skipped, or after a failure). Nil when the
+	// notifier reports no message ids.
+	Refs []string
+}
+
+// Update says what a later notification of a group does with the
+// messages an earlier one posted to the same target (a target's update
+// key).
+type Update string
+
+// The update modes.
+const (
+	// UpdateNew posts every notification as new messages.
+	UpdateNew Update = "new"
+	// UpdateEdit edits the messages the group's first notification
+	// posted, part by part.
+	UpdateEdit Update = "edit"
+	// UpdateReply posts new messages in reply to the first message the
+	// group's first notification posted.
+	UpdateReply Update = "reply"
+)
+
+// Reviser is a Notifier that can change, or answer, messages it posted
+// before. The Sender calls Revise on what Build made when the caller
+// passes the ids of the group's earlier messages (Attempt.Refs), and
+// collects the ids of the messages each answer names (Result.Ref, parsed
+// by Classify) into Result.Refs. It does no I/O either.
+type Reviser interface {
+	Notifier
+	// Update is the notifier's update mode.
+	Update() Update
+	// Revise rewrites reqs (one per part, from Build) for a group whose
+	// earlier notification posted the messages refs names (refs[i] for
+	// part i, "" for none): with UpdateEdit, a part with a ref becomes an
+	// edit of that message (its Ref set, and the new message as its
+	// Fallback), a part without one stays new; with UpdateReply, every
+	// part replies to refs[0]. A ref it cannot use (another chat, a
+	// malformed id) leaves the part new.
+	Revise(reqs []*Request, refs []string) []*Request
 }
 
 // OK is the result of a delivered attempt.

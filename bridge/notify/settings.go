@@ -41,6 +41,9 @@ type Settings struct {
 	// Options holds the decoded type-specific options (nil if the type has
 	// none).
 	Options any
+	// Update is the target's update mode (its update key); empty means
+	// UpdateNew. Config only passes a mode the type registered.
+	Update Update
 	// Now is the clock for signatures and timestamps; nil means time.Now.
 	Now func() time.Time
 }

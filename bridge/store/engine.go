@@ -24,6 +24,7 @@ type Engine interface {
 	History
 	AlertCenter
 	Watchdog
+	Messages
 	// Writable reports whether the engine takes durable writes now (for
 	// readiness), without changing what is stored: nil when it does,
 	// ErrClosed after Close, the engine's error otherwise.
@@ -151,6 +152,24 @@ type Watchdog interface {
 	WatchdogState() (WatchdogState, bool, error)
 	// SaveWatchdogState replaces the stored state.
 	SaveWatchdogState(s WatchdogState) error
+}
+
+// Messages keeps, per target and group key, the ids of the messages the
+// group's notifications posted there, for update in place. A record is
+// independent of the jobs: Accept, FinishAll, Delete, Prune and the other
+// methods leave it alone, and it stays until PruneMessageRefs finds it
+// expired (a record whose Expires is not after now is as good as gone;
+// the caller checks, the engine only prunes).
+type Messages interface {
+	// MessageRefs returns the record of (target, groupKey) as last saved,
+	// expired or not; false (and no error) when none is stored.
+	MessageRefs(target, groupKey string) (MessageRefs, bool, error)
+	// SaveMessageRefs replaces the record of (target, groupKey); records
+	// of other pairs (another target, another group) are not touched.
+	SaveMessageRefs(target, groupKey string, r MessageRefs) error
+	// PruneMessageRefs removes every record whose Expires is not after
+	// now and returns how many it removed.
+	PruneMessageRefs(now time.Time) (int, error)
 }
 
 var _ Engine = (*DB)(nil)

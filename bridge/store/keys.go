@@ -17,6 +17,7 @@ import (
 //	l <target> \x00 <group key>     id of the group's newest job for target
 //	a <ms> <record id>              alert center entry, by last update
 //	i <record id>                   the ms of the alert's entry
+//	m <target> \x00 <group key>     the messages the group left on target (JSON of MessageRefs)
 //
 // Jobs of a state sort by id, which is acceptance order: resuming reads
 // the pending ones oldest first, the API lists newest first from the end.
@@ -35,6 +36,7 @@ const (
 	kindLatest       = 'l'
 	kindAlert        = 'a'
 	kindAlertIdx     = 'i'
+	kindMessages     = 'm'
 )
 
 var keyFormat = []byte("\x00format")

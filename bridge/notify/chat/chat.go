@@ -28,6 +28,20 @@ type Platform interface {
 	Classify(resp *notify.Response) notify.Result
 }
 
+// Editor is a Platform that can change or answer the messages it posted
+// (see notify.Reviser); chat maps the parts of a notification onto the
+// remembered messages, the platform rewrites one request.
+type Editor interface {
+	Platform
+	// Edit turns req, a checked new message, into the request that
+	// replaces the text of the message ref names with it. An error (a ref
+	// of another chat, a malformed one) leaves the part a new message.
+	Edit(req *notify.Request, ref string) (*notify.Request, error)
+	// Reply turns req into a new message answering the message ref names;
+	// an error leaves it a plain new message.
+	Reply(req *notify.Request, ref string) (*notify.Request, error)
+}
+
 // Notifier is a notify.Notifier for a chat platform.
 type Notifier struct {
 	s        notify.Settings
@@ -36,7 +50,7 @@ type Notifier struct {
 	common   Common
 }
 
-var _ notify.Notifier = (*Notifier)(nil)
+var _ notify.Reviser = (*Notifier)(nil)
 
 // New builds a chat notifier. preset is the type's default body template,
 // used unless the target has its own; common holds the shared options
@@ -150,12 +164,59 @@ func (n *Notifier) render(d *Data) ([]byte, error) {
 	return body, nil
 }
 
-// Classify applies the target's verify rule when set, else the platform's.
+// Classify applies the target's verify rule when set (the platform still
+// names the message a delivered answer posted), else the platform's.
 func (n *Notifier) Classify(resp *notify.Response) notify.Result {
 	if n.s.Verify != nil {
-		return n.s.Verify.Classify(resp, n.s.Clock()())
+		r := n.s.Verify.Classify(resp, n.s.Clock()())
+		if r.Verdict == notify.Delivered {
+			r.Ref = n.platform.Classify(resp).Ref
+		}
+		return r
 	}
 	return n.platform.Classify(resp)
+}
+
+// Update implements notify.Reviser: the target's mode, UpdateNew unless
+// the platform is an Editor.
+func (n *Notifier) Update() notify.Update {
+	if _, ok := n.platform.(Editor); !ok || n.s.Update == "" {
+		return notify.UpdateNew
+	}
+	return n.s.Update
+}
+
+// Revise implements notify.Reviser. Edits go part by part: part i edits
+// the message of refs[i]; parts beyond the remembered messages are sent
+// new, and remembered messages beyond the parts are left as they are
+// (they show their alerts as last sent). Replies all answer refs[0].
+func (n *Notifier) Revise(reqs []*notify.Request, refs []string) []*notify.Request {
+	ed, ok := n.platform.(Editor)
+	if !ok || len(refs) == 0 {
+		return reqs
+	}
+	out := make([]*notify.Request, len(reqs))
+	for i, req := range reqs {
+		out[i] = req
+		switch n.Update() {
+		case notify.UpdateEdit:
+			if i >= len(refs) || refs[i] == "" {
+				continue
+			}
+			if e, err := ed.Edit(req, refs[i]); err == nil {
+				e.Ref, e.Fallback = refs[i], req
+				out[i] = e
+			}
+		case notify.UpdateReply:
+			if refs[0] == "" {
+				continue
+			}
+			if r, err := ed.Reply(req, refs[0]); err == nil {
+				out[i] = r
+			}
+		}
+	}
+	return out
 }
 
 // LimitError says which platform limit a body breaks.

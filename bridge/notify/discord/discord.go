@@ -249,6 +249,49 @@ func (p *platform) Request(body []byte) (*notify.Request, error) {
 	}, nil
 }
 
+// editKeys are the webhook message keys an edit takes; the others
+// (username, avatar_url, tts, thread_name) only concern a new message.
+var editKeys = []string{"content", "embeds", "allowed_mentions", "flags", "components", "attachments", "poll"}
+
+// Edit implements chat.Editor: PATCH {webhook url}/messages/{id} with the
+// new content and embeds; the webhook's thread_id (if any) is kept, wait
+// is not (an edit always answers the message).
+func (p *platform) Edit(req *notify.Request, ref string) (*notify.Request, error) {
+	if !snowflake.MatchString(ref) {
+		return nil, fmt.Errorf("message %q is not a Discord message id", ref)
+	}
+	var send map[string]json.RawMessage
+	if err := json.Unmarshal(req.Body, &send); err != nil {
+		return nil, err
+	}
+	edit := map[string]json.RawMessage{}
+	for _, k := range editKeys {
+		if v, ok := send[k]; ok {
+			edit[k] = v
+		}
+	}
+	body, err := json.Marshal(edit)
+	if err != nil {
+		return nil, err
+	}
+	u := *p.url
+	u.Path = strings.TrimRight(u.Path, "/") + "/messages/" + ref
+	u.RawPath = ""
+	q := u.Query()
+	q.Del("wait")
+	u.RawQuery = q.Encode()
+	return &notify.Request{
+		Method: http.MethodPatch, URL: u.String(), Body: body,
+		Header: http.Header{"Content-Type": []string{"application/json"}},
+	}, nil
+}
+
+// Reply implements chat.Editor: a webhook cannot reply to a message, so
+// config refuses update: reply for discord and this is never called.
+func (p *platform) Reply(*notify.Request, string) (*notify.Request, error) {
+	return nil, errors.New("Discord webhooks cannot reply to a message")
+}
+
 // apiError is Discord's error body; 429 answers add retry_after and global.
 type apiError struct {
 	Code       int      `json:"code"`
@@ -261,7 +304,14 @@ type apiError struct {
 func (p *platform) Classify(resp *notify.Response) notify.Result {
 	status := resp.StatusCode
 	if status >= 200 && status < 300 {
-		return notify.OK()
+		r := notify.OK()
+		var m struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(resp.Body, &m) == nil && snowflake.MatchString(m.ID) {
+			r.Ref = m.ID
+		}
+		return r
 	}
 	var ans apiError
 	_ = json.Unmarshal(resp.Body, &ans) // an unparsable body leaves the zero answer
@@ -281,6 +331,11 @@ func (p *platform) Classify(resp *notify.Response) notify.Result {
 		return notify.Retryable(notify.ReasonRateLimited, wait, "Discord %s rate limit, retry after %s: %s", scope, wait, detail)
 	case status >= 500:
 		return notify.Retryable(notify.ReasonServerError, notify.RetryAfter(resp.Header, p.now()), "Discord HTTP %d: %s", status, detail)
+	case ans.Code == 10008:
+		// The message an edit names was deleted.
+		r := notify.Failed(notify.ReasonClientError, "Discord HTTP %d (unknown message): %s", status, detail)
+		r.Gone = true
+		return r
 	case ans.Code == 50027 || status == http.StatusUnauthorized || status == http.StatusForbidden:
 		return notify.Failed(notify.ReasonAuthError, "Discord HTTP %d (invalid webhook token; was the webhook's URL regenerated?): %s", status, detail)
 	case ans.Code == 10015 || status == http.StatusNotFound:

@@ -27,5 +27,9 @@ func init() {
 		// 4 + 26*2/60 = 4.9 < 5 requests, any minute 4 + 26 = 30.
 		RateLimit: &notify.RateLimit{Requests: 26, Interval: model.Duration(time.Minute), Burst: 4},
 		CheckURL:  CheckURL,
+		// A webhook edits its own messages (PATCH .../messages/{id}); it
+		// cannot reply to one.
+		Updates:       []notify.Update{notify.UpdateEdit},
+		DefaultUpdate: notify.UpdateEdit,
 	})
 }

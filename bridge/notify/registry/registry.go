@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/render"
@@ -47,9 +49,33 @@ type Integration struct {
 	// of its message text: a target's own template gets the values it
 	// prints there escaped for it.
 	Markup *render.MarkupRule
+	// Updates lists the update modes the type supports besides
+	// notify.UpdateNew, which every type does (its notifier must then be a
+	// notify.Reviser); DefaultUpdate is the mode of a target that sets
+	// none (empty: new).
+	Updates       []notify.Update
+	DefaultUpdate notify.Update
 	// CheckURL, when set, vets the target's URL at load time (for example
 	// to refuse a retired endpoint). Its error must not quote the URL.
 	CheckURL func(u *url.URL) error
+}
+
+// SupportsUpdate reports whether the type can deliver in mode u.
+func (in Integration) SupportsUpdate(u notify.Update) bool {
+	return u == notify.UpdateNew || slices.Contains(in.Updates, u)
+}
+
+// UpdateModes says which modes the type supports, for messages: "it
+// supports edit, reply or new".
+func (in Integration) UpdateModes() string {
+	if len(in.Updates) == 0 {
+		return "it supports only new (it cannot change or answer a message it posted)"
+	}
+	var s []string
+	for _, u := range in.Updates {
+		s = append(s, string(u))
+	}
+	return "it supports " + strings.Join(s, ", ") + " or new"
 }
 
 var (

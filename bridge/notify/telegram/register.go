@@ -26,6 +26,9 @@ func init() {
 		// stays at 20 in any minute, one message per 3.3 s after a burst of 2.
 		RateLimit: &notify.RateLimit{Requests: 18, Interval: model.Duration(time.Minute), Burst: 2},
 		CheckURL:  CheckURL,
-		Markup:    Markup,
+		// editMessageText changes a message; reply_parameters answers one.
+		Updates:       []notify.Update{notify.UpdateEdit, notify.UpdateReply},
+		DefaultUpdate: notify.UpdateEdit,
+		Markup:        Markup,
 	})
 }

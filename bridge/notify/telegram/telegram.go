@@ -227,9 +227,86 @@ func (p *platform) Request(body []byte) (*notify.Request, error) {
 	}, nil
 }
 
+// sendMethod is sendMessage at the end of the target's URL.
+var sendMethod = regexp.MustCompile(`(?i)/sendMessage$`)
+
+// Ref is how the bridge names a message it posted: the configured chat_id
+// and the message_id Telegram answered, "<chat_id>/<message_id>".
+func Ref(chatID string, messageID int64) string {
+	return chatID + "/" + strconv.FormatInt(messageID, 10)
+}
+
+// messageID reads a ref of the configured chat.
+func (p *platform) messageID(ref string) (int64, error) {
+	chatID, id, ok := strings.Cut(ref, "/")
+	if !ok || chatID != p.chatID {
+		return 0, fmt.Errorf("message %q is not of chat %s", ref, p.chatID)
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("message %q has no valid message_id", ref)
+	}
+	return n, nil
+}
+
+// editKeys are the sendMessage keys editMessageText takes too; the others
+// (message_thread_id, disable_notification, reply_parameters, ...) only
+// concern a new message.
+var editKeys = []string{"chat_id", "text", "parse_mode", "entities", "link_preview_options", "reply_markup"}
+
+// Edit implements chat.Editor: editMessageText with the message's chat_id
+// and message_id and the new text, parse mode and link preview options.
+func (p *platform) Edit(req *notify.Request, ref string) (*notify.Request, error) {
+	id, err := p.messageID(ref)
+	if err != nil {
+		return nil, err
+	}
+	var send map[string]json.RawMessage
+	if err := json.Unmarshal(req.Body, &send); err != nil {
+		return nil, err
+	}
+	edit := map[string]json.RawMessage{"message_id": json.RawMessage(strconv.FormatInt(id, 10))}
+	for _, k := range editKeys {
+		if v, ok := send[k]; ok {
+			edit[k] = v
+		}
+	}
+	body, err := json.Marshal(edit)
+	if err != nil {
+		return nil, err
+	}
+	return &notify.Request{
+		Method: http.MethodPost, URL: sendMethod.ReplaceAllString(p.url, "/editMessageText"), Body: body,
+		Header: http.Header{"Content-Type": []string{"application/json"}},
+	}, nil
+}
+
+// Reply implements chat.Editor: the new message with reply_parameters
+// naming the message, sent even if that message is gone
+// (allow_sending_without_reply).
+func (p *platform) Reply(req *notify.Request, ref string) (*notify.Request, error) {
+	id, err := p.messageID(ref)
+	if err != nil {
+		return nil, err
+	}
+	var send map[string]json.RawMessage
+	if err := json.Unmarshal(req.Body, &send); err != nil {
+		return nil, err
+	}
+	send["reply_parameters"] = json.RawMessage(fmt.Sprintf(`{"message_id":%d,"allow_sending_without_reply":true}`, id))
+	body, err := json.Marshal(send)
+	if err != nil {
+		return nil, err
+	}
+	r := *req
+	r.Body = body
+	return &r, nil
+}
+
 // answer is the Bot API's response envelope.
 type answer struct {
-	OK          *bool  `json:"ok"`
+	OK          *bool           `json:"ok"`
+	Result      json.RawMessage `json:"result"`
 	ErrorCode   int    `json:"error_code"`
 	Description string `json:"description"`
 	Parameters  *struct {
@@ -260,7 +337,14 @@ func (p *platform) Classify(resp *notify.Response) notify.Result {
 		return r
 	}
 	if *ans.OK && resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return notify.OK()
+		r := notify.OK()
+		var m struct {
+			MessageID int64 `json:"message_id"`
+		}
+		if json.Unmarshal(ans.Result, &m) == nil && m.MessageID > 0 {
+			r.Ref = Ref(p.chatID, m.MessageID)
+		}
+		return r
 	}
 	code := ans.ErrorCode
 	if code == 0 {
@@ -297,6 +381,13 @@ func (p *platform) Classify(resp *notify.Response) notify.Result {
 			return notify.Failed(notify.ReasonClientError, "Telegram 400: %s (check chat_id and that the bot is a member of the chat)", desc)
 		case strings.Contains(lower, "can't parse entities"), strings.Contains(lower, "text is empty"):
 			return notify.Failed(notify.ReasonIMRejected, "Telegram 400: %s", desc)
+		case strings.Contains(lower, "message is not modified"):
+			// An edit to the text the message already shows.
+			return notify.OK()
+		case strings.Contains(lower, "message to edit not found"), strings.Contains(lower, "message can't be edited"):
+			r := notify.Failed(notify.ReasonClientError, "Telegram 400: %s", desc)
+			r.Gone = true
+			return r
 		}
 	}
 	return notify.Failed(notify.ReasonClientError, "Telegram %d: %s", code, desc)

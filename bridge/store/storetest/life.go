@@ -149,6 +149,11 @@ func closeThenErrClosed(t *testing.T, h *harness) {
 		"WatchdogState":  func() error { _, _, err := h.e.WatchdogState(); return err },
 		"SaveWatchdog":   func() error { return h.e.SaveWatchdogState(store.WatchdogState{Started: T0}) },
 		"Writable":       func() error { return h.e.Writable() },
+		"MessageRefs":    func() error { _, _, err := h.e.MessageRefs("x", "g"); return err },
+		"SaveMessageRefs": func() error {
+			return h.e.SaveMessageRefs("x", "g", store.MessageRefs{Refs: []string{"1"}, Expires: T0})
+		},
+		"PruneMessageRefs": func() error { _, err := h.e.PruneMessageRefs(T0); return err },
 	}
 	for name, call := range calls {
 		wantErr(t, name+" after Close", call(), store.ErrClosed)

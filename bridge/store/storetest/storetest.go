@@ -42,7 +42,7 @@ type conformance struct {
 // package).
 func cases() []conformance {
 	var all []conformance
-	for _, part := range [][]conformance{acceptCases, outcomeCases, historyCases, alertCases, lifeCases} {
+	for _, part := range [][]conformance{acceptCases, outcomeCases, historyCases, alertCases, messageCases, lifeCases} {
 		all = append(all, part...)
 	}
 	return all
