@@ -49,6 +49,11 @@ type Options struct {
 	// DeliveredRetention and DeliveredMax bound the delivered history.
 	DeliveredRetention time.Duration
 	DeliveredMax       int
+	// MessageRetention is how long the messages a resolved group posted
+	// are remembered for update in place (a firing group's are kept for
+	// global.alert_retention after its last notification); zero means
+	// DefaultMessageRetention.
+	MessageRetention time.Duration
 
 	// EnableAdminAPI, EnableLifecycle and EnablePprof switch on the
 	// admin, lifecycle and debug endpoints (see server.Class); off, they
@@ -113,6 +118,9 @@ func New(opts Options) (*App, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.MessageRetention <= 0 {
+		opts.MessageRetention = DefaultMessageRetention
 	}
 	if opts.DeliveredRetention <= 0 {
 		opts.DeliveredRetention = 24 * time.Hour
@@ -375,7 +383,21 @@ func (a *App) Attempt(ctx context.Context, job *queue.Job) notify.Result {
 		return notify.Failed(notify.ReasonTargetRemoved, "target removed")
 	}
 	start := time.Now()
-	res := a.sender.Deliver(ctx, t.client, t.notifier, job.Group, notify.Attempt{Skip: job.Sent, Pace: job.Pace, Timeout: job.Timeout, Redact: t.redact})
+	at := notify.Attempt{Skip: job.Sent, Pace: job.Pace, Timeout: job.Timeout, Redact: t.redact}
+	mode := updateMode(t.notifier)
+	var (
+		prev   store.MessageRefs
+		usable bool
+	)
+	if mode != notify.UpdateNew {
+		if prev, usable = a.messageRefs(job); usable {
+			at.Refs = prev.Refs
+		}
+	}
+	res := a.sender.Deliver(ctx, t.client, t.notifier, job.Group, at)
+	if mode != notify.UpdateNew {
+		a.saveMessageRefs(job, mode, prev, usable, res)
+	}
 	a.metrics.AttemptDuration.WithLabelValues(t.name, t.typ).Observe(time.Since(start).Seconds())
 	if res.Verdict != notify.Delivered {
 		a.metrics.AttemptFailures.WithLabelValues(t.name, t.typ, string(res.Reason)).Inc()
@@ -516,6 +538,11 @@ func (a *App) pruneLoop() {
 				a.log.Warn("pruning delivery history", zap.Error(err))
 			} else if n > 0 {
 				a.log.Debug("pruned delivery history", zap.Int("removed", n))
+			}
+			if n, err := a.db.PruneMessageRefs(a.now()); err != nil {
+				a.log.Warn("pruning the messages kept for updates", zap.Error(err))
+			} else if n > 0 {
+				a.log.Debug("pruned the messages kept for updates", zap.Int("removed", n))
 			}
 			if n, err := a.db.PruneAlerts(a.now().Add(-time.Duration(global.AlertRetention))); err != nil {
 				a.log.Warn("pruning alerts", zap.Error(err))

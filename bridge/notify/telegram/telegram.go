@@ -307,8 +307,8 @@ func (p *platform) Reply(req *notify.Request, ref string) (*notify.Request, erro
 type answer struct {
 	OK          *bool           `json:"ok"`
 	Result      json.RawMessage `json:"result"`
-	ErrorCode   int    `json:"error_code"`
-	Description string `json:"description"`
+	ErrorCode   int             `json:"error_code"`
+	Description string          `json:"description"`
 	Parameters  *struct {
 		RetryAfter      *float64 `json:"retry_after"`
 		MigrateToChatID *int64   `json:"migrate_to_chat_id"`

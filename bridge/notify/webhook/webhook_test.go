@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -204,7 +205,7 @@ func TestClassifyWithoutVerify(t *testing.T) {
 		}
 		resp := &notify.Response{StatusCode: tc.code, Header: h, Body: []byte(tc.body)}
 		got, want := n.Classify(resp), notify.ClassifyHTTP(resp, fixedNow)
-		if got != want {
+		if !reflect.DeepEqual(got, want) {
 			t.Errorf("Classify(%d %q) = %+v, want ClassifyHTTP's %+v", tc.code, tc.body, got, want)
 		}
 	}
