@@ -46,6 +46,13 @@ type Fake struct {
 	URL string
 	// Server is the underlying test server.
 	Server *httptest.Server
+	// Answer, when set before the first request, answers each well-formed
+	// request that has no scripted reply, in place of the fixed success
+	// answer: a platform whose answers depend on its state (message ids,
+	// edits of messages that may be gone) sets it. It runs under the
+	// fake's lock, after the check; an answer that is not a success (see
+	// NewFake) is not a violation, only not received.
+	Answer func(r *http.Request, body []byte, text string) Reply
 
 	mu         sync.Mutex
 	check      Check
@@ -111,6 +118,8 @@ func (f *Fake) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	scripted := false
 	if len(f.script) > 0 {
 		reply, f.script, scripted = f.script[0], f.script[1:], true
+	} else if f.Answer != nil {
+		reply, scripted = f.Answer(r, body, rec.Text), true
 	}
 	f.attempts = append(f.attempts, rec)
 	if scripted && !f.succeeds(reply) {

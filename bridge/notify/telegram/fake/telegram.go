@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -54,9 +55,117 @@ type TelegramOptions struct {
 // message text is empty / message is too long); and 20 messages per minute
 // in the chat (else 429 with parameters.retry_after). Answers are the Bot
 // API's JSON envelope.
+//
+// It keeps the messages it accepted, numbered from 1 in the chat, and
+// answers sendMessage with the new message's message_id. editMessageText
+// (chat_id, message_id and the new text, parse mode and link preview
+// options; the same text checks) changes one: 400 "message to edit not
+// found" for an id it never gave or a message deleted since (Delete), 400
+// "message is not modified" when the text and parse mode are the ones the
+// message has; neither is a violation, both are how Telegram answers. A
+// sendMessage with reply_parameters names a message of the chat; without
+// allow_sending_without_reply a missing one is 400 "message to be replied
+// not found".
 type Telegram struct {
 	*notifytest.Fake
 	opts TelegramOptions
+
+	mu       sync.Mutex
+	messages []*Message // by message_id - 1; nil once deleted
+}
+
+// Message is one message of the fake's chat as it stands now.
+type Message struct {
+	ID int64
+	// Text is what a reader sees; Raw the text as sent, in ParseMode.
+	Text, Raw, ParseMode string
+	// ReplyTo is the message it answers (0: none).
+	ReplyTo int64
+	// Edits counts the edits that changed it.
+	Edits int
+}
+
+// Messages returns the chat's messages that were not deleted, oldest
+// first (copies).
+func (tg *Telegram) Messages() []Message {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	var out []Message
+	for _, m := range tg.messages {
+		if m != nil {
+			out = append(out, *m)
+		}
+	}
+	return out
+}
+
+// Delete deletes a message, as a member of the chat can; an edit of it
+// is then "message to edit not found".
+func (tg *Telegram) Delete(id int64) {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	if id >= 1 && int(id) <= len(tg.messages) {
+		tg.messages[id-1] = nil
+	}
+}
+
+// answer keeps the chat's messages and answers an accepted request.
+func (tg *Telegram) answer(r *http.Request, body []byte, text string) notifytest.Reply {
+	params, _ := tgParams(r, body) // the check read them already
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	find := func(id string) *Message {
+		n, err := strconv.ParseInt(id, 10, 64)
+		if err != nil || n < 1 || int(n) > len(tg.messages) {
+			return nil
+		}
+		return tg.messages[n-1]
+	}
+	if strings.HasSuffix(strings.ToLower(r.URL.Path), "/editmessagetext") {
+		m := find(params["message_id"])
+		switch {
+		case m == nil:
+			return *tgError(http.StatusBadRequest, "Bad Request: message to edit not found", "")
+		case m.Raw == params["text"] && strings.EqualFold(m.ParseMode, params["parse_mode"]):
+			return *tgError(http.StatusBadRequest, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message", "")
+		}
+		m.Text, m.Raw, m.ParseMode = text, params["text"], params["parse_mode"]
+		m.Edits++
+		return tg.ok(m)
+	}
+	m := &Message{ID: int64(len(tg.messages) + 1), Text: text, Raw: params["text"], ParseMode: params["parse_mode"]}
+	if rp, ok := params["reply_parameters"]; ok {
+		var p struct {
+			MessageID                int64 `json:"message_id"`
+			AllowSendingWithoutReply bool  `json:"allow_sending_without_reply"`
+		}
+		_ = json.Unmarshal([]byte(rp), &p) // the check read it already
+		switch {
+		case find(strconv.FormatInt(p.MessageID, 10)) != nil:
+			m.ReplyTo = p.MessageID
+		case !p.AllowSendingWithoutReply:
+			return *tgError(http.StatusBadRequest, "Bad Request: message to be replied not found", "")
+		}
+	}
+	tg.messages = append(tg.messages, m)
+	return tg.ok(m)
+}
+
+// ok is the answer with the message, as sendMessage and editMessageText
+// give it.
+func (tg *Telegram) ok(m *Message) notifytest.Reply {
+	res := map[string]any{
+		"message_id": m.ID, "date": 1795428300, "text": m.Text,
+		"chat": map[string]any{"id": json.RawMessage(tgChatJSON(tg.opts.ChatID)), "title": "alerts", "type": "supergroup"},
+	}
+	if m.Edits > 0 {
+		res["edit_date"] = 1795428400
+	}
+	if m.ReplyTo != 0 {
+		res["reply_to_message"] = map[string]any{"message_id": m.ReplyTo}
+	}
+	b, _ := json.Marshal(map[string]any{"ok": true, "result": res})
+	return notifytest.Reply{Status: http.StatusOK, Header: map[string]string{"Content-Type": "application/json"}, Body: string(b)}
 }
 
 // NewTelegram starts a fake Bot API; its URL is the sendMessage URL.
@@ -80,7 +189,7 @@ func NewTelegram(t testing.TB, opts TelegramOptions) *Telegram {
 			return "", "path " + r.URL.Path, tgError(http.StatusNotFound, "Not Found", "")
 		case m[1] != opts.Token:
 			return "", "wrong bot token", tgError(http.StatusUnauthorized, "Unauthorized", "")
-		case !strings.EqualFold(m[2], "sendMessage"):
+		case !strings.EqualFold(m[2], "sendMessage") && !strings.EqualFold(m[2], "editMessageText"):
 			return "", "method " + m[2], tgError(http.StatusNotFound, "Not Found", "")
 		case r.Method != http.MethodPost && r.Method != http.MethodGet:
 			return "", "HTTP method " + r.Method, tgError(http.StatusBadRequest, "Bad Request: unsupported HTTP method", "")
@@ -89,9 +198,26 @@ func NewTelegram(t testing.TB, opts TelegramOptions) *Telegram {
 		if err != nil {
 			return "", err.Error(), tgError(http.StatusBadRequest, "Bad Request: "+err.Error(), "")
 		}
+		known, edit := tgKnownParams, strings.EqualFold(m[2], "editMessageText")
+		if edit {
+			known = tgEditParams
+		}
 		for k := range params {
-			if !tgKnownParams[k] {
-				return "", "unknown parameter " + k, tgError(http.StatusBadRequest, "Bad Request: unknown parameter "+k, "")
+			if !known[k] {
+				return "", "unknown parameter " + k + " of " + m[2], tgError(http.StatusBadRequest, "Bad Request: unknown parameter "+k, "")
+			}
+		}
+		if edit {
+			if id, err := strconv.ParseInt(params["message_id"], 10, 64); err != nil || id <= 0 {
+				return "", "editMessageText without a valid message_id", tgError(http.StatusBadRequest, "Bad Request: message identifier is not specified", "")
+			}
+		}
+		if rp, ok := params["reply_parameters"]; ok {
+			var p struct {
+				MessageID int64 `json:"message_id"`
+			}
+			if err := json.Unmarshal([]byte(rp), &p); err != nil || p.MessageID <= 0 {
+				return "", "reply_parameters " + rp, tgError(http.StatusBadRequest, "Bad Request: invalid reply parameters specified", "")
 			}
 		}
 		chatID := params["chat_id"]
@@ -156,6 +282,7 @@ func NewTelegram(t testing.TB, opts TelegramOptions) *Telegram {
 	tg.Fake = notifytest.NewFake(t, check, notifytest.Reply{Status: http.StatusOK, Header: map[string]string{"Content-Type": "application/json"}, Body: ok}, func(r notifytest.Reply) bool {
 		return r.Status == http.StatusOK && strings.Contains(r.Body, `"ok":true`)
 	})
+	tg.Answer = tg.answer
 	tg.URL = tg.Server.URL + "/bot" + opts.Token + "/sendMessage"
 	return tg
 }
@@ -167,6 +294,13 @@ var tgKnownParams = map[string]bool{
 	"disable_notification": true, "protect_content": true, "allow_paid_broadcast": true, "message_effect_id": true,
 	"suggested_post_parameters": true, "reply_parameters": true, "reply_markup": true, "reply_to_message_id": true,
 	"allow_sending_without_reply": true,
+}
+
+// tgEditParams are editMessageText's documented parameters.
+var tgEditParams = map[string]bool{
+	"business_connection_id": true, "chat_id": true, "message_id": true, "inline_message_id": true,
+	"text": true, "parse_mode": true, "entities": true, "link_preview_options": true, "disable_web_page_preview": true,
+	"reply_markup": true,
 }
 
 func tgChatJSON(id string) string {
