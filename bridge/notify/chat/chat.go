@@ -6,7 +6,10 @@
 package chat
 
 import (
+	"bytes"
 	"context"
+	stdjson "encoding/json"
+	"strconv"
 	"errors"
 	"fmt"
 	"strings"
@@ -249,4 +252,62 @@ func Keyword(body []byte, keyword string) error {
 		return nil
 	}
 	return fmt.Errorf("the message does not contain the keyword %q the bot requires; the template must print it (the presets do)", keyword)
+}
+
+// Object writes a JSON object of the members of fields named in keys, in
+// that order (absent ones left out): the bodies an Editor derives from a
+// message keep their values byte for byte, unescaped and unreordered.
+func Object(keys []string, fields map[string][]byte) []byte {
+	b := []byte{'{'}
+	for _, k := range keys {
+		v, ok := fields[k]
+		if !ok {
+			continue
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(b, k)
+		b = append(b, ':')
+		b = append(b, v...)
+	}
+	return append(b, '}')
+}
+
+// WithMember returns the JSON object body with the member key: value
+// added at its end, or false when body is not an object or already has
+// the key.
+func WithMember(body []byte, key string, value []byte) ([]byte, bool) {
+	var m map[string]stdjson.RawMessage
+	if err := stdjson.Unmarshal(body, &m); err != nil {
+		return nil, false
+	}
+	if _, dup := m[key]; dup {
+		return nil, false
+	}
+	t := bytes.TrimRight(body, " \t\r\n")
+	if len(t) == 0 || t[len(t)-1] != '}' {
+		return nil, false
+	}
+	out := append([]byte(nil), t[:len(t)-1]...)
+	if len(m) > 0 {
+		out = append(out, ',')
+	}
+	out = strconv.AppendQuote(out, key)
+	out = append(out, ':')
+	out = append(out, value...)
+	return append(out, '}'), true
+}
+
+// Members reads the members of a JSON object body, values as written.
+func Members(body []byte) (map[string][]byte, error) {
+	var m map[string]stdjson.RawMessage
+	if err := stdjson.Unmarshal(body, &m); err != nil {
+		return nil, err
+	}
+	out := make(map[string][]byte, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out, nil
 }

@@ -260,20 +260,11 @@ func (p *platform) Edit(req *notify.Request, ref string) (*notify.Request, error
 	if !snowflake.MatchString(ref) {
 		return nil, fmt.Errorf("message %q is not a Discord message id", ref)
 	}
-	var send map[string]json.RawMessage
-	if err := json.Unmarshal(req.Body, &send); err != nil {
-		return nil, err
-	}
-	edit := map[string]json.RawMessage{}
-	for _, k := range editKeys {
-		if v, ok := send[k]; ok {
-			edit[k] = v
-		}
-	}
-	body, err := json.Marshal(edit)
+	fields, err := chat.Members(req.Body)
 	if err != nil {
 		return nil, err
 	}
+	body := chat.Object(editKeys, fields)
 	u := *p.url
 	u.Path = strings.TrimRight(u.Path, "/") + "/messages/" + ref
 	u.RawPath = ""

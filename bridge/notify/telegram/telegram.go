@@ -249,10 +249,10 @@ func (p *platform) messageID(ref string) (int64, error) {
 	return n, nil
 }
 
-// editKeys are the sendMessage keys editMessageText takes too; the others
-// (message_thread_id, disable_notification, reply_parameters, ...) only
-// concern a new message.
-var editKeys = []string{"chat_id", "text", "parse_mode", "entities", "link_preview_options", "reply_markup"}
+// editKeys are the sendMessage keys editMessageText takes too, in the
+// order an edit is written; the others (message_thread_id,
+// disable_notification, reply_parameters, ...) only concern a new message.
+var editKeys = []string{"chat_id", "message_id", "text", "parse_mode", "entities", "link_preview_options", "reply_markup"}
 
 // Edit implements chat.Editor: editMessageText with the message's chat_id
 // and message_id and the new text, parse mode and link preview options.
@@ -261,42 +261,29 @@ func (p *platform) Edit(req *notify.Request, ref string) (*notify.Request, error
 	if err != nil {
 		return nil, err
 	}
-	var send map[string]json.RawMessage
-	if err := json.Unmarshal(req.Body, &send); err != nil {
-		return nil, err
-	}
-	edit := map[string]json.RawMessage{"message_id": json.RawMessage(strconv.FormatInt(id, 10))}
-	for _, k := range editKeys {
-		if v, ok := send[k]; ok {
-			edit[k] = v
-		}
-	}
-	body, err := json.Marshal(edit)
+	fields, err := chat.Members(req.Body)
 	if err != nil {
 		return nil, err
 	}
+	fields["message_id"] = strconv.AppendInt(nil, id, 10)
 	return &notify.Request{
-		Method: http.MethodPost, URL: sendMethod.ReplaceAllString(p.url, "/editMessageText"), Body: body,
+		Method: http.MethodPost, URL: sendMethod.ReplaceAllString(p.url, "/editMessageText"), Body: chat.Object(editKeys, fields),
 		Header: http.Header{"Content-Type": []string{"application/json"}},
 	}, nil
 }
 
 // Reply implements chat.Editor: the new message with reply_parameters
 // naming the message, sent even if that message is gone
-// (allow_sending_without_reply).
+// (allow_sending_without_reply). A body that sets reply_parameters itself
+// (a target's own template) is left as it is.
 func (p *platform) Reply(req *notify.Request, ref string) (*notify.Request, error) {
 	id, err := p.messageID(ref)
 	if err != nil {
 		return nil, err
 	}
-	var send map[string]json.RawMessage
-	if err := json.Unmarshal(req.Body, &send); err != nil {
-		return nil, err
-	}
-	send["reply_parameters"] = json.RawMessage(fmt.Sprintf(`{"message_id":%d,"allow_sending_without_reply":true}`, id))
-	body, err := json.Marshal(send)
-	if err != nil {
-		return nil, err
+	body, ok := chat.WithMember(req.Body, "reply_parameters", fmt.Appendf(nil, `{"message_id":%d,"allow_sending_without_reply":true}`, id))
+	if !ok {
+		return nil, errors.New("the body sets reply_parameters")
 	}
 	r := *req
 	r.Body = body
