@@ -9,9 +9,9 @@ import (
 	"bytes"
 	"context"
 	stdjson "encoding/json"
-	"strconv"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/alertbridge/alertbridge/bridge/alert"
