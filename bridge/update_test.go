@@ -1,0 +1,131 @@
+package bridge
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	telegramfake "github.com/alertbridge/alertbridge/bridge/notify/telegram/fake"
+)
+
+// incident returns a one-alert notification of group g: firing, or
+// resolved, of the incident that started at minute start.
+func incident(g int, status string, start int) []byte {
+	starts := fmt.Sprintf("2026-11-23T10:%02d:00Z", start)
+	ends := "0001-01-01T00:00:00Z"
+	if status == "resolved" {
+		ends = fmt.Sprintf("2026-11-23T10:%02d:30Z", start)
+	}
+	return []byte(fmt.Sprintf(`{"version":"4","groupKey":"{}:{g=\"%d\"}","status":%q,"receiver":"r",
+	"groupLabels":{"g":"%d"},"commonLabels":{"alertname":"DiskFull","g":"%d"},"commonAnnotations":{},"externalURL":"http://am",
+	"alerts":[{"status":%q,"labels":{"alertname":"DiskFull","g":"%d"},"annotations":{"summary":"disk %s"},
+	"startsAt":%q,"endsAt":%q,"generatorURL":"","fingerprint":"%016x"}]}`, g, status, g, g, status, g, status, starts, ends, g))
+}
+
+func telegramUpdateConfig(url, update string) string {
+	cfg := webhookConfig(`
+  - name: tg
+    type: telegram
+    url: ` + url + `
+    chat_id: "-1001234567890"
+`)
+	if update != "" {
+		cfg += "    update: " + update + "\n"
+	}
+	return cfg
+}
+
+func postOK(t *testing.T, b *testBridge, body []byte) {
+	t.Helper()
+	if code, ans := b.post(t, "/webhook", body); code != http.StatusOK || ans["duplicate"] == true {
+		t.Fatalf("status %d: %v", code, ans)
+	}
+}
+
+func tgMessages(fake *telegramfake.Telegram) string {
+	var s []string
+	for _, m := range fake.Messages() {
+		s = append(s, fmt.Sprintf("#%d edits=%d reply_to=%d %q", m.ID, m.Edits, m.ReplyTo, m.Text))
+	}
+	return strings.Join(s, "\n")
+}
+
+// TestUpdateTelegramEditsAcrossARestart: firing, a restart, then resolved
+// of the same group is one message, edited: the message id survived in
+// the store.
+func TestUpdateTelegramEditsAcrossARestart(t *testing.T) {
+	fake := telegramfake.NewTelegram(t, telegramfake.TelegramOptions{})
+	storage := t.TempDir()
+	cfg := telegramUpdateConfig(fake.URL, "") // edit is telegram's default
+	first := startBridge(t, cfg, storage)
+	postOK(t, first, incident(1, "firing", 0))
+	fake.WaitFor(1, 10*time.Second)
+	eventually(5*time.Second, func() bool { return len(first.list(t, "delivered")) == 1 })
+	first.stop()
+
+	second := startBridge(t, cfg, storage)
+	postOK(t, second, incident(1, "resolved", 0))
+	if !eventually(10*time.Second, func() bool { ms := fake.Messages(); return len(ms) == 1 && ms[0].Edits == 1 }) {
+		t.Fatalf("want one message, edited; the chat has:\n%s", tgMessages(fake))
+	}
+	if ms := fake.Messages(); !strings.Contains(ms[0].Text, "RESOLVED") {
+		t.Errorf("the edited message does not say RESOLVED:\n%s", tgMessages(fake))
+	}
+	if v := fake.Violations(); len(v) > 0 {
+		t.Errorf("violations %q", v)
+	}
+}
+
+// TestUpdateTelegramFallbacks: a message deleted in the chat is posted
+// anew (and that one is edited next); a group that fires again after it
+// resolved is a new incident, a new message.
+func TestUpdateTelegramFallbacks(t *testing.T) {
+	fake := telegramfake.NewTelegram(t, telegramfake.TelegramOptions{})
+	b := startBridge(t, telegramUpdateConfig(fake.URL, "edit"), "")
+	postOK(t, b, incident(1, "firing", 0))
+	fake.WaitFor(1, 10*time.Second)
+	fake.Delete(1)
+	postOK(t, b, incident(1, "firing", 1)) // a second alert's worth of change
+	if !eventually(10*time.Second, func() bool { ms := fake.Messages(); return len(ms) == 1 && ms[0].ID == 2 }) {
+		t.Fatalf("the deleted message was not posted anew:\n%s", tgMessages(fake))
+	}
+	postOK(t, b, incident(1, "resolved", 1))
+	if !eventually(10*time.Second, func() bool { ms := fake.Messages(); return len(ms) == 1 && ms[0].Edits == 1 }) {
+		t.Fatalf("the new message was not the one edited:\n%s", tgMessages(fake))
+	}
+	postOK(t, b, incident(1, "firing", 5))
+	if !eventually(10*time.Second, func() bool { return len(fake.Messages()) == 2 }) {
+		t.Fatalf("a new incident of the group did not post a new message:\n%s", tgMessages(fake))
+	}
+	if ms := fake.Messages(); ms[0].Edits != 1 || ms[1].Edits != 0 || !strings.Contains(ms[0].Text, "RESOLVED") || !strings.Contains(ms[1].Text, "FIRING") {
+		t.Errorf("chat:\n%s", tgMessages(fake))
+	}
+	if v := fake.Violations(); len(v) > 0 {
+		t.Errorf("violations %q", v)
+	}
+}
+
+// TestUpdateTelegramNewAndReply: update: new posts every notification;
+// update: reply answers the first message.
+func TestUpdateTelegramNewAndReply(t *testing.T) {
+	for _, mode := range []string{"new", "reply"} {
+		t.Run(mode, func(t *testing.T) {
+			fake := telegramfake.NewTelegram(t, telegramfake.TelegramOptions{})
+			b := startBridge(t, telegramUpdateConfig(fake.URL, mode), "")
+			postOK(t, b, incident(1, "firing", 0))
+			fake.WaitFor(1, 10*time.Second)
+			postOK(t, b, incident(1, "resolved", 0))
+			fake.WaitFor(2, 10*time.Second)
+			ms := fake.Messages()
+			want := int64(0)
+			if mode == "reply" {
+				want = 1
+			}
+			if len(ms) != 2 || ms[0].Edits != 0 || ms[1].ReplyTo != want {
+				t.Errorf("chat:\n%s", tgMessages(fake))
+			}
+		})
+	}
+}
