@@ -1,0 +1,45 @@
+package config
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/alertbridge/alertbridge/bridge/notify"
+)
+
+func TestUpdateDefaultsPerType(t *testing.T) {
+	cfg, err := Parse([]byte(`
+targets:
+  - {name: tg, type: telegram, url: "https://api.telegram.org/bot1:x/sendMessage", chat_id: "-100"}
+  - {name: dc, type: discord, url: "https://discord.com/api/webhooks/1/x"}
+  - {name: sl, type: slack, url: "https://hooks.slack.com/services/T/B/X"}
+  - {name: tgr, type: telegram, url: "https://api.telegram.org/bot1:x/sendMessage", chat_id: "-100", update: reply}
+  - {name: dcn, type: discord, url: "https://discord.com/api/webhooks/1/x", update: new}
+`), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []notify.Update{notify.UpdateEdit, notify.UpdateEdit, notify.UpdateNew, notify.UpdateReply, notify.UpdateNew}
+	for i, w := range want {
+		if got := cfg.Targets[i].Update; got != w {
+			t.Errorf("%s: update %q, want %q", cfg.Targets[i].Name, got, w)
+		}
+	}
+}
+
+func TestUpdateUnsupportedIsALoadErrorNamingTheType(t *testing.T) {
+	tests := []struct{ target, want string }{
+		{`{name: sl, type: slack, url: "https://hooks.slack.com/services/T/B/X", update: edit}`,
+			`targets[0] (sl).update: "edit" is not an update mode of type slack: it supports only new`},
+		{`{name: dc, type: discord, url: "https://discord.com/api/webhooks/1/x", update: reply}`,
+			`targets[0] (dc).update: "reply" is not an update mode of type discord: it supports edit or new`},
+		{`{name: tg, type: telegram, url: "https://api.telegram.org/bot1:x/sendMessage", chat_id: "-100", update: thread}`,
+			`targets[0] (tg).update: "thread" is not an update mode of type telegram: it supports edit, reply or new`},
+	}
+	for _, tc := range tests {
+		_, err := Parse([]byte("targets:\n  - "+tc.target+"\n"), t.TempDir())
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("error lacks %q:\n%v", tc.want, err)
+		}
+	}
+}
