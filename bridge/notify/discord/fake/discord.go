@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -51,9 +52,100 @@ type DiscordOptions struct {
 // allowed_mentions parsing users or roles while the content holds such a
 // mention) is a violation: label values must never ping anyone. Discord
 // would deliver it, so it is answered with success.
+//
+// It keeps the messages it accepted, with snowflake ids from
+// 1300000000000000001 up, and edits them: PATCH
+// /api/webhooks/{id}/{token}/messages/{message_id} (the query may hold
+// thread_id, nothing else) with the keys an edit takes (content, embeds,
+// allowed_mentions, flags, components, attachments, poll; username,
+// avatar_url, tts and thread_name are violations) and the same limits,
+// answered 200 with the message; a message it never created, or deleted
+// since (Delete), is 404 code 10008 Unknown Message, which is not a
+// violation: it is how Discord answers.
 type Discord struct {
 	*notifytest.Fake
 	opts DiscordOptions
+
+	mu       sync.Mutex
+	messages []*Message // by id - firstID; nil once deleted
+}
+
+// Message is one message of the webhook's channel as it stands now.
+type Message struct {
+	ID string
+	// Text is what a reader sees; Body the JSON last sent for it.
+	Text string
+	Body []byte
+	// Edits counts the edits.
+	Edits int
+}
+
+const firstID = 1300000000000000001
+
+// Messages returns the channel's messages that were not deleted, oldest
+// first (copies).
+func (d *Discord) Messages() []Message {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []Message
+	for _, m := range d.messages {
+		if m != nil {
+			out = append(out, *m)
+		}
+	}
+	return out
+}
+
+// Delete deletes a message, as a member of the channel can; an edit of it
+// is then 404 Unknown Message.
+func (d *Discord) Delete(id string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if i, ok := d.index(id); ok {
+		d.messages[i] = nil
+	}
+}
+
+func (d *Discord) index(id string) (int, bool) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n < firstID || n-firstID >= int64(len(d.messages)) || d.messages[n-firstID] == nil {
+		return 0, false
+	}
+	return int(n - firstID), true
+}
+
+// answer keeps the channel's messages and answers an accepted request.
+func (d *Discord) answer(r *http.Request, body []byte, text string) notifytest.Reply {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var m *Message
+	if r.Method == http.MethodPatch {
+		id := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+		i, ok := d.index(id)
+		if !ok {
+			return *discordError(http.StatusNotFound, 10008, "Unknown Message", nil)
+		}
+		m = d.messages[i]
+		m.Text, m.Body = text, append([]byte(nil), body...)
+		m.Edits++
+	} else {
+		m = &Message{ID: strconv.FormatInt(firstID+int64(len(d.messages)), 10), Text: text, Body: append([]byte(nil), body...)}
+		d.messages = append(d.messages, m)
+	}
+	var sent struct {
+		Content string          `json:"content"`
+		Embeds  json.RawMessage `json:"embeds"`
+	}
+	_ = json.Unmarshal(body, &sent) // the check read it already
+	if len(sent.Embeds) == 0 {
+		sent.Embeds = json.RawMessage("[]")
+	}
+	msg, _ := json.Marshal(map[string]any{
+		"id": m.ID, "type": 0, "content": sent.Content, "embeds": sent.Embeds, "channel_id": "1100000000000000001",
+		"author":    map[string]any{"bot": true, "id": d.opts.ID, "username": "alertbridge"},
+		"timestamp": "2026-11-23T10:05:00.000000+00:00", "webhook_id": d.opts.ID,
+	})
+	return notifytest.Reply{Status: http.StatusOK, Header: map[string]string{"Content-Type": "application/json"}, Body: string(msg)}
 }
 
 // NewDiscord starts a fake Discord webhook; its URL is the webhook URL.
@@ -65,7 +157,7 @@ func NewDiscord(t testing.TB, opts DiscordOptions) *Discord {
 		opts.Token = "dc-token"
 	}
 	d := &Discord{opts: opts}
-	path := regexp.MustCompile(`^/api(?:/v[0-9]+)?/webhooks/([^/]+)/([^/]+)$`)
+	path := regexp.MustCompile(`^/api(?:/v[0-9]+)?/webhooks/([^/]+)/([^/]+)(/messages/[^/]+)?$`)
 	webhook := notifytest.NewWindow(5, 2*time.Second)
 	channel := notifytest.NewWindow(30, time.Minute)
 	message := fmt.Sprintf(`{"id":"1300000000000000001","type":0,"content":"","channel_id":"1100000000000000001","author":{"bot":true,"id":%q,"username":"alertbridge"},"embeds":[],"timestamp":"2026-11-23T10:05:00.000000+00:00","webhook_id":%q}`, opts.ID, opts.ID)
@@ -74,8 +166,9 @@ func NewDiscord(t testing.TB, opts DiscordOptions) *Discord {
 			now = opts.Now()
 		}
 		m := path.FindStringSubmatch(r.URL.Path)
+		edit := m != nil && m[3] != ""
 		switch {
-		case r.Method != http.MethodPost:
+		case !edit && r.Method != http.MethodPost, edit && r.Method != http.MethodPatch:
 			return "", "method " + r.Method, discordError(http.StatusMethodNotAllowed, 0, "405: Method Not Allowed", nil)
 		case m == nil:
 			return "", "path " + r.URL.Path, discordError(http.StatusNotFound, 0, "404: Not Found", nil)
@@ -98,6 +191,17 @@ func NewDiscord(t testing.TB, opts DiscordOptions) *Discord {
 			errs.add("_errors", "MODEL_TYPE_CONVERT", err.Error())
 			return "", "invalid JSON: " + err.Error(), discordError(http.StatusBadRequest, 50035, "Invalid Form Body", errs)
 		}
+		if edit {
+			for k := range r.URL.Query() {
+				if k != "thread_id" {
+					return "", "query parameter " + k + " in an edit", discordError(http.StatusBadRequest, 50035, "Invalid Form Body", nil)
+				}
+			}
+			if msg.Username != nil || msg.AvatarURL != "" || msg.TTS || msg.ThreadName != "" || msg.AppliedTags != nil {
+				return "", "an edit sets a key only a new message takes (username, avatar_url, tts, thread_name, applied_tags)",
+					discordError(http.StatusBadRequest, 50035, "Invalid Form Body", nil)
+			}
+		}
 		if errs := msg.validate(); len(errs) > 0 {
 			return "", "invalid form body: " + errs.String(), discordError(http.StatusBadRequest, 50035, "Invalid Form Body", errs)
 		}
@@ -112,9 +216,10 @@ func NewDiscord(t testing.TB, opts DiscordOptions) *Discord {
 	d.Fake = notifytest.NewFake(t, check, notifytest.Reply{Status: http.StatusOK, Header: map[string]string{"Content-Type": "application/json"}, Body: message}, nil)
 	// Discord answers 204 with no body unless asked to wait for the
 	// message: serve through a writer that turns the 200 into that.
+	d.Answer = d.answer
 	inner := d.Fake
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("wait") != "true" {
+		if r.Method == http.MethodPost && r.URL.Query().Get("wait") != "true" {
 			rw = &noContentWriter{ResponseWriter: rw}
 		}
 		inner.ServeHTTP(rw, r)
