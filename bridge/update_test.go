@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	discordfake "github.com/alertbridge/alertbridge/bridge/notify/discord/fake"
 	telegramfake "github.com/alertbridge/alertbridge/bridge/notify/telegram/fake"
 )
 
@@ -127,5 +128,41 @@ func TestUpdateTelegramNewAndReply(t *testing.T) {
 				t.Errorf("chat:\n%s", tgMessages(fake))
 			}
 		})
+	}
+}
+
+// TestUpdateDiscordEditsAcrossARestart: the same for a Discord webhook:
+// firing, a restart, resolved is one message, edited through PATCH; a
+// deleted message is posted anew.
+func TestUpdateDiscordEditsAcrossARestart(t *testing.T) {
+	fake := discordfake.NewDiscord(t, discordfake.DiscordOptions{})
+	storage := t.TempDir()
+	cfg := webhookConfig(`
+  - name: dc
+    type: discord
+    url: ` + fake.URL + `
+    username: Alertmanager
+`)
+	first := startBridge(t, cfg, storage)
+	postOK(t, first, incident(1, "firing", 0))
+	fake.WaitFor(1, 10*time.Second)
+	eventually(5*time.Second, func() bool { return len(first.list(t, "delivered")) == 1 })
+	first.stop()
+
+	second := startBridge(t, cfg, storage)
+	postOK(t, second, incident(1, "resolved", 0))
+	if !eventually(10*time.Second, func() bool { ms := fake.Messages(); return len(ms) == 1 && ms[0].Edits == 1 }) {
+		t.Fatalf("want one message, edited; the channel has %+v", fake.Messages())
+	}
+	if ms := fake.Messages(); !strings.Contains(ms[0].Text, "RESOLVED") {
+		t.Errorf("the edited message does not say RESOLVED: %q", ms[0].Text)
+	}
+	fake.Delete(fake.Messages()[0].ID)
+	postOK(t, second, incident(1, "resolved", 1))
+	if !eventually(10*time.Second, func() bool { ms := fake.Messages(); return len(ms) == 1 && ms[0].Edits == 0 }) {
+		t.Fatalf("the deleted message was not posted anew: %+v", fake.Messages())
+	}
+	if v := fake.Violations(); len(v) > 0 {
+		t.Errorf("violations %q", v)
 	}
 }
