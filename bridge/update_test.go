@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alertbridge/alertbridge/bridge/notify"
 	discordfake "github.com/alertbridge/alertbridge/bridge/notify/discord/fake"
+	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 	telegramfake "github.com/alertbridge/alertbridge/bridge/notify/telegram/fake"
 )
 
@@ -164,5 +166,30 @@ func TestUpdateDiscordEditsAcrossARestart(t *testing.T) {
 	}
 	if v := fake.Violations(); len(v) > 0 {
 		t.Errorf("violations %q", v)
+	}
+}
+
+// updateTested are the types whose updates in place the tests above run
+// against their strict fakes, end to end.
+var updateTested = map[string]bool{"telegram": true, "discord": true}
+
+// TestEveryUpdatingTypeHasAnUpdateTest: a type that registers an update
+// mode besides new needs its end-to-end test here, and its default mode
+// must be one it registered.
+func TestEveryUpdatingTypeHasAnUpdateTest(t *testing.T) {
+	for _, typ := range registry.Types() {
+		in, _, _ := registry.Lookup(typ)
+		if len(in.Updates) == 0 {
+			if in.DefaultUpdate != "" && in.DefaultUpdate != notify.UpdateNew {
+				t.Errorf("%s: default update %q without the mode registered", typ, in.DefaultUpdate)
+			}
+			continue
+		}
+		if !updateTested[typ] {
+			t.Errorf("%s supports update %v but has no end-to-end update test", typ, in.Updates)
+		}
+		if in.DefaultUpdate != "" && !in.SupportsUpdate(in.DefaultUpdate) {
+			t.Errorf("%s: default update %q is not one of its modes", typ, in.DefaultUpdate)
+		}
 	}
 }
