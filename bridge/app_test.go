@@ -490,7 +490,7 @@ func TestTargetsAPIAndSendTest(t *testing.T) {
 		t.Errorf("targets API leaks a URL or secret: %s", raw)
 	}
 	ops := list.Data[0]
-	if ops["name"] != "ops" || ops["type"] != "webhook" || ops["dialect"] != "alertmanager" || ops["enabled"] != true || ops["rateLimit"] != "20/1m" ||
+	if ops["name"] != "ops" || ops["type"] != "webhook" || ops["dialect"] != "alertmanager" || ops["enabled"] != true || ops["rateLimit"] != "20/1m" || ops["update"] != "new" ||
 		ops["description"] != "on-call room" || ops["lastSuccess"] == nil || ops["queueDepth"] != float64(0) {
 		t.Errorf("ops status = %v", ops)
 	}

@@ -64,7 +64,7 @@ func (a *App) TargetStatuses() []server.TargetStatus {
 		lane := a.queue.Lane(t.Name)
 		h := a.health.get(t.Name)
 		st := server.TargetStatus{
-			Name: t.Name, Type: t.Type, Dialect: t.Dialect, Description: t.Description, Enabled: t.IsEnabled(),
+			Name: t.Name, Type: t.Type, Dialect: t.Dialect, Description: t.Description, Enabled: t.IsEnabled(), Update: string(t.Update),
 			QueueDepth: lane.Depth, InFlight: lane.InFlight, OldestWaiting: stamp(lane.Oldest), PausedUntil: stamp(lane.PausedUntil),
 			Breaker: string(lane.Breaker), BreakerSince: stamp(lane.BreakerSince),
 			LastSuccess: stamp(h.lastSuccess), LastErrorAt: stamp(h.lastErrorAt),

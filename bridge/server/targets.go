@@ -18,6 +18,8 @@ type TargetStatus struct {
 	Enabled     bool   `json:"enabled"`
 	// RateLimit is "<requests>/<interval>" or empty when unlimited.
 	RateLimit string `json:"rateLimit,omitempty"`
+	// Update is the target's update mode: edit, reply or new.
+	Update string `json:"update,omitempty"`
 	// QueueDepth counts every waiting job, in flight included.
 	QueueDepth int `json:"queueDepth"`
 	InFlight   int `json:"inFlight"`
