@@ -11,6 +11,7 @@ import (
 	discordfake "github.com/alertbridge/alertbridge/bridge/notify/discord/fake"
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 	telegramfake "github.com/alertbridge/alertbridge/bridge/notify/telegram/fake"
+	"github.com/alertbridge/alertbridge/bridge/store"
 )
 
 // incident returns a one-alert notification of group g: firing, or
@@ -33,6 +34,7 @@ func telegramUpdateConfig(url, update string) string {
     type: telegram
     url: ` + url + `
     chat_id: "-1001234567890"
+    rate_limit: {requests: 20, interval: 1m, burst: 10}
 `)
 	if update != "" {
 		cfg += "    update: " + update + "\n"
@@ -191,5 +193,52 @@ func TestEveryUpdatingTypeHasAnUpdateTest(t *testing.T) {
 		if in.DefaultUpdate != "" && !in.SupportsUpdate(in.DefaultUpdate) {
 			t.Errorf("%s: default update %q is not one of its modes", typ, in.DefaultUpdate)
 		}
+	}
+}
+
+// TestUpdateExpiredMessagesPostNew: once the group's record expired, its
+// next notification posts a new message; the record then names it.
+func TestUpdateExpiredMessagesPostNew(t *testing.T) {
+	fake := telegramfake.NewTelegram(t, telegramfake.TelegramOptions{})
+	storage := t.TempDir()
+	cfg := telegramUpdateConfig(fake.URL, "")
+	first := startBridge(t, cfg, storage)
+	postOK(t, first, incident(1, "firing", 0))
+	fake.WaitFor(1, 10*time.Second)
+	eventually(5*time.Second, func() bool { return len(first.list(t, "delivered")) == 1 })
+	first.stop()
+
+	db, err := store.Open(storage, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key = `{}:{g="1"}`
+	rec, ok, err := db.MessageRefs("tg", key)
+	if err != nil || !ok || len(rec.Refs) != 1 || rec.Refs[0] != "-1001234567890/1" || rec.Resolved || !rec.Expires.After(time.Now().Add(6*24*time.Hour)) {
+		t.Fatalf("record after a firing delivery: %+v %v %v (want message 1, expiring with global.alert_retention)", rec, ok, err)
+	}
+	rec.Expires = time.Now().Add(-time.Second)
+	if err := db.SaveMessageRefs("tg", key, rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	second := startBridge(t, cfg, storage)
+	postOK(t, second, incident(1, "resolved", 0))
+	if !eventually(10*time.Second, func() bool { return len(fake.Messages()) == 2 }) {
+		t.Fatalf("an expired record was used:\n%s", tgMessages(fake))
+	}
+	second.stop()
+	db, err = store.Open(storage, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rec, ok, err = db.MessageRefs("tg", key)
+	if err != nil || !ok || len(rec.Refs) != 1 || rec.Refs[0] != "-1001234567890/2" || !rec.Resolved ||
+		rec.Expires.After(time.Now().Add(DefaultMessageRetention)) || !rec.Expires.After(time.Now().Add(DefaultMessageRetention-time.Minute)) {
+		t.Errorf("record after the resolved delivery: %+v %v %v (want message 2, resolved, kept for a day)", rec, ok, err)
 	}
 }
