@@ -42,6 +42,19 @@ func telegramUpdateConfig(url, update string) string {
 	return cfg
 }
 
+// firingThenRestart delivers a firing notification of group 1 through a
+// bridge on storage, stops it and starts another on the same storage.
+func firingThenRestart(t *testing.T, cfg, storage string) *testBridge {
+	t.Helper()
+	first := startBridge(t, cfg, storage)
+	postOK(t, first, incident(1, "firing", 0))
+	if !eventually(10*time.Second, func() bool { return len(first.list(t, "delivered")) == 1 }) {
+		t.Fatal("the firing notification was not delivered")
+	}
+	first.stop()
+	return startBridge(t, cfg, storage)
+}
+
 func postOK(t *testing.T, b *testBridge, body []byte) {
 	t.Helper()
 	if code, ans := b.post(t, "/webhook", body); code != http.StatusOK || ans["duplicate"] == true {
@@ -64,13 +77,7 @@ func TestUpdateTelegramEditsAcrossARestart(t *testing.T) {
 	fake := telegramfake.NewTelegram(t, telegramfake.TelegramOptions{})
 	storage := t.TempDir()
 	cfg := telegramUpdateConfig(fake.URL, "") // edit is telegram's default
-	first := startBridge(t, cfg, storage)
-	postOK(t, first, incident(1, "firing", 0))
-	fake.WaitFor(1, 10*time.Second)
-	eventually(5*time.Second, func() bool { return len(first.list(t, "delivered")) == 1 })
-	first.stop()
-
-	second := startBridge(t, cfg, storage)
+	second := firingThenRestart(t, cfg, storage)
 	postOK(t, second, incident(1, "resolved", 0))
 	if !eventually(10*time.Second, func() bool { ms := fake.Messages(); return len(ms) == 1 && ms[0].Edits == 1 }) {
 		t.Fatalf("want one message, edited; the chat has:\n%s", tgMessages(fake))
@@ -147,13 +154,7 @@ func TestUpdateDiscordEditsAcrossARestart(t *testing.T) {
     url: ` + fake.URL + `
     username: Alertmanager
 `)
-	first := startBridge(t, cfg, storage)
-	postOK(t, first, incident(1, "firing", 0))
-	fake.WaitFor(1, 10*time.Second)
-	eventually(5*time.Second, func() bool { return len(first.list(t, "delivered")) == 1 })
-	first.stop()
-
-	second := startBridge(t, cfg, storage)
+	second := firingThenRestart(t, cfg, storage)
 	postOK(t, second, incident(1, "resolved", 0))
 	if !eventually(10*time.Second, func() bool { ms := fake.Messages(); return len(ms) == 1 && ms[0].Edits == 1 }) {
 		t.Fatalf("want one message, edited; the channel has %+v", fake.Messages())
@@ -202,11 +203,7 @@ func TestUpdateExpiredMessagesPostNew(t *testing.T) {
 	fake := telegramfake.NewTelegram(t, telegramfake.TelegramOptions{})
 	storage := t.TempDir()
 	cfg := telegramUpdateConfig(fake.URL, "")
-	first := startBridge(t, cfg, storage)
-	postOK(t, first, incident(1, "firing", 0))
-	fake.WaitFor(1, 10*time.Second)
-	eventually(5*time.Second, func() bool { return len(first.list(t, "delivered")) == 1 })
-	first.stop()
+	firingThenRestart(t, cfg, storage).stop()
 
 	db, err := store.Open(storage, store.Options{})
 	if err != nil {
