@@ -24,6 +24,8 @@ func funcs(loc *time.Location) template.FuncMap {
 	var re regexps
 	fm["match"] = re.match
 	fm["reReplaceAll"] = re.reReplaceAll
+	fm["chatWhen"] = chatWhen(loc)
+	fm["chatSummary"] = chatSummary
 	fm["json"] = toJSON
 	fm["jsonString"] = JSONStringContent
 	// escape is API7's name for the same thing.
