@@ -76,7 +76,7 @@ func tgMessages(fake *telegramfake.Telegram) string {
 func TestUpdateTelegramEditsAcrossARestart(t *testing.T) {
 	fake := telegramfake.NewTelegram(t, telegramfake.TelegramOptions{})
 	storage := t.TempDir()
-	cfg := telegramUpdateConfig(fake.URL, "") // edit is telegram's default
+	cfg := telegramUpdateConfig(fake.URL, "edit")
 	second := firingThenRestart(t, cfg, storage)
 	postOK(t, second, incident(1, "resolved", 0))
 	if !eventually(10*time.Second, func() bool { ms := fake.Messages(); return len(ms) == 1 && ms[0].Edits == 1 }) {
@@ -153,6 +153,7 @@ func TestUpdateDiscordEditsAcrossARestart(t *testing.T) {
     type: discord
     url: ` + fake.URL + `
     username: Alertmanager
+    update: edit
 `)
 	second := firingThenRestart(t, cfg, storage)
 	postOK(t, second, incident(1, "resolved", 0))
@@ -202,7 +203,7 @@ func TestEveryUpdatingTypeHasAnUpdateTest(t *testing.T) {
 func TestUpdateExpiredMessagesPostNew(t *testing.T) {
 	fake := telegramfake.NewTelegram(t, telegramfake.TelegramOptions{})
 	storage := t.TempDir()
-	cfg := telegramUpdateConfig(fake.URL, "")
+	cfg := telegramUpdateConfig(fake.URL, "edit")
 	firingThenRestart(t, cfg, storage).stop()
 
 	db, err := store.Open(storage, store.Options{})

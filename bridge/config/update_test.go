@@ -7,6 +7,9 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify"
 )
 
+// TestUpdateDefaultsPerType: every type posts new messages unless the
+// target asks for edit or reply, as Alertmanager does, so an upgrade does
+// not silently turn resolved notifications into edits nobody is pinged for.
 func TestUpdateDefaultsPerType(t *testing.T) {
 	cfg, err := Parse([]byte(`
 targets:
@@ -19,7 +22,7 @@ targets:
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []notify.Update{notify.UpdateEdit, notify.UpdateEdit, notify.UpdateNew, notify.UpdateReply, notify.UpdateNew}
+	want := []notify.Update{notify.UpdateNew, notify.UpdateNew, notify.UpdateNew, notify.UpdateReply, notify.UpdateNew}
 	for i, w := range want {
 		if got := cfg.Targets[i].Update; got != w {
 			t.Errorf("%s: update %q, want %q", cfg.Targets[i].Name, got, w)

@@ -30,6 +30,6 @@ func init() {
 		// A webhook edits its own messages (PATCH .../messages/{id}); it
 		// cannot reply to one.
 		Updates:       []notify.Update{notify.UpdateEdit},
-		DefaultUpdate: notify.UpdateEdit,
+		DefaultUpdate: notify.UpdateNew,
 	})
 }

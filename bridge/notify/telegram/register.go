@@ -28,7 +28,7 @@ func init() {
 		CheckURL:  CheckURL,
 		// editMessageText changes a message; reply_parameters answers one.
 		Updates:       []notify.Update{notify.UpdateEdit, notify.UpdateReply},
-		DefaultUpdate: notify.UpdateEdit,
+		DefaultUpdate: notify.UpdateNew,
 		Markup:        Markup,
 	})
 }
