@@ -24,20 +24,7 @@ func TestConnLimitEvicts(t *testing.T) {
 	l := newConnLimit(raw, 2)
 	clock := time.Unix(0, 0)
 	l.now = func() time.Time { clock = clock.Add(time.Second); return clock }
-	accept := func() (client, server net.Conn) {
-		t.Helper()
-		c, err := net.Dial("tcp", raw.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		s, err := l.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return c, s
-	}
+	accept := func() (client, server net.Conn) { return dialAccepted(t, raw, l) }
 	closed := func(c net.Conn) bool {
 		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 		_, err := c.Read(make([]byte, 1))
@@ -143,20 +130,7 @@ func TestConnLimitSparesJustAcceptedConnections(t *testing.T) {
 	l := newConnLimit(raw, 3)
 	clock := time.Unix(1000, 0)
 	l.now = func() time.Time { return clock }
-	accept := func() (client, server net.Conn) {
-		t.Helper()
-		c, err := net.Dial("tcp", raw.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		s, err := l.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return c, s
-	}
+	accept := func() (client, server net.Conn) { return dialAccepted(t, raw, l) }
 	isOpen := func(c net.Conn) bool {
 		_ = c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
 		_, err := c.Read(make([]byte, 1))
@@ -180,4 +154,21 @@ func TestConnLimitSparesJustAcceptedConnections(t *testing.T) {
 	if !isOpen(probe) {
 		t.Error("the just-accepted connection was closed while older ones were left")
 	}
+}
+
+// dialAccepted connects to raw and returns both ends: the client's and the
+// one l accepted.
+func dialAccepted(t *testing.T, raw net.Listener, l *connLimit) (client, server net.Conn) {
+	t.Helper()
+	c, err := net.Dial("tcp", raw.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	s, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return c, s
 }
