@@ -10,7 +10,6 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"html"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -69,16 +68,9 @@ func NewMattermost(t testing.TB, opts MattermostOptions) *Mattermost {
 			return "", "unknown webhook key", appError(http.StatusBadRequest, "web.incoming_webhook.invalid.app_error", "Invalid webhook.")
 		}
 		parseErr := appError(http.StatusBadRequest, "web.incoming_webhook.parse.app_error", "Unable to parse incoming data.")
-		switch ct := r.Header.Get("Content-Type"); {
-		case strings.HasPrefix(ct, "application/json"):
-		case strings.HasPrefix(ct, "application/x-www-form-urlencoded"):
-			form, err := url.ParseQuery(string(body))
-			if err != nil || form.Get("payload") == "" {
-				return "", "form without payload", parseErr
-			}
-			body = []byte(form.Get("payload"))
-		default:
-			return "", "Content-Type " + ct, parseErr
+		var problem string
+		if body, problem = notifytest.SlackStylePayload(r, body); problem != "" {
+			return "", problem, parseErr
 		}
 		var msg struct {
 			Text        string `json:"text"`

@@ -10,7 +10,6 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"math"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -77,16 +76,12 @@ func NewRocketChat(t testing.TB, opts RocketChatOptions) *RocketChat {
 		if r.Method != http.MethodPost {
 			return "", "method " + r.Method, failure(http.StatusBadRequest, "method "+r.Method)
 		}
-		switch ct := r.Header.Get("Content-Type"); {
-		case strings.HasPrefix(ct, "application/json"):
-		case strings.HasPrefix(ct, "application/x-www-form-urlencoded"):
-			form, err := url.ParseQuery(string(body))
-			if err != nil || form.Get("payload") == "" {
-				return "", "form without payload", failure(http.StatusBadRequest, "payload is missing")
+		var problem string
+		if body, problem = notifytest.SlackStylePayload(r, body); problem != "" {
+			if problem == "form without payload" {
+				return "", problem, failure(http.StatusBadRequest, "payload is missing")
 			}
-			body = []byte(form.Get("payload"))
-		default:
-			return "", "Content-Type " + ct, failure(http.StatusBadRequest, "unsupported content type")
+			return "", problem, failure(http.StatusBadRequest, "unsupported content type")
 		}
 		var msg struct {
 			Text        string `json:"text"`

@@ -10,7 +10,6 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"math"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -67,16 +66,9 @@ func NewSlack(t testing.TB, opts SlackOptions) *Slack {
 		case r.URL.Path != opts.Path:
 			return "", "unknown webhook path", errReply(http.StatusNotFound, "no_service")
 		}
-		switch ct := r.Header.Get("Content-Type"); {
-		case strings.HasPrefix(ct, "application/json"):
-		case strings.HasPrefix(ct, "application/x-www-form-urlencoded"):
-			form, err := url.ParseQuery(string(body))
-			if err != nil || form.Get("payload") == "" {
-				return "", "form without payload", errReply(http.StatusBadRequest, "invalid_payload")
-			}
-			body = []byte(form.Get("payload"))
-		default:
-			return "", "Content-Type " + ct, errReply(http.StatusBadRequest, "invalid_payload")
+		var problem string
+		if body, problem = notifytest.SlackStylePayload(r, body); problem != "" {
+			return "", problem, errReply(http.StatusBadRequest, "invalid_payload")
 		}
 		var m struct {
 			Text        string            `json:"text"`
