@@ -67,7 +67,7 @@ type Discord struct {
 	opts DiscordOptions
 
 	mu       sync.Mutex
-	messages []*Message // by id - firstID; nil once deleted
+	messages notifytest.MessageLog[Message] // numbered by id - firstID
 }
 
 // Message is one message of the webhook's channel as it stands now.
@@ -87,13 +87,7 @@ const firstID = 1300000000000000001
 func (d *Discord) Messages() []Message {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var out []Message
-	for _, m := range d.messages {
-		if m != nil {
-			out = append(out, *m)
-		}
-	}
-	return out
+	return d.messages.Live()
 }
 
 // Delete deletes a message, as a member of the channel can; an edit of it
@@ -101,17 +95,16 @@ func (d *Discord) Messages() []Message {
 func (d *Discord) Delete(id string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if i, ok := d.index(id); ok {
-		d.messages[i] = nil
-	}
+	d.messages.Delete(number(id))
 }
 
-func (d *Discord) index(id string) (int, bool) {
+// number is the log number of message id (-1 for no message).
+func number(id string) int {
 	n, err := strconv.ParseInt(id, 10, 64)
-	if err != nil || n < firstID || n-firstID >= int64(len(d.messages)) || d.messages[n-firstID] == nil {
-		return 0, false
+	if err != nil || n < firstID {
+		return -1
 	}
-	return int(n - firstID), true
+	return int(n - firstID)
 }
 
 // answer keeps the channel's messages and answers an accepted request.
@@ -121,16 +114,14 @@ func (d *Discord) answer(r *http.Request, body []byte, text string) notifytest.R
 	var m *Message
 	if r.Method == http.MethodPatch {
 		id := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
-		i, ok := d.index(id)
-		if !ok {
+		if m = d.messages.Get(number(id)); m == nil {
 			return *discordError(http.StatusNotFound, 10008, "Unknown Message", nil)
 		}
-		m = d.messages[i]
 		m.Text, m.Body = text, append([]byte(nil), body...)
 		m.Edits++
 	} else {
-		m = &Message{ID: strconv.FormatInt(firstID+int64(len(d.messages)), 10), Text: text, Body: append([]byte(nil), body...)}
-		d.messages = append(d.messages, m)
+		m = &Message{ID: strconv.FormatInt(firstID+int64(d.messages.Next()), 10), Text: text, Body: append([]byte(nil), body...)}
+		d.messages.Add(m)
 	}
 	var sent struct {
 		Content string          `json:"content"`

@@ -71,7 +71,7 @@ type Telegram struct {
 	opts TelegramOptions
 
 	mu       sync.Mutex
-	messages []*Message // by message_id - 1; nil once deleted
+	messages notifytest.MessageLog[Message] // numbered by message_id - 1
 }
 
 // Message is one message of the fake's chat as it stands now.
@@ -90,13 +90,7 @@ type Message struct {
 func (tg *Telegram) Messages() []Message {
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
-	var out []Message
-	for _, m := range tg.messages {
-		if m != nil {
-			out = append(out, *m)
-		}
-	}
-	return out
+	return tg.messages.Live()
 }
 
 // Delete deletes a message, as a member of the chat can; an edit of it
@@ -104,9 +98,7 @@ func (tg *Telegram) Messages() []Message {
 func (tg *Telegram) Delete(id int64) {
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
-	if id >= 1 && int(id) <= len(tg.messages) {
-		tg.messages[id-1] = nil
-	}
+	tg.messages.Delete(int(id - 1))
 }
 
 // answer keeps the chat's messages and answers an accepted request.
@@ -116,10 +108,10 @@ func (tg *Telegram) answer(r *http.Request, body []byte, text string) notifytest
 	defer tg.mu.Unlock()
 	find := func(id string) *Message {
 		n, err := strconv.ParseInt(id, 10, 64)
-		if err != nil || n < 1 || int(n) > len(tg.messages) {
+		if err != nil {
 			return nil
 		}
-		return tg.messages[n-1]
+		return tg.messages.Get(int(n - 1))
 	}
 	if strings.HasSuffix(strings.ToLower(r.URL.Path), "/editmessagetext") {
 		m := find(params["message_id"])
@@ -133,7 +125,7 @@ func (tg *Telegram) answer(r *http.Request, body []byte, text string) notifytest
 		m.Edits++
 		return tg.ok(m)
 	}
-	m := &Message{ID: int64(len(tg.messages) + 1), Text: text, Raw: params["text"], ParseMode: params["parse_mode"]}
+	m := &Message{ID: int64(tg.messages.Next() + 1), Text: text, Raw: params["text"], ParseMode: params["parse_mode"]}
 	if rp, ok := params["reply_parameters"]; ok {
 		var p struct {
 			MessageID                int64 `json:"message_id"`
@@ -147,7 +139,7 @@ func (tg *Telegram) answer(r *http.Request, body []byte, text string) notifytest
 			return *tgError(http.StatusBadRequest, "Bad Request: message to be replied not found", "")
 		}
 	}
-	tg.messages = append(tg.messages, m)
+	tg.messages.Add(m)
 	return tg.ok(m)
 }
 
