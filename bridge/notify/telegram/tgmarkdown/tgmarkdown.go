@@ -55,22 +55,8 @@ func Legacy(s string) (string, error) {
 		i++
 		pre := false
 		if c == '`' && at(s, i) == '`' && at(s, i+1) == '`' {
-			i += 2
 			pre = true
-			lang := i
-			for !isSpace(at(s, lang)) && at(s, lang) != '`' {
-				lang++
-			}
-			if i != lang && lang < len(s) && at(s, lang) != '`' {
-				i = lang
-			}
-			if cur := at(s, i); cur == '\n' || cur == '\r' {
-				if next := at(s, i+1); (next == '\n' || next == '\r') && cur != next {
-					i += 2
-				} else {
-					i++
-				}
-			}
+			i = skipPreHeader(s, i+2)
 		}
 		content := b.Len()
 		for i < len(s) && (s[i] != end || (pre && !(at(s, i+1) == '`' && at(s, i+2) == '`'))) {
@@ -226,22 +212,7 @@ func V2(s string) (string, error) {
 			e.kind = "code"
 			if at(s, i+1) == '`' && at(s, i+2) == '`' {
 				e.kind = "pre"
-				i += 3
-				lang := i
-				for !isSpace(at(s, lang)) && at(s, lang) != '`' {
-					lang++
-				}
-				if i != lang && lang < len(s) && at(s, lang) != '`' {
-					i = lang
-				}
-				if cur := at(s, i); cur == '\n' || cur == '\r' {
-					if next := at(s, i+1); (next == '\n' || next == '\r') && cur != next {
-						i += 2
-					} else {
-						i++
-					}
-				}
-				i--
+				i = skipPreHeader(s, i+3) - 1
 			}
 		default:
 			return "", reservedError(c)
@@ -257,4 +228,25 @@ func V2(s string) (string, error) {
 
 func reservedError(c byte) error {
 	return fmt.Errorf("character '%c' is reserved and must be escaped with the preceding '\\'", c)
+}
+
+// skipPreHeader returns where the content of a pre block starts, given
+// the index just after its opening ```: past the language name, when one
+// is followed by more on the line, and past one line break (\n, \r, \r\n
+// or \n\r), as Telegram's parser skips them.
+func skipPreHeader(s string, i int) int {
+	lang := i
+	for !isSpace(at(s, lang)) && at(s, lang) != '`' {
+		lang++
+	}
+	if i != lang && lang < len(s) && at(s, lang) != '`' {
+		i = lang
+	}
+	if cur := at(s, i); cur == '\n' || cur == '\r' {
+		if next := at(s, i+1); (next == '\n' || next == '\r') && cur != next {
+			return i + 2
+		}
+		return i + 1
+	}
+	return i
 }
