@@ -122,33 +122,15 @@ func (a *amConv) receiver(r *amReceiver) {
 			made = append(made, t.Name)
 		}
 	}
-	for i, x := range r.WebhookConfigs {
-		add(a.webhook(src("webhook_configs", i), r.Name, x))
-	}
-	for i, x := range r.SlackConfigs {
-		add(a.slack(src("slack_configs", i), r.Name, x))
-	}
-	for i, x := range r.DiscordConfigs {
-		add(a.discord(src("discord_configs", i), r.Name, x))
-	}
-	for i, x := range r.TelegramConfigs {
-		add(a.telegram(src("telegram_configs", i), r.Name, x))
-	}
-	for i, x := range r.MattermostConfigs {
-		add(a.mattermost(src("mattermost_configs", i), r.Name, x))
-	}
-	for i, x := range r.RocketchatConfigs {
-		add(a.rocketchat(src("rocketchat_configs", i), r.Name, x))
-	}
-	for i, x := range r.MSTeamsConfigs {
-		add(a.msteamsV1(src("msteams_configs", i), r.Name, x))
-	}
-	for i, x := range r.MSTeamsV2Configs {
-		add(a.msteamsV2(src("msteamsv2_configs", i), r.Name, x))
-	}
-	for i, x := range r.WechatConfigs {
-		add(a.wechat(src("wechat_configs", i), r.Name, x))
-	}
+	convertEach(add, src, "webhook_configs", r.Name, r.WebhookConfigs, a.webhook)
+	convertEach(add, src, "slack_configs", r.Name, r.SlackConfigs, a.slack)
+	convertEach(add, src, "discord_configs", r.Name, r.DiscordConfigs, a.discord)
+	convertEach(add, src, "telegram_configs", r.Name, r.TelegramConfigs, a.telegram)
+	convertEach(add, src, "mattermost_configs", r.Name, r.MattermostConfigs, a.mattermost)
+	convertEach(add, src, "rocketchat_configs", r.Name, r.RocketchatConfigs, a.rocketchat)
+	convertEach(add, src, "msteams_configs", r.Name, r.MSTeamsConfigs, a.msteamsV1)
+	convertEach(add, src, "msteamsv2_configs", r.Name, r.MSTeamsV2Configs, a.msteamsV2)
+	convertEach(add, src, "wechat_configs", r.Name, r.WechatConfigs, a.wechat)
 	var kept []string
 	un := r.Unsupported
 	for _, k := range sortedKeys(un) {
@@ -215,4 +197,12 @@ func customised(pairs ...[2]string) bool {
 		}
 	}
 	return false
+}
+
+// convertEach converts every integration of one list of a receiver,
+// naming each by its key and index, and adds what converts.
+func convertEach[C any](add func(*outTarget), src func(string, int) string, key, receiver string, list []C, conv func(src, receiver string, c C) *outTarget) {
+	for i, c := range list {
+		add(conv(src(key, i), receiver, c))
+	}
 }
