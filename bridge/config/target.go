@@ -287,6 +287,10 @@ func (t *Target) validate(path string, g *Global, in registry.Integration, known
 	}
 	if t.Update != "" && known && !in.SupportsUpdate(t.Update) {
 		fail("update", "%q is not an update mode of type %s: %s", t.Update, t.Type, in.UpdateModes())
+	} else if t.Update != "" && t.Update != notify.UpdateNew && known && in.CheckUpdate != nil {
+		if err := in.CheckUpdate(t.Options, t.Update); err != nil {
+			fail("update", "%v", err)
+		}
 	}
 	if t.MaxInFlight != 0 { // else global.max_in_flight, validated with global
 		if err := validateMaxInFlight(path+".max_in_flight", t.MaxInFlight); err != nil {

@@ -55,6 +55,10 @@ type Integration struct {
 	// none (empty: new).
 	Updates       []notify.Update
 	DefaultUpdate notify.Update
+	// CheckUpdate, when set, vets a target's update mode (one of Updates)
+	// against its decoded options at load time: a mode only some of the
+	// type's modes of delivery support, or one an option contradicts.
+	CheckUpdate func(opts any, u notify.Update) error
 	// CheckURL, when set, vets the target's URL at load time (for example
 	// to refuse a retired endpoint). Its error must not quote the URL.
 	CheckURL func(u *url.URL) error
