@@ -9,6 +9,7 @@ import (
 
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	discordfake "github.com/alertbridge/alertbridge/bridge/notify/discord/fake"
+	googlechatfake "github.com/alertbridge/alertbridge/bridge/notify/googlechat/fake"
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 	telegramfake "github.com/alertbridge/alertbridge/bridge/notify/telegram/fake"
 	"github.com/alertbridge/alertbridge/bridge/store"
@@ -173,9 +174,69 @@ func TestUpdateDiscordEditsAcrossARestart(t *testing.T) {
 	}
 }
 
+// TestUpdateGoogleChatRepliesAcrossARestart: with update: reply, firing,
+// a restart, then resolved of the same group puts the resolved message in
+// the thread of the firing one (the thread's name survived in the store);
+// once that thread is deleted, Google Chat starts a new one.
+func TestUpdateGoogleChatRepliesAcrossARestart(t *testing.T) {
+	fake := googlechatfake.NewGoogleChat(t, googlechatfake.GoogleChatOptions{})
+	storage := t.TempDir()
+	cfg := webhookConfig(`
+  - name: gc
+    type: googlechat
+    url: '` + fake.URL + `'
+    update: reply
+`)
+	second := firingThenRestart(t, cfg, storage)
+	postOK(t, second, incident(1, "resolved", 0))
+	if !eventually(10*time.Second, func() bool { return len(fake.Messages()) == 2 }) {
+		t.Fatalf("want two messages; the space has %+v", fake.Messages())
+	}
+	ms := fake.Messages()
+	if ms[0].Reply || !ms[1].Reply || ms[1].Thread != ms[0].Thread || !strings.Contains(ms[1].Text, "RESOLVED") {
+		t.Fatalf("the resolved message is not a reply in the firing one's thread: %+v", ms)
+	}
+	postOK(t, second, incident(2, "firing", 0))
+	if !eventually(10*time.Second, func() bool { return len(fake.Messages()) == 3 }) {
+		t.Fatalf("another group's message did not arrive: %+v", fake.Messages())
+	}
+	if ms := fake.Messages(); ms[2].Reply || ms[2].Thread == ms[0].Thread {
+		t.Errorf("another group's first message joined a thread: %+v", ms[2])
+	}
+	fake.DeleteThread(ms[0].Thread)
+	postOK(t, second, incident(1, "resolved", 1))
+	if !eventually(10*time.Second, func() bool { return len(fake.Messages()) == 2 }) {
+		t.Fatalf("after the thread was deleted: %+v", fake.Messages())
+	}
+	if ms := fake.Messages(); ms[1].Reply || ms[1].Thread == ms[0].Thread {
+		t.Errorf("the message for a deleted thread did not start a new one: %+v", ms)
+	}
+	if v := fake.Violations(); len(v) > 0 {
+		t.Errorf("violations %q", v)
+	}
+}
+
+// TestUpdateGoogleChatNew: without update, each notification starts a
+// thread of its own.
+func TestUpdateGoogleChatNew(t *testing.T) {
+	fake := googlechatfake.NewGoogleChat(t, googlechatfake.GoogleChatOptions{})
+	b := startBridge(t, webhookConfig(`
+  - name: gc
+    type: googlechat
+    url: '`+fake.URL+`'
+`), "")
+	postOK(t, b, incident(1, "firing", 0))
+	fake.WaitFor(1, 10*time.Second)
+	postOK(t, b, incident(1, "resolved", 0))
+	fake.WaitFor(2, 10*time.Second)
+	if ms := fake.Messages(); len(ms) != 2 || ms[1].Reply || ms[0].Thread == ms[1].Thread {
+		t.Errorf("space: %+v", ms)
+	}
+}
+
 // updateTested are the types whose updates in place the tests above run
 // against their strict fakes, end to end.
-var updateTested = map[string]bool{"telegram": true, "discord": true}
+var updateTested = map[string]bool{"telegram": true, "discord": true, "googlechat": true}
 
 // TestEveryUpdatingTypeHasAnUpdateTest: a type that registers an update
 // mode besides new needs its end-to-end test here, and its default mode
