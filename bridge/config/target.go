@@ -249,7 +249,7 @@ func (t *Target) validate(path string, g *Global, in registry.Integration, known
 	case !known:
 		fail("type", "unknown type %q (one of %s)", t.Type, strings.Join(registry.Types(), ", "))
 	}
-	if t.Secret != "" && known && !in.Signs && !dialect.Signs(t.Dialect) {
+	if t.Secret != "" && known && !in.Signs && in.CheckTarget == nil && !dialect.Signs(t.Dialect) {
 		fail("secret", "type %s does not sign requests, so a secret would be ignored; the credential is in the url", t.Type)
 	}
 	if t.MaxAlerts < 0 {
@@ -290,6 +290,15 @@ func (t *Target) validate(path string, g *Global, in registry.Integration, known
 	} else if t.Update != "" && t.Update != notify.UpdateNew && known && in.CheckUpdate != nil {
 		if err := in.CheckUpdate(t.Options, t.Update); err != nil {
 			fail("update", "%v", err)
+		}
+	}
+	if known && in.CheckTarget != nil && t.Options != nil {
+		u, _ := url.Parse(string(t.URL))
+		if u != nil && u.Host == "" {
+			u = nil
+		}
+		if err := in.CheckTarget(registry.Target{URL: u, Secret: t.Secret != "", Update: t.Update, Options: t.Options}); err != nil {
+			errs = append(errs, prefixErrors(path+".", err))
 		}
 	}
 	if t.MaxInFlight != 0 { // else global.max_in_flight, validated with global
