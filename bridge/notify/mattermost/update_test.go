@@ -245,7 +245,9 @@ func (d *deliverer) deliver(fixture []byte) notify.Result {
 	return res
 }
 
-func ref(n int) string { return mattermost.Ref(channelID, "po"+strings.Repeat("0", 23)+strconv.Itoa(n)) }
+func ref(n int) string {
+	return mattermost.Ref(channelID, "po"+strings.Repeat("0", 23)+strconv.Itoa(n))
+}
 
 // TestEditAgainstTheFake: firing then resolved is one post, patched, its
 // attachments replaced; a deleted post is posted anew; more parts post the
