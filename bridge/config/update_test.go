@@ -52,3 +52,66 @@ func TestUpdateUnsupportedIsALoadErrorNamingTheType(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdateInAPIModes: Mattermost and Rocket.Chat edit or answer their
+// messages only through their REST API, selected by a secret (the token);
+// every combination a mode cannot deliver is a load error naming its
+// keys, and the token never shows in one.
+func TestUpdateInAPIModes(t *testing.T) {
+	const (
+		mmHook = `url: "https://mm.example.com/hooks/xkeyxsecretxkeyx"`
+		mmAPI  = `url: "https://mm.example.com", secret: "xmmtokenxsecretx", channel_id: ch00000000000000000000ops0`
+		rcHook = `url: "https://rc.example.com/hooks/xidx/xtokenxsecretx"`
+		rcAPI  = `url: "https://rc.example.com", secret: "xrctokenxsecretx", user_id: rcBotUserId0000x, room_id: rcOpsRoom00000000`
+	)
+	tests := []struct {
+		name, target string
+		want         []string // nothing: it loads
+	}{
+		{"mattermost webhook", `{name: t, type: mattermost, ` + mmHook + `}`, nil},
+		{"mattermost api, edit", `{name: t, type: mattermost, ` + mmAPI + `, update: edit}`, nil},
+		{"mattermost api, reply", `{name: t, type: mattermost, ` + mmAPI + `, update: reply}`, nil},
+		{"mattermost webhook, edit", `{name: t, type: mattermost, ` + mmHook + `, update: edit}`,
+			[]string{`targets[0] (t).update: edit needs the API mode`}},
+		{"mattermost webhook, reply", `{name: t, type: mattermost, ` + mmHook + `, update: reply}`,
+			[]string{`targets[0] (t).update: reply needs the API mode`}},
+		{"mattermost api without channel_id", `{name: t, type: mattermost, url: "https://mm.example.com", secret: "xmmtokenxsecretx", update: edit}`,
+			[]string{`targets[0] (t).channel_id: required with a secret`}},
+		{"mattermost api with a bad channel_id", `{name: t, type: mattermost, url: "https://mm.example.com", secret: "xmmtokenxsecretx", channel_id: "town-square"}`,
+			[]string{`targets[0] (t).channel_id: "town-square" is not a Mattermost channel id`}},
+		{"mattermost token with a webhook url", `{name: t, type: mattermost, url: "https://mm.example.com/hooks/xkeyxsecretxkeyx", secret: "xmmtokenxsecretx", channel_id: ch00000000000000000000ops0}`,
+			[]string{`targets[0] (t).url: with a secret (the API mode) the url is the server's address`}},
+		{"mattermost token from an unset variable", `{name: t, type: mattermost, url: "https://mm.example.com", secret: "${ALERTBRIDGE_TEST_UNSET_MM_TOKEN}", channel_id: ch00000000000000000000ops0}`,
+			[]string{`targets[0] (t).secret: environment variable ALERTBRIDGE_TEST_UNSET_MM_TOKEN is not set`}},
+		{"rocketchat webhook", `{name: t, type: rocketchat, ` + rcHook + `}`, nil},
+		{"rocketchat api, reply", `{name: t, type: rocketchat, ` + rcAPI + `, update: reply}`, nil},
+		{"rocketchat api, edit", `{name: t, type: rocketchat, ` + rcAPI + `, update: edit}`,
+			[]string{`targets[0] (t).update: "edit" is not an update mode of type rocketchat: it supports reply or new`}},
+		{"rocketchat webhook, reply", `{name: t, type: rocketchat, ` + rcHook + `, update: reply}`,
+			[]string{`targets[0] (t).update: reply needs the API mode`}},
+		{"rocketchat api without ids", `{name: t, type: rocketchat, url: "https://rc.example.com", secret: "xrctokenxsecretx"}`,
+			[]string{`targets[0] (t).room_id: required with a secret`, `targets[0] (t).user_id: required with a secret`}},
+		{"rocketchat ids without a token", `{name: t, type: rocketchat, ` + rcHook + `, user_id: rcBotUserId0000x, room_id: rcOpsRoom00000000}`,
+			[]string{`targets[0] (t).room_id: a key of the API mode`, `targets[0] (t).user_id: a key of the API mode`}},
+		{"a type that signs nothing still refuses a secret", `{name: t, type: discord, url: "https://discord.com/api/webhooks/1/x", secret: "xsecretx"}`,
+			[]string{`targets[0] (t).secret: type discord does not sign requests`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte("targets:\n  - "+tc.target+"\n"), t.TempDir())
+			if (err == nil) != (len(tc.want) == 0) {
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+			for _, secret := range []string{"xmmtokenxsecretx", "xrctokenxsecretx", "xkeyxsecretxkeyx", "xtokenxsecretx"} {
+				if err != nil && strings.Contains(err.Error(), secret) {
+					t.Errorf("the error quotes a secret:\n%v", err)
+				}
+			}
+		})
+	}
+}
