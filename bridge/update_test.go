@@ -10,7 +10,9 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	discordfake "github.com/alertbridge/alertbridge/bridge/notify/discord/fake"
 	googlechatfake "github.com/alertbridge/alertbridge/bridge/notify/googlechat/fake"
+	mattermostfake "github.com/alertbridge/alertbridge/bridge/notify/mattermost/fake"
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
+	rocketchatfake "github.com/alertbridge/alertbridge/bridge/notify/rocketchat/fake"
 	telegramfake "github.com/alertbridge/alertbridge/bridge/notify/telegram/fake"
 	"github.com/alertbridge/alertbridge/bridge/store"
 )
@@ -234,9 +236,136 @@ func TestUpdateGoogleChatNew(t *testing.T) {
 	}
 }
 
+const (
+	mmToken   = "xmmbotxtokenxsecret0123"
+	mmChannel = "ch00000000000000000000ops0"
+)
+
+func mattermostUpdateConfig(fake *mattermostfake.Mattermost, update string) string {
+	return webhookConfig(`
+  - name: mm
+    type: mattermost
+    url: ` + fake.ServerURL + `
+    secret: ` + mmToken + `
+    channel_id: ` + mmChannel + `
+    msg_type: attachments
+    update: ` + update + `
+`)
+}
+
+func mmPosts(fake *mattermostfake.Mattermost) string {
+	var s []string
+	for _, p := range fake.Posts() {
+		s = append(s, fmt.Sprintf("%s edits=%d root=%q %q", p.ID, p.Edits, p.RootID, p.Text))
+	}
+	return strings.Join(s, "\n")
+}
+
+// TestUpdateMattermostEditsAcrossARestart: through the REST API (a bot
+// token), firing, a restart, then resolved of the same group is one post,
+// patched, its attachments replaced; a deleted post is posted anew, and
+// that one is patched next.
+func TestUpdateMattermostEditsAcrossARestart(t *testing.T) {
+	fake := mattermostfake.NewMattermost(t, mattermostfake.MattermostOptions{Token: mmToken, ChannelID: mmChannel})
+	storage := t.TempDir()
+	cfg := mattermostUpdateConfig(fake, "edit")
+	second := firingThenRestart(t, cfg, storage)
+	postOK(t, second, incident(1, "resolved", 0))
+	if !eventually(10*time.Second, func() bool { ps := fake.Posts(); return len(ps) == 1 && ps[0].Edits == 1 }) {
+		t.Fatalf("want one post, patched; the channel has:\n%s", mmPosts(fake))
+	}
+	if ps := fake.Posts(); !strings.Contains(ps[0].Text, "RESOLVED") || strings.Contains(ps[0].Text, "FIRING") {
+		t.Errorf("the patched post does not show the group resolved:\n%s", mmPosts(fake))
+	}
+	fake.Delete(fake.Posts()[0].ID)
+	postOK(t, second, incident(1, "resolved", 1))
+	if !eventually(10*time.Second, func() bool { ps := fake.Posts(); return len(ps) == 1 && ps[0].Edits == 0 }) {
+		t.Fatalf("the deleted post was not posted anew:\n%s", mmPosts(fake))
+	}
+	postOK(t, second, incident(1, "resolved", 2))
+	if !eventually(10*time.Second, func() bool { ps := fake.Posts(); return len(ps) == 1 && ps[0].Edits == 1 }) {
+		t.Fatalf("the new post was not the one patched:\n%s", mmPosts(fake))
+	}
+	for _, r := range fake.Attempts() {
+		if r.Header.Get("Authorization") != "Bearer "+mmToken {
+			t.Errorf("%s without the token", r.Path)
+		}
+	}
+	if v := fake.Violations(); len(v) > 0 {
+		t.Errorf("violations %q", v)
+	}
+}
+
+// TestUpdateMattermostReplies: update: reply answers the group's first
+// post in its thread, also after a restart.
+func TestUpdateMattermostReplies(t *testing.T) {
+	fake := mattermostfake.NewMattermost(t, mattermostfake.MattermostOptions{Token: mmToken, ChannelID: mmChannel})
+	second := firingThenRestart(t, mattermostUpdateConfig(fake, "reply"), t.TempDir())
+	postOK(t, second, incident(1, "resolved", 0))
+	if !eventually(10*time.Second, func() bool { return len(fake.Posts()) == 2 }) {
+		t.Fatalf("want two posts:\n%s", mmPosts(fake))
+	}
+	if ps := fake.Posts(); ps[1].RootID != ps[0].ID || ps[0].RootID != "" || !strings.Contains(ps[1].Text, "RESOLVED") {
+		t.Errorf("want the resolved post in the thread of the firing one:\n%s", mmPosts(fake))
+	}
+	if v := fake.Violations(); len(v) > 0 {
+		t.Errorf("violations %q", v)
+	}
+}
+
+// TestUpdateMattermostBadToken: a token the server refuses fails the
+// delivery at once (no retries), and no result shows it.
+func TestUpdateMattermostBadToken(t *testing.T) {
+	fake := mattermostfake.NewMattermost(t, mattermostfake.MattermostOptions{Token: "another-token-0123456789", ChannelID: mmChannel})
+	b := startBridge(t, mattermostUpdateConfig(fake, "edit"), "")
+	postOK(t, b, incident(1, "firing", 0))
+	if !eventually(10*time.Second, func() bool { return len(b.list(t, "dead")) == 1 }) {
+		t.Fatalf("the delivery did not fail permanently; the fake saw %d requests", len(fake.Attempts()))
+	}
+	if n := len(fake.Attempts()); n != 0 {
+		t.Errorf("%d requests counted as well-formed", n)
+	}
+	if v := fake.Violations(); len(v) != 1 {
+		t.Errorf("violations %q, want the one refused request", v)
+	}
+	if s := fmt.Sprint(b.list(t, "dead")); strings.Contains(s, mmToken) || !strings.Contains(s, "401") {
+		t.Errorf("dead letter: %s", s)
+	}
+}
+
+// TestUpdateRocketChatReplies: through the REST API (a personal access
+// token), update: reply answers the group's first message in its thread,
+// across a restart.
+func TestUpdateRocketChatReplies(t *testing.T) {
+	const (
+		user, token, room = "rcBotUserId0000x", "xrcauthxtokenxsecret0123", "rcOpsRoom00000000"
+	)
+	fake := rocketchatfake.NewRocketChat(t, rocketchatfake.RocketChatOptions{UserID: user, AuthToken: token, RoomID: room})
+	cfg := webhookConfig(`
+  - name: rc
+    type: rocketchat
+    url: ` + fake.ServerURL + `
+    secret: ` + token + `
+    user_id: ` + user + `
+    room_id: ` + room + `
+    update: reply
+`)
+	second := firingThenRestart(t, cfg, t.TempDir())
+	postOK(t, second, incident(1, "resolved", 0))
+	if !eventually(10*time.Second, func() bool { return len(fake.Messages()) == 2 }) {
+		t.Fatalf("want two messages, got %+v", fake.Messages())
+	}
+	if ms := fake.Messages(); ms[0].TMID != "" || ms[1].TMID != ms[0].ID || !strings.Contains(ms[1].Text, "RESOLVED") {
+		t.Errorf("want the resolved message in the thread of the firing one: %+v", ms)
+	}
+	if v := fake.Violations(); len(v) > 0 {
+		t.Errorf("violations %q", v)
+	}
+}
+
 // updateTested are the types whose updates in place the tests above run
 // against their strict fakes, end to end.
-var updateTested = map[string]bool{"telegram": true, "discord": true, "googlechat": true}
+var updateTested = map[string]bool{"telegram": true, "discord": true, "googlechat": true, "mattermost": true, "rocketchat": true}
 
 // TestEveryUpdatingTypeHasAnUpdateTest: a type that registers an update
 // mode besides new needs its end-to-end test here, and its default mode
