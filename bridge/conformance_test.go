@@ -67,6 +67,7 @@ func init() {
 		rocketchatfake.Conformance(),
 		rocketchatfake.APIConformance(),
 		slackfake.Conformance(),
+		slackfake.APIConformance(),
 		teamsfake.Conformance(),
 		telegramfake.Conformance(),
 		webhookfake.Conformance(),
