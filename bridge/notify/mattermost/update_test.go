@@ -208,41 +208,17 @@ func TestCheckTarget(t *testing.T) {
 	}
 }
 
-// deliverer sends groups to the strict fake as the bridge does, with the
-// refs the previous delivery reported.
+// deliverer sends groups to the strict fake as the bridge does.
 type deliverer struct {
-	t    *testing.T
+	*notifytest.Deliverer
 	fake *mattermostfake.Mattermost
-	n    *chat.Notifier
-	refs []string
 }
 
 func newDeliverer(t *testing.T, mode notify.Update, msgType string) *deliverer {
 	fake := mattermostfake.NewMattermost(t, mattermostfake.MattermostOptions{Token: token, ChannelID: channelID})
 	n := notifytest.NewNotifier(t, mattermost.New, &mattermost.Options{MsgType: msgType, ChannelID: channelID},
 		notify.Settings{Name: "mm", URL: fake.ServerURL, Secret: token, Update: mode})
-	return &deliverer{t: t, fake: fake, n: n}
-}
-
-// deliver delivers the fixture and keeps the refs as the app does.
-func (d *deliverer) deliver(fixture []byte) notify.Result {
-	d.t.Helper()
-	res := (&notify.Sender{}).Deliver(context.Background(), http.DefaultClient, d.n, notifytest.BuildGroup(d.t, fixture), notify.Attempt{Refs: d.refs})
-	if res.Verdict != notify.Delivered {
-		d.t.Fatalf("delivery: %v %s %s", res.Verdict, res.Reason, res.Message)
-	}
-	if d.n.Update() == notify.UpdateReply && d.refs != nil {
-		return res
-	}
-	for i, r := range res.Refs {
-		for len(d.refs) <= i {
-			d.refs = append(d.refs, "")
-		}
-		if r != "" {
-			d.refs[i] = r
-		}
-	}
-	return res
+	return &deliverer{Deliverer: &notifytest.Deliverer{T: t, N: n}, fake: fake}
 }
 
 func ref(n int) string {
@@ -255,19 +231,19 @@ func ref(n int) string {
 func TestEditAgainstTheFake(t *testing.T) {
 	fx := notifytest.Fixtures(t)
 	d := newDeliverer(t, notify.UpdateEdit, mattermost.Attachments)
-	if res := d.deliver(fx["firing"]); !slices.Equal(res.Refs, []string{ref(1)}) {
+	if res := d.Deliver(fx["firing"]); !slices.Equal(res.Refs, []string{ref(1)}) {
 		t.Fatalf("first delivery refs %q", res.Refs)
 	}
-	d.deliver(fx["resolved"])
+	d.Deliver(fx["resolved"])
 	ps := d.fake.Posts()
 	if len(ps) != 1 || ps[0].Edits != 1 || !strings.Contains(ps[0].Text, "RESOLVED") || strings.Contains(ps[0].Text, "FIRING") {
 		t.Fatalf("after resolved: %+v, want the one post patched to RESOLVED", ps)
 	}
 	d.fake.Delete(ps[0].ID)
-	if res := d.deliver(fx["firing"]); !slices.Equal(res.Refs, []string{ref(2)}) {
+	if res := d.Deliver(fx["firing"]); !slices.Equal(res.Refs, []string{ref(2)}) {
 		t.Errorf("after the post was deleted: refs %q, want the new post 2", res.Refs)
 	}
-	d.deliver(fx["many"])
+	d.Deliver(fx["many"])
 	ps = d.fake.Posts()
 	if len(ps) < 2 || ps[0].ID != postIDOf(ref(2)) || ps[0].Edits != 1 {
 		t.Errorf("many after one: %+v, want post 2 patched and the others new", ps)
@@ -284,14 +260,14 @@ func postIDOf(ref string) string { return ref[strings.IndexByte(ref, '/')+1:] }
 func TestReplyAgainstTheFake(t *testing.T) {
 	fx := notifytest.Fixtures(t)
 	d := newDeliverer(t, notify.UpdateReply, mattermost.Markdown)
-	d.deliver(fx["firing"])
-	d.deliver(fx["resolved"])
+	d.Deliver(fx["firing"])
+	d.Deliver(fx["resolved"])
 	ps := d.fake.Posts()
 	if len(ps) != 2 || ps[1].RootID != ps[0].ID || !strings.Contains(ps[1].Text, "RESOLVED") {
 		t.Fatalf("posts %+v, want the resolved one in the thread of the first", ps)
 	}
 	d.fake.Delete(ps[0].ID)
-	d.deliver(fx["resolved"])
+	d.Deliver(fx["resolved"])
 	ps = d.fake.Posts()
 	if len(ps) != 2 || ps[1].RootID != "" {
 		t.Errorf("posts %+v, want a new post once the thread's root is gone", ps)
@@ -307,7 +283,7 @@ func TestAPIPostsShowValuesAsWritten(t *testing.T) {
 	for _, msgType := range []string{mattermost.Markdown, mattermost.Attachments} {
 		t.Run(msgType, func(t *testing.T) {
 			d := newDeliverer(t, notify.UpdateNew, msgType)
-			d.deliver(notifytest.MarkupPayload())
+			d.Deliver(notifytest.MarkupPayload())
 			var got []notifytest.Received
 			for _, p := range d.fake.Posts() {
 				got = append(got, notifytest.Received{Text: p.Text})
