@@ -13,6 +13,7 @@ import (
 	mattermostfake "github.com/alertbridge/alertbridge/bridge/notify/mattermost/fake"
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 	rocketchatfake "github.com/alertbridge/alertbridge/bridge/notify/rocketchat/fake"
+	slackfake "github.com/alertbridge/alertbridge/bridge/notify/slack/fake"
 	telegramfake "github.com/alertbridge/alertbridge/bridge/notify/telegram/fake"
 	"github.com/alertbridge/alertbridge/bridge/store"
 )
@@ -363,9 +364,101 @@ func TestUpdateRocketChatReplies(t *testing.T) {
 	}
 }
 
+func slackBotConfig(url, update string) string {
+	return webhookConfig(`
+  - name: sl
+    type: slack
+    url: ` + url + `
+    secret: xoxb-1111-2222-e2eslacktoken
+    channel: "#alerts"
+    update: ` + update + `
+`)
+}
+
+func slackMessages(fake *slackfake.API) string {
+	var s []string
+	for _, m := range fake.Messages() {
+		s = append(s, fmt.Sprintf("%s edits=%d thread=%s %q", m.TS, m.Edits, m.ThreadTS, m.Text))
+	}
+	return strings.Join(s, "\n")
+}
+
+// TestUpdateSlackBotEditsAcrossARestart: with a bot token, firing, a
+// restart, then resolved of the same group is one message, edited through
+// chat.update: the channel id and ts survived in the store. A message
+// deleted in the channel is posted anew.
+func TestUpdateSlackBotEditsAcrossARestart(t *testing.T) {
+	fake := slackfake.NewAPI(t, slackfake.APIOptions{Token: "xoxb-1111-2222-e2eslacktoken", Burst: 2})
+	storage := t.TempDir()
+	cfg := slackBotConfig(fake.URL, "edit")
+	second := firingThenRestart(t, cfg, storage)
+	postOK(t, second, incident(1, "resolved", 0))
+	if !eventually(10*time.Second, func() bool { ms := fake.Messages(); return len(ms) == 1 && ms[0].Edits == 1 }) {
+		t.Fatalf("want one message, edited; the channel has:\n%s", slackMessages(fake))
+	}
+	if ms := fake.Messages(); !strings.Contains(ms[0].Text, "RESOLVED") || strings.Contains(ms[0].Text, "FIRING") {
+		t.Errorf("the edited message does not say RESOLVED (alone):\n%s", slackMessages(fake))
+	}
+	fake.Delete(fake.Messages()[0].TS)
+	postOK(t, second, incident(1, "resolved", 1))
+	if !eventually(10*time.Second, func() bool { ms := fake.Messages(); return len(ms) == 1 && ms[0].Edits == 0 }) {
+		t.Fatalf("the deleted message was not posted anew:\n%s", slackMessages(fake))
+	}
+	if v := fake.Violations(); len(v) > 0 {
+		t.Errorf("violations %q", v)
+	}
+}
+
+// TestUpdateSlackBotReplyAndNew: update: reply answers in the first
+// message's thread; update: new posts every notification.
+func TestUpdateSlackBotReplyAndNew(t *testing.T) {
+	for _, mode := range []string{"new", "reply"} {
+		t.Run(mode, func(t *testing.T) {
+			// Slack lets short bursts through; the bridge's one per second
+			// may reach it a little early after a slow first request.
+			fake := slackfake.NewAPI(t, slackfake.APIOptions{Token: "xoxb-1111-2222-e2eslacktoken", Burst: 2})
+			b := startBridge(t, slackBotConfig(fake.URL, mode), "")
+			postOK(t, b, incident(1, "firing", 0))
+			fake.WaitFor(1, 10*time.Second)
+			postOK(t, b, incident(1, "resolved", 0))
+			fake.WaitFor(2, 10*time.Second)
+			ms := fake.Messages()
+			want := ""
+			if mode == "reply" {
+				want = ms[0].TS
+			}
+			if len(ms) != 2 || ms[0].Edits != 0 || ms[1].ThreadTS != want || !strings.Contains(ms[1].Text, "RESOLVED") {
+				t.Errorf("channel:\n%s", slackMessages(fake))
+			}
+			if v := fake.Violations(); len(v) > 0 {
+				t.Errorf("violations %q", v)
+			}
+		})
+	}
+}
+
+// TestUpdateSlackBotBadToken: a token Slack refuses is a permanent
+// failure whose message names the cause and never the token.
+func TestUpdateSlackBotBadToken(t *testing.T) {
+	fake := slackfake.NewAPI(t, slackfake.APIOptions{Token: "xoxb-the-right-one"})
+	b := startBridge(t, slackBotConfig(fake.URL, "edit"), "")
+	postOK(t, b, incident(1, "firing", 0))
+	var dead []map[string]any
+	if !eventually(10*time.Second, func() bool { dead = b.list(t, "dead"); return len(dead) == 1 }) {
+		t.Fatalf("no dead letter; delivered %v", b.list(t, "delivered"))
+	}
+	msg := fmt.Sprint(dead[0])
+	if !strings.Contains(msg, "invalid_auth") || strings.Contains(msg, "e2eslacktoken") {
+		t.Errorf("dead letter %s", msg)
+	}
+	if len(fake.Messages()) != 0 {
+		t.Errorf("posted with a wrong token:\n%s", slackMessages(fake))
+	}
+}
+
 // updateTested are the types whose updates in place the tests above run
 // against their strict fakes, end to end.
-var updateTested = map[string]bool{"telegram": true, "discord": true, "googlechat": true, "mattermost": true, "rocketchat": true}
+var updateTested = map[string]bool{"telegram": true, "discord": true, "googlechat": true, "mattermost": true, "rocketchat": true, "slack": true}
 
 // TestEveryUpdatingTypeHasAnUpdateTest: a type that registers an update
 // mode besides new needs its end-to-end test here, and its default mode

@@ -34,8 +34,6 @@ targets:
 
 func TestUpdateUnsupportedIsALoadErrorNamingTheType(t *testing.T) {
 	tests := []struct{ target, want string }{
-		{`{name: sl, type: slack, url: "https://hooks.slack.com/services/T/B/X", update: edit}`,
-			`targets[0] (sl).update: "edit" is not an update mode of type slack: it supports only new`},
 		{`{name: dc, type: discord, url: "https://discord.com/api/webhooks/1/x", update: reply}`,
 			`targets[0] (dc).update: "reply" is not an update mode of type discord: it supports edit or new`},
 		{`{name: tg, type: telegram, url: "https://api.telegram.org/bot1:x/sendMessage", chat_id: "-100", update: thread}`,
@@ -53,8 +51,9 @@ func TestUpdateUnsupportedIsALoadErrorNamingTheType(t *testing.T) {
 	}
 }
 
-// TestUpdateInAPIModes: Mattermost and Rocket.Chat edit or answer their
-// messages only through their REST API, selected by a secret (the token);
+// TestUpdateInAPIModes: Mattermost, Rocket.Chat and Slack edit or answer
+// their messages only through their REST API, selected by a secret (the
+// token);
 // every combination a mode cannot deliver is a load error naming its
 // keys, and the token never shows in one.
 func TestUpdateInAPIModes(t *testing.T) {
@@ -63,6 +62,8 @@ func TestUpdateInAPIModes(t *testing.T) {
 		mmAPI  = `url: "https://mm.example.com", secret: "xmmtokenxsecretx", channel_id: ch00000000000000000000ops0`
 		rcHook = `url: "https://rc.example.com/hooks/xidx/xtokenxsecretx"`
 		rcAPI  = `url: "https://rc.example.com", secret: "xrctokenxsecretx", user_id: rcBotUserId0000x, room_id: rcOpsRoom00000000`
+		slHook = `url: "https://hooks.slack.com/services/T0/B0/xhookxsecretx"`
+		slBot  = `url: "https://slack.com/api/", secret: "xoxb-xsltokenxsecretx"`
 	)
 	tests := []struct {
 		name, target string
@@ -93,6 +94,24 @@ func TestUpdateInAPIModes(t *testing.T) {
 			[]string{`targets[0] (t).room_id: required with a secret`, `targets[0] (t).user_id: required with a secret`}},
 		{"rocketchat ids without a token", `{name: t, type: rocketchat, ` + rcHook + `, user_id: rcBotUserId0000x, room_id: rcOpsRoom00000000}`,
 			[]string{`targets[0] (t).room_id: a key of the API mode`, `targets[0] (t).user_id: a key of the API mode`}},
+		{"slack webhook", `{name: t, type: slack, ` + slHook + `, channel: "#legacy-override"}`, nil},
+		{"slack bot, edit", `{name: t, type: slack, ` + slBot + `, channel: C0123ABCD, update: edit}`, nil},
+		{"slack bot by channel name, reply", `{name: t, type: slack, ` + slBot + `, channel: "#alerts", update: reply}`, nil},
+		{"slack bot to a member, through a proxy", `{name: t, type: slack, url: "http://slack-proxy.internal:8080/api", secret: "xoxb-xsltokenxsecretx", channel: U024BE7LH}`, nil},
+		{"slack webhook, edit", `{name: t, type: slack, ` + slHook + `, update: edit}`,
+			[]string{`targets[0] (t).update: edit needs a bot token (secret: xoxb-…, url: https://slack.com/api/, channel): an incoming webhook answers "ok" without the message's id`}},
+		{"slack webhook, reply", `{name: t, type: slack, ` + slHook + `, update: reply}`,
+			[]string{`targets[0] (t).update: reply needs a bot token`}},
+		{"slack bot without channel", `{name: t, type: slack, ` + slBot + `, update: edit}`,
+			[]string{`targets[0] (t).channel: required with a secret (a bot token)`}},
+		{"slack bot with a bad channel", `{name: t, type: slack, ` + slBot + `, channel: "two words"}`,
+			[]string{`targets[0] (t).channel: "two words" is neither a Slack channel id`}},
+		{"slack token with a webhook url", `{name: t, type: slack, url: "https://hooks.slack.com/services/T0/B0/xhookxsecretx", secret: "xoxb-xsltokenxsecretx", channel: C0123ABCD}`,
+			[]string{`targets[0] (t).url: with a secret (a bot token), url is the Web API's base URL (https://slack.com/api/), not an incoming webhook`}},
+		{"slack token with the method's url", `{name: t, type: slack, url: "https://slack.com/api/chat.postMessage", secret: "xoxb-xsltokenxsecretx", channel: C0123ABCD}`,
+			[]string{`targets[0] (t).url: with a secret (a bot token), url is the Web API's base URL (https://slack.com/api/), without the method name`}},
+		{"slack token from an unset variable", `{name: t, type: slack, url: "https://slack.com/api/", secret: "${ALERTBRIDGE_TEST_UNSET_SLACK_TOKEN}", channel: C0123ABCD}`,
+			[]string{`targets[0] (t).secret: environment variable ALERTBRIDGE_TEST_UNSET_SLACK_TOKEN is not set`}},
 		{"a type that signs nothing still refuses a secret", `{name: t, type: discord, url: "https://discord.com/api/webhooks/1/x", secret: "xsecretx"}`,
 			[]string{`targets[0] (t).secret: type discord does not sign requests`}},
 	}
@@ -107,7 +126,7 @@ func TestUpdateInAPIModes(t *testing.T) {
 					t.Errorf("error lacks %q:\n%v", w, err)
 				}
 			}
-			for _, secret := range []string{"xmmtokenxsecretx", "xrctokenxsecretx", "xkeyxsecretxkeyx", "xtokenxsecretx"} {
+			for _, secret := range []string{"xmmtokenxsecretx", "xrctokenxsecretx", "xkeyxsecretxkeyx", "xtokenxsecretx", "xsltokenxsecretx", "xhookxsecretx"} {
 				if err != nil && strings.Contains(err.Error(), secret) {
 					t.Errorf("the error quotes a secret:\n%v", err)
 				}
