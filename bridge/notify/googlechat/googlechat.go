@@ -27,6 +27,7 @@ import (
 
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/chat"
+	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
 
 const (
@@ -102,11 +103,11 @@ func (o *Options) ThreadKey(groupKey string) string {
 	return "alertbridge-" + hex.EncodeToString(sum[:16])
 }
 
-// CheckUpdate refuses update: reply together with thread_by_group: both
+// CheckTarget refuses update: reply together with thread_by_group: both
 // put a group's notifications in one thread, and a body can name only one.
-func CheckUpdate(opts any, u notify.Update) error {
-	if o, ok := opts.(*Options); ok && o.ThreadByGroup && u == notify.UpdateReply {
-		return errors.New(`"reply" and thread_by_group both thread a group's notifications; keep one (thread_by_group needs no stored message, reply follows the thread of the group's first message)`)
+func CheckTarget(t registry.Target) error {
+	if o, ok := t.Options.(*Options); ok && o.ThreadByGroup && t.Update == notify.UpdateReply {
+		return errors.New(`update: "reply" and thread_by_group both thread a group's notifications; keep one (thread_by_group needs no stored message, reply follows the thread of the group's first message)`)
 	}
 	return nil
 }

@@ -30,6 +30,6 @@ func init() {
 		// authentication, which a webhook has not.
 		Updates:       []notify.Update{notify.UpdateReply},
 		DefaultUpdate: notify.UpdateNew,
-		CheckUpdate:   CheckUpdate,
+		CheckTarget:   CheckTarget,
 	}, "google_chat", "gchat")
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify/googlechat"
 	googlechatfake "github.com/alertbridge/alertbridge/bridge/notify/googlechat/fake"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
+	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 	"github.com/alertbridge/alertbridge/bridge/render"
 )
 
@@ -230,21 +231,20 @@ func TestFakeThreadContract(t *testing.T) {
 	}
 }
 
-// TestCheckUpdate: reply and thread_by_group exclude each other; every
+// TestCheckTarget: reply and thread_by_group exclude each other; every
 // other combination is fine.
-func TestCheckUpdate(t *testing.T) {
+func TestCheckTarget(t *testing.T) {
 	tests := []struct {
-		opts    any
+		opts    *googlechat.Options
 		mode    notify.Update
 		wantErr bool
 	}{
 		{&googlechat.Options{ThreadByGroup: true}, notify.UpdateReply, true},
 		{&googlechat.Options{}, notify.UpdateReply, false},
 		{&googlechat.Options{ThreadByGroup: true}, notify.UpdateNew, false},
-		{nil, notify.UpdateReply, false},
 	}
 	for _, tc := range tests {
-		if err := googlechat.CheckUpdate(tc.opts, tc.mode); (err != nil) != tc.wantErr {
+		if err := googlechat.CheckTarget(registry.Target{Options: tc.opts, Update: tc.mode}); (err != nil) != tc.wantErr {
 			t.Errorf("%+v %s: %v", tc.opts, tc.mode, err)
 		}
 	}
