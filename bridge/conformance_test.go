@@ -62,6 +62,7 @@ func init() {
 		discordfake.Conformance(),
 		googlechatfake.Conformance(),
 		larkfake.Conformance(),
+		larkfake.AppConformance(),
 		mattermostfake.Conformance(),
 		mattermostfake.APIConformance(),
 		rocketchatfake.Conformance(),

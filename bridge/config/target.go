@@ -1,7 +1,6 @@
 package config
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"mime"
@@ -288,18 +287,6 @@ func (t *Target) validate(path string, g *Global, in registry.Integration, known
 	}
 	if t.Update != "" && known && !in.SupportsUpdate(t.Update) {
 		fail("update", "%q is not an update mode of type %s: %s", t.Update, t.Type, in.UpdateModes())
-	} else if known && in.CheckTarget != nil && t.Options != nil {
-		mode := t.Update
-		if mode == "" {
-			mode = cmp.Or(in.DefaultUpdate, notify.UpdateNew)
-		}
-		rt := registry.Target{Options: t.Options, Secret: t.Secret != "", Update: mode}
-		if t.URL != "" && checkHTTPURL(string(t.URL)) == nil {
-			rt.URL, _ = url.Parse(string(t.URL))
-		}
-		if err := in.CheckTarget(rt); err != nil {
-			errs = append(errs, prefixErrors(path+".", err))
-		}
 	}
 	if known && in.CheckTarget != nil && t.Options != nil {
 		u, _ := url.Parse(string(t.URL))

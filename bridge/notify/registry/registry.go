@@ -55,13 +55,6 @@ type Integration struct {
 	// none (empty: new).
 	Updates       []notify.Update
 	DefaultUpdate notify.Update
-	// CheckTarget, when set, vets a loaded target as a whole at load time,
-	// for what no single key shows: a mode of delivery its options select
-	// that needs other keys (a url of another shape, a secret), an update
-	// mode only some of its modes support, keys that contradict each
-	// other. Its errors name the key they blame ("update: …") and never
-	// quote the url or the secret.
-	CheckTarget func(t Target) error
 	// CheckURL, when set, vets the target's URL at load time (for example
 	// to refuse a retired endpoint). Its error must not quote the URL.
 	CheckURL func(u *url.URL) error
@@ -88,20 +81,6 @@ type Target struct {
 	Update notify.Update
 	// Options is the decoded options struct of the type.
 	Options any
-}
-
-// Target is what CheckTarget sees of a target.
-type Target struct {
-	// Options are the decoded, validated options (never nil).
-	Options any
-	// URL is the resolved url; nil when it is missing or invalid (already
-	// reported).
-	URL *url.URL
-	// Secret says whether a secret is set (secret or secret_file).
-	Secret bool
-	// Update is the update mode, its default applied; always one the type
-	// supports.
-	Update notify.Update
 }
 
 // SupportsUpdate reports whether the type can deliver in mode u.
