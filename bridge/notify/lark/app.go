@@ -179,9 +179,12 @@ func convert(body []byte) (msgType string, content string, err error) {
 }
 
 // encode writes an API body; HTML characters stay as they are.
-func encode(m appMessage) []byte {
-	b, _ := json.MarshalNoEscape(m) // strings only: cannot fail
-	return b
+func encode(v any) []byte {
+	var b bytes.Buffer
+	enc := stdjson.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // strings only: cannot fail
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
 // Check enforces the custom bot body's schema, the API's size limit on
@@ -293,7 +296,7 @@ func (p *appPlatform) TokenRequest(stale bool) *notify.Request {
 	if p.token != "" && p.now().Before(p.expires) {
 		return nil
 	}
-	body, _ := json.MarshalNoEscape(map[string]string{"app_id": p.appID, "app_secret": p.secret})
+	body := encode(map[string]string{"app_id": p.appID, "app_secret": p.secret})
 	return &notify.Request{Method: http.MethodPost, URL: p.endpoint(TokenPath), Body: body, Header: jsonHeader.Clone()}
 }
 
