@@ -10,6 +10,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	discordfake "github.com/alertbridge/alertbridge/bridge/notify/discord/fake"
 	googlechatfake "github.com/alertbridge/alertbridge/bridge/notify/googlechat/fake"
+	larkfake "github.com/alertbridge/alertbridge/bridge/notify/lark/fake"
 	mattermostfake "github.com/alertbridge/alertbridge/bridge/notify/mattermost/fake"
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 	rocketchatfake "github.com/alertbridge/alertbridge/bridge/notify/rocketchat/fake"
@@ -456,9 +457,68 @@ func TestUpdateSlackBotBadToken(t *testing.T) {
 	}
 }
 
+func larkAppConfig(url, update string) string {
+	return webhookConfig(`
+  - name: lk
+    type: lark
+    url: ` + url + `
+    app_id: cli_fakeapp
+    chat_id: oc_fakechat
+    secret: fake-app-secret
+    update: ` + update + `
+`)
+}
+
+// TestUpdateLarkAppEditsAcrossARestart: through a Lark app's bot, firing,
+// a restart, then resolved of the same group is one card, updated: the
+// message id survived in the store, the new process got its own token; a
+// recalled card is posted anew.
+func TestUpdateLarkAppEditsAcrossARestart(t *testing.T) {
+	fake := larkfake.NewApp(t, larkfake.AppOptions{})
+	storage := t.TempDir()
+	second := firingThenRestart(t, larkAppConfig(fake.URL, "edit"), storage)
+	postOK(t, second, incident(1, "resolved", 0))
+	if !eventually(10*time.Second, func() bool { ms := fake.Messages(); return len(ms) == 1 && ms[0].Edits == 1 }) {
+		t.Fatalf("want one card, updated; the chat has %+v", fake.Messages())
+	}
+	if ms := fake.Messages(); !strings.Contains(ms[0].Text, "RESOLVED") || fake.TokensIssued() != 2 {
+		t.Errorf("card %q, %d tokens (want RESOLVED, one token per process)", ms[0].Text, fake.TokensIssued())
+	}
+	fake.Recall(fake.Messages()[0].ID)
+	fake.RevokeTokens()
+	postOK(t, second, incident(1, "resolved", 1))
+	if !eventually(10*time.Second, func() bool { return len(fake.Messages()) == 2 }) {
+		t.Fatalf("the recalled card was not posted anew: %+v", fake.Messages())
+	}
+	if ms := fake.Messages(); ms[1].Edits != 0 || ms[1].ReplyTo != "" || fake.TokensIssued() != 3 {
+		t.Errorf("chat %+v, %d tokens", ms, fake.TokensIssued())
+	}
+	if v := fake.Violations(); len(v) > 0 {
+		t.Errorf("violations %q", v)
+	}
+}
+
+// TestUpdateLarkAppReplies: with update: reply the resolved notification
+// answers the firing one.
+func TestUpdateLarkAppReplies(t *testing.T) {
+	fake := larkfake.NewApp(t, larkfake.AppOptions{})
+	b := startBridge(t, larkAppConfig(fake.URL, "reply"), "")
+	postOK(t, b, incident(1, "firing", 0))
+	if !eventually(10*time.Second, func() bool { return len(fake.Messages()) == 1 }) {
+		t.Fatalf("firing: %+v", fake.Messages())
+	}
+	postOK(t, b, incident(1, "resolved", 0))
+	if !eventually(10*time.Second, func() bool { return len(fake.Messages()) == 2 }) {
+		t.Fatalf("resolved: %+v", fake.Messages())
+	}
+	if ms := fake.Messages(); ms[1].ReplyTo != ms[0].ID || ms[0].Edits != 0 {
+		t.Errorf("chat %+v", ms)
+	}
+}
+
 // updateTested are the types whose updates in place the tests above run
 // against their strict fakes, end to end.
-var updateTested = map[string]bool{"telegram": true, "discord": true, "googlechat": true, "mattermost": true, "rocketchat": true, "slack": true}
+var updateTested = map[string]bool{"telegram": true, "discord": true, "googlechat": true, "mattermost": true, "rocketchat": true, "slack": true, "lark": true}
 
 // TestEveryUpdatingTypeHasAnUpdateTest: a type that registers an update
 // mode besides new needs its end-to-end test here, and its default mode

@@ -20,11 +20,13 @@ targets:
   - {name: dcn, type: discord, url: "https://discord.com/api/webhooks/1/x", update: new}
   - {name: gc, type: googlechat, url: "https://chat.googleapis.com/v1/spaces/A/messages?key=k&token=t"}
   - {name: gcr, type: googlechat, url: "https://chat.googleapis.com/v1/spaces/A/messages?key=k&token=t", update: reply}
+  - {name: lk, type: lark, url: "https://open.feishu.cn", app_id: cli_a1, chat_id: oc_b2, secret: s}
+  - {name: lke, type: lark, url: "https://open.feishu.cn/", app_id: cli_a1, chat_id: oc_b2, secret: s, update: edit}
 `), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []notify.Update{notify.UpdateNew, notify.UpdateNew, notify.UpdateNew, notify.UpdateReply, notify.UpdateNew, notify.UpdateNew, notify.UpdateReply}
+	want := []notify.Update{notify.UpdateNew, notify.UpdateNew, notify.UpdateNew, notify.UpdateReply, notify.UpdateNew, notify.UpdateNew, notify.UpdateReply, notify.UpdateNew, notify.UpdateEdit}
 	for i, w := range want {
 		if got := cfg.Targets[i].Update; got != w {
 			t.Errorf("%s: update %q, want %q", cfg.Targets[i].Name, got, w)
@@ -42,6 +44,14 @@ func TestUpdateUnsupportedIsALoadErrorNamingTheType(t *testing.T) {
 			`targets[0] (gc).update: "edit" is not an update mode of type googlechat: it supports reply or new`},
 		{`{name: gc, type: googlechat, url: "https://chat.googleapis.com/v1/spaces/A/messages?key=k&token=t", thread_by_group: true, update: reply}`,
 			`targets[0] (gc).update: "reply" and thread_by_group both thread a group's notifications`},
+		{`{name: lk, type: lark, url: "https://open.feishu.cn/open-apis/bot/v2/hook/T", update: edit}`,
+			`targets[0] (lk).update: "edit" needs the app mode`},
+		{`{name: lk, type: lark, url: "https://open.feishu.cn", app_id: cli_a1, chat_id: oc_b2, update: edit}`,
+			`targets[0] (lk).secret: required with app_id`},
+		{`{name: lk, type: lark, url: "https://open.feishu.cn", app_id: cli_a1, chat_id: oc_b2, secret: s, msg_type: post, update: edit}`,
+			`targets[0] (lk).update: edit needs msg_type: interactive`},
+		{`{name: lk, type: lark, url: "https://open.larksuite.com"}`,
+			`targets[0] (lk).url: must be a custom bot webhook`},
 	}
 	for _, tc := range tests {
 		_, err := Parse([]byte("targets:\n  - "+tc.target+"\n"), t.TempDir())
