@@ -127,9 +127,9 @@ func (s *Sender) sendAuthorized(ctx context.Context, client *http.Client, n Noti
 	return res
 }
 
-// fetchToken sends an Authorizer's token request and hands it the answer.
-// The result's message is scrubbed of the target's secrets (the token
-// request's credentials are the target's: its secret, at its url).
+// fetchToken sends an Authorizer's token request and hands it the answer;
+// the result's message is scrubbed like a delivery's (the target's
+// secrets, and the token request's URL).
 func (s *Sender) fetchToken(ctx context.Context, client *http.Client, auth Authorizer, tr *Request, at Attempt) Result {
 	if at.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -142,11 +142,11 @@ func (s *Sender) fetchToken(ctx context.Context, client *http.Client, auth Autho
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			reason = ReasonDeadline
 		}
-		return Retryable(reason, 0, "getting an access token: %s", at.Redact.Redact(err.Error()))
+		return Retryable(reason, 0, "getting an access token: %s", at.Redact.WithRequest(tr).Redact(err.Error()))
 	}
 	res := auth.TokenAnswer(resp)
 	if res.Verdict != Delivered {
-		res.Message = "getting an access token: " + at.Redact.Redact(res.Message)
+		res.Message = "getting an access token: " + at.Redact.WithRequest(tr).Redact(res.Message)
 	}
 	return res
 }
