@@ -106,9 +106,7 @@ func TestEditAgainstTheFake(t *testing.T) {
 	if ms := fake.Messages(); len(ms) < 2 || ms[0].Edits != 1 {
 		t.Errorf("many after one: %+v, want the first edited and the others new", ms)
 	}
-	if v := fake.Violations(); len(v) > 0 {
-		t.Errorf("violations %q", v)
-	}
+	notifytest.NoViolations(t, fake)
 }
 
 // TestFakeEditContract: the fake answers edits as Discord does.

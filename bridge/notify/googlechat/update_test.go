@@ -163,9 +163,7 @@ func TestReplyAgainstTheFake(t *testing.T) {
 	if len(ms) != 1 || ms[0].Reply || ms[0].Thread == first.Refs[0] || len(again.Refs) != 1 || again.Refs[0] != ms[0].Thread {
 		t.Errorf("after the thread was deleted: %+v refs %q, want a new thread", ms, again.Refs)
 	}
-	if v := fake.Violations(); len(v) > 0 {
-		t.Errorf("violations %q", v)
-	}
+	notifytest.NoViolations(t, fake)
 }
 
 // TestFakeThreadContract: the fake threads messages as Google Chat does.

@@ -3,7 +3,6 @@ package lark_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -333,9 +332,7 @@ func TestAppEditAgainstTheFake(t *testing.T) {
 	if again.Verdict != notify.Delivered || len(ms) != 2 || again.Refs[0] != ms[1].ID || ms[1].Edits != 0 {
 		t.Errorf("after the card was recalled: %+v %+v", again, ms)
 	}
-	if v := fake.Violations(); len(v) > 0 {
-		t.Errorf("violations %q", v)
-	}
+	notifytest.NoViolations(t, fake)
 }
 
 // TestAppReplyAgainstTheFake: later notifications answer the first
@@ -357,9 +354,7 @@ func TestAppReplyAgainstTheFake(t *testing.T) {
 	if ms := fake.Messages(); len(ms) != 3 || ms[2].ReplyTo != "" {
 		t.Errorf("the reply to a recalled message was not posted plain: %+v", ms)
 	}
-	if v := fake.Violations(); len(v) > 0 {
-		t.Errorf("violations %q", v)
-	}
+	notifytest.NoViolations(t, fake)
 }
 
 // TestAppWrongSecret: a refused secret is an auth error that names
@@ -380,18 +375,12 @@ func TestAppWrongSecret(t *testing.T) {
 func TestFakeAppContract(t *testing.T) {
 	fake := larkfake.NewApp(t, larkfake.AppOptions{})
 	call := func(method, path, auth, body string) (int, string) {
-		req, _ := http.NewRequest(method, fake.URL+path, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+		header := map[string]string{"Content-Type": "application/json; charset=utf-8"}
 		if auth != "" {
-			req.Header.Set("Authorization", "Bearer "+auth)
+			header["Authorization"] = "Bearer " + auth
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		status, ans, _ := notifytest.Call(t, method, fake.URL+path, header, body)
+		return status, ans
 	}
 	_, ans := call(http.MethodPost, "/open-apis/auth/v3/tenant_access_token/internal", "", `{"app_id":"cli_fakeapp","app_secret":"fake-app-secret"}`)
 	var tok struct {
@@ -481,9 +470,7 @@ func TestAppEveryPresetPassesTheFake(t *testing.T) {
 					t.Fatalf("%s again (%s): %+v", name, mode, r)
 				}
 			}
-			if v := fake.Violations(); len(v) > 0 {
-				t.Errorf("violations %q", v)
-			}
+			notifytest.NoViolations(t, fake)
 			if mt == lark.Interactive {
 				reqs, err := n.Build(context.Background(), notifytest.BuildGroup(t, fx["hostile"]))
 				if err != nil {

@@ -2,7 +2,6 @@ package mattermost_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -182,17 +181,7 @@ func TestCheckTarget(t *testing.T) {
 			[]string{"channel: an incoming webhook's override", "icon_url: an incoming webhook's override", "username: an incoming webhook's override"}},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			err := in.CheckTarget(tc.target)
-			if (err == nil) != (len(tc.want) == 0) {
-				t.Fatalf("error %v, want %q", err, tc.want)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error lacks %q:\n%v", w, err)
-				}
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { notifytest.CheckErrorNames(t, in.CheckTarget(tc.target), tc.want) })
 	}
 	for raw, ok := range map[string]bool{
 		"https://chat.example.com":               true,
@@ -248,9 +237,7 @@ func TestEditAgainstTheFake(t *testing.T) {
 	if len(ps) < 2 || ps[0].ID != postIDOf(ref(2)) || ps[0].Edits != 1 {
 		t.Errorf("many after one: %+v, want post 2 patched and the others new", ps)
 	}
-	if v := d.fake.Violations(); len(v) > 0 {
-		t.Errorf("violations %q", v)
-	}
+	notifytest.NoViolations(t, d.fake)
 }
 
 func postIDOf(ref string) string { return ref[strings.IndexByte(ref, '/')+1:] }
@@ -272,9 +259,7 @@ func TestReplyAgainstTheFake(t *testing.T) {
 	if len(ps) != 2 || ps[1].RootID != "" {
 		t.Errorf("posts %+v, want a new post once the thread's root is gone", ps)
 	}
-	if v := d.fake.Violations(); len(v) > 0 {
-		t.Errorf("violations %q", v)
-	}
+	notifytest.NoViolations(t, d.fake)
 }
 
 // TestAPIPostsShowValuesAsWritten: the markup-laden values the reader
@@ -289,9 +274,7 @@ func TestAPIPostsShowValuesAsWritten(t *testing.T) {
 				got = append(got, notifytest.Received{Text: p.Text})
 			}
 			notifytest.AssertMarkupShown(t, got)
-			if v := d.fake.Violations(); len(v) > 0 {
-				t.Errorf("violations %q", v)
-			}
+			notifytest.NoViolations(t, d.fake)
 		})
 	}
 }
@@ -301,18 +284,8 @@ func TestAPIPostsShowValuesAsWritten(t *testing.T) {
 func TestFakeAPIContract(t *testing.T) {
 	fake := mattermostfake.NewMattermost(t, mattermostfake.MattermostOptions{Token: token, ChannelID: channelID})
 	call := func(method, path, auth, body string) (int, string) {
-		req, _ := http.NewRequest(method, fake.ServerURL+path, strings.NewReader(body))
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		status, ans, _ := notifytest.Call(t, method, fake.ServerURL+path, map[string]string{"Authorization": auth, "Content-Type": "application/json"}, body)
+		return status, ans
 	}
 	bearer := "Bearer " + token
 	first := postIDOf(ref(1))

@@ -2,7 +2,6 @@ package rocketchat_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -171,17 +170,7 @@ func TestCheckTarget(t *testing.T) {
 		{"api with a channel", registry.Target{URL: srv, Secret: true, Options: &rocketchat.Options{UserID: userID, RoomID: roomID, Channel: "#ops"}}, []string{"channel: an incoming webhook's override"}},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			err := in.CheckTarget(tc.target)
-			if (err == nil) != (len(tc.want) == 0) {
-				t.Fatalf("error %v, want %q", err, tc.want)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error lacks %q:\n%v", w, err)
-				}
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { notifytest.CheckErrorNames(t, in.CheckTarget(tc.target), tc.want) })
 	}
 	for raw, ok := range map[string]bool{
 		"https://chat.example.com":                         true,
@@ -224,9 +213,7 @@ func TestReplyAgainstTheFake(t *testing.T) {
 		t.Fatalf("messages %+v, want the later two in the thread of the first", ms)
 	}
 	notifytest.AssertMarkupShown(t, []notifytest.Received{{Text: ms[0].Text}})
-	if v := fake.Violations(); len(v) > 0 {
-		t.Errorf("violations %q", v)
-	}
+	notifytest.NoViolations(t, fake)
 }
 
 // TestFakeAPIContract: the fake answers chat.postMessage as Rocket.Chat
@@ -234,17 +221,8 @@ func TestReplyAgainstTheFake(t *testing.T) {
 func TestFakeAPIContract(t *testing.T) {
 	fake := rocketchatfake.NewRocketChat(t, rocketchatfake.RocketChatOptions{UserID: userID, AuthToken: authToken, RoomID: roomID})
 	call := func(path, user, token, body string) (int, string) {
-		req, _ := http.NewRequest(http.MethodPost, fake.ServerURL+path, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-User-Id", user)
-		req.Header.Set("X-Auth-Token", token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		status, ans, _ := notifytest.Call(t, http.MethodPost, fake.ServerURL+path, map[string]string{"Content-Type": "application/json", "X-User-Id": user, "X-Auth-Token": token}, body)
+		return status, ans
 	}
 	const post = "/api/v1/chat.postMessage"
 	tests := []struct {

@@ -3,7 +3,6 @@ package slack_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -317,9 +316,7 @@ func TestBotEditAgainstTheFake(t *testing.T) {
 	if ms := d.fake.Messages(); len(ms) != parts || ms[0].Edits != 2 {
 		t.Errorf("one after many: %d messages, first edited %d times; want the first edited, the others left", len(ms), ms[0].Edits)
 	}
-	if v := d.fake.Violations(); len(v) > 0 {
-		t.Errorf("violations %q", v)
-	}
+	notifytest.NoViolations(t, d.fake)
 }
 
 // TestBotReplyAgainstTheFake: later notifications answer in the first
@@ -335,9 +332,7 @@ func TestBotReplyAgainstTheFake(t *testing.T) {
 	if len(ms) != 2 || ms[0].ThreadTS != "1764670000.000001" || ms[1].ThreadTS != "" || !strings.Contains(ms[0].Text, "RESOLVED") {
 		t.Errorf("messages %+v, want the resolved one in the first's thread, then one posted plainly", ms)
 	}
-	if v := d.fake.Violations(); len(v) > 0 {
-		t.Errorf("violations %q", v)
-	}
+	notifytest.NoViolations(t, d.fake)
 }
 
 // TestBotPresetBodiesPassTheFake sends every fixture, as built, to the
@@ -367,22 +362,12 @@ func TestFakeAPIContract(t *testing.T) {
 	fake := slackfake.NewAPI(t, slackfake.APIOptions{Token: botToken, ChannelID: channelID, ChannelName: "alerts", Burst: 100})
 	call := func(base, method, auth, contentType, body string) (int, map[string]any, http.Header) {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, base+method, strings.NewReader(body))
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
-		}
-		req.Header.Set("Content-Type", contentType)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
+		status, raw, h := notifytest.Call(t, http.MethodPost, base+method, map[string]string{"Authorization": auth, "Content-Type": contentType}, body)
 		var ans map[string]any
-		if err := json.Unmarshal(raw, &ans); err != nil {
+		if err := json.Unmarshal([]byte(raw), &ans); err != nil {
 			t.Fatalf("answer is not JSON: %s", raw)
 		}
-		return resp.StatusCode, ans, resp.Header
+		return status, ans, h
 	}
 	const js = "application/json; charset=utf-8"
 	bearer := "Bearer " + botToken

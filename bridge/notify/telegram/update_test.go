@@ -192,9 +192,7 @@ func TestEditAgainstTheFake(t *testing.T) {
 	if ms := d.fake.Messages(); len(ms) != 5 || ms[0].Edits != 2 {
 		t.Errorf("one after many: %d messages, first edited %d times; want the first edited, the others left", len(ms), ms[0].Edits)
 	}
-	if v := d.fake.Violations(); len(v) > 0 {
-		t.Errorf("violations %q", v)
-	}
+	notifytest.NoViolations(t, d.fake)
 }
 
 // TestReplyAgainstTheFake: later notifications answer the first message.
@@ -209,9 +207,7 @@ func TestReplyAgainstTheFake(t *testing.T) {
 	if len(ms) != 2 || ms[0].ReplyTo != 1 || ms[1].ReplyTo != 0 || !strings.Contains(ms[0].Text, "RESOLVED") {
 		t.Errorf("messages %+v, want the resolved one replying to 1, then one sent without reply", ms)
 	}
-	if v := d.fake.Violations(); len(v) > 0 {
-		t.Errorf("violations %q", v)
-	}
+	notifytest.NoViolations(t, d.fake)
 }
 
 // TestFakeEditContract: the fake answers edits as Telegram does.
