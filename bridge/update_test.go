@@ -12,6 +12,7 @@ import (
 	googlechatfake "github.com/alertbridge/alertbridge/bridge/notify/googlechat/fake"
 	larkfake "github.com/alertbridge/alertbridge/bridge/notify/lark/fake"
 	mattermostfake "github.com/alertbridge/alertbridge/bridge/notify/mattermost/fake"
+	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 	rocketchatfake "github.com/alertbridge/alertbridge/bridge/notify/rocketchat/fake"
 	slackfake "github.com/alertbridge/alertbridge/bridge/notify/slack/fake"
@@ -90,9 +91,7 @@ func TestUpdateTelegramEditsAcrossARestart(t *testing.T) {
 	if ms := fake.Messages(); !strings.Contains(ms[0].Text, "RESOLVED") {
 		t.Errorf("the edited message does not say RESOLVED:\n%s", tgMessages(fake))
 	}
-	if v := fake.Violations(); len(v) > 0 {
-		t.Errorf("violations %q", v)
-	}
+	notifytest.NoViolations(t, fake)
 }
 
 // TestUpdateTelegramFallbacks: a message deleted in the chat is posted
@@ -119,9 +118,7 @@ func TestUpdateTelegramFallbacks(t *testing.T) {
 	if ms := fake.Messages(); ms[0].Edits != 1 || ms[1].Edits != 0 || !strings.Contains(ms[0].Text, "RESOLVED") || !strings.Contains(ms[1].Text, "FIRING") {
 		t.Errorf("chat:\n%s", tgMessages(fake))
 	}
-	if v := fake.Violations(); len(v) > 0 {
-		t.Errorf("violations %q", v)
-	}
+	notifytest.NoViolations(t, fake)
 }
 
 // TestUpdateTelegramNewAndReply: update: new posts every notification;
@@ -173,9 +170,7 @@ func TestUpdateDiscordEditsAcrossARestart(t *testing.T) {
 	if !eventually(10*time.Second, func() bool { ms := fake.Messages(); return len(ms) == 1 && ms[0].Edits == 0 }) {
 		t.Fatalf("the deleted message was not posted anew: %+v", fake.Messages())
 	}
-	if v := fake.Violations(); len(v) > 0 {
-		t.Errorf("violations %q", v)
-	}
+	notifytest.NoViolations(t, fake)
 }
 
 // TestUpdateGoogleChatRepliesAcrossARestart: with update: reply, firing,
@@ -215,9 +210,7 @@ func TestUpdateGoogleChatRepliesAcrossARestart(t *testing.T) {
 	if ms := fake.Messages(); ms[1].Reply || ms[1].Thread == ms[0].Thread {
 		t.Errorf("the message for a deleted thread did not start a new one: %+v", ms)
 	}
-	if v := fake.Violations(); len(v) > 0 {
-		t.Errorf("violations %q", v)
-	}
+	notifytest.NoViolations(t, fake)
 }
 
 // TestUpdateGoogleChatNew: without update, each notification starts a
@@ -293,9 +286,7 @@ func TestUpdateMattermostEditsAcrossARestart(t *testing.T) {
 			t.Errorf("%s without the token", r.Path)
 		}
 	}
-	if v := fake.Violations(); len(v) > 0 {
-		t.Errorf("violations %q", v)
-	}
+	notifytest.NoViolations(t, fake)
 }
 
 // TestUpdateMattermostReplies: update: reply answers the group's first
@@ -310,9 +301,7 @@ func TestUpdateMattermostReplies(t *testing.T) {
 	if ps := fake.Posts(); ps[1].RootID != ps[0].ID || ps[0].RootID != "" || !strings.Contains(ps[1].Text, "RESOLVED") {
 		t.Errorf("want the resolved post in the thread of the firing one:\n%s", mmPosts(fake))
 	}
-	if v := fake.Violations(); len(v) > 0 {
-		t.Errorf("violations %q", v)
-	}
+	notifytest.NoViolations(t, fake)
 }
 
 // TestUpdateMattermostBadToken: a token the server refuses fails the
@@ -360,9 +349,7 @@ func TestUpdateRocketChatReplies(t *testing.T) {
 	if ms := fake.Messages(); ms[0].TMID != "" || ms[1].TMID != ms[0].ID || !strings.Contains(ms[1].Text, "RESOLVED") {
 		t.Errorf("want the resolved message in the thread of the firing one: %+v", ms)
 	}
-	if v := fake.Violations(); len(v) > 0 {
-		t.Errorf("violations %q", v)
-	}
+	notifytest.NoViolations(t, fake)
 }
 
 func slackBotConfig(url, update string) string {
@@ -405,9 +392,7 @@ func TestUpdateSlackBotEditsAcrossARestart(t *testing.T) {
 	if !eventually(10*time.Second, func() bool { ms := fake.Messages(); return len(ms) == 1 && ms[0].Edits == 0 }) {
 		t.Fatalf("the deleted message was not posted anew:\n%s", slackMessages(fake))
 	}
-	if v := fake.Violations(); len(v) > 0 {
-		t.Errorf("violations %q", v)
-	}
+	notifytest.NoViolations(t, fake)
 }
 
 // TestUpdateSlackBotReplyAndNew: update: reply answers in the first
@@ -431,9 +416,7 @@ func TestUpdateSlackBotReplyAndNew(t *testing.T) {
 			if len(ms) != 2 || ms[0].Edits != 0 || ms[1].ThreadTS != want || !strings.Contains(ms[1].Text, "RESOLVED") {
 				t.Errorf("channel:\n%s", slackMessages(fake))
 			}
-			if v := fake.Violations(); len(v) > 0 {
-				t.Errorf("violations %q", v)
-			}
+			notifytest.NoViolations(t, fake)
 		})
 	}
 }
@@ -493,9 +476,7 @@ func TestUpdateLarkAppEditsAcrossARestart(t *testing.T) {
 	if ms := fake.Messages(); ms[1].Edits != 0 || ms[1].ReplyTo != "" || fake.TokensIssued() != 3 {
 		t.Errorf("chat %+v, %d tokens", ms, fake.TokensIssued())
 	}
-	if v := fake.Violations(); len(v) > 0 {
-		t.Errorf("violations %q", v)
-	}
+	notifytest.NoViolations(t, fake)
 }
 
 // TestUpdateLarkAppReplies: with update: reply the resolved notification

@@ -347,6 +347,37 @@ func compactJSON(t *testing.T, raw json.RawMessage) string {
 	return string(b)
 }
 
+// importConfig writes config as dir's alertmanager.yml and imports it
+// into dir, its secrets included or not; an error fails the test.
+func importConfig(t *testing.T, dir, config string, secrets bool) *importer.Result {
+	t.Helper()
+	in := filepath.Join(dir, "alertmanager.yml")
+	if err := os.WriteFile(in, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := importer.Import(in, importer.Options{Format: importer.Alertmanager, IncludeSecrets: secrets, OutDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// mentions checks that text, the import's named output, contains each
+// of want and none of not.
+func mentions(t *testing.T, name, text string, want, not []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("the %s lacks %q:\n%s", name, w, text)
+		}
+	}
+	for _, n := range not {
+		if strings.Contains(text, n) {
+			t.Errorf("the %s has %q:\n%s", name, n, text)
+		}
+	}
+}
+
 // TestSlackBotImport: a slack_config that posts with a bot token (global
 // or its own app_token, or a bearer authorization to chat.postMessage)
 // becomes a slack target in the bot mode, the token its secret and its url
@@ -389,25 +420,8 @@ receivers:
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			in := filepath.Join(dir, "alertmanager.yml")
-			if err := os.WriteFile(in, []byte(tc.config), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			res, err := importer.Import(in, importer.Options{Format: importer.Alertmanager, IncludeSecrets: tc.secrets, OutDir: dir})
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg := string(res.Config)
-			for _, w := range tc.want {
-				if !strings.Contains(cfg, w) {
-					t.Errorf("the output lacks %q:\n%s", w, cfg)
-				}
-			}
-			for _, n := range tc.not {
-				if strings.Contains(cfg, n) {
-					t.Errorf("the output has %q:\n%s", n, cfg)
-				}
-			}
+			res := importConfig(t, dir, tc.config, tc.secrets)
+			mentions(t, "output", string(res.Config), tc.want, tc.not)
 			check(t, res, dir)
 		})
 	}
@@ -486,35 +500,10 @@ receivers:
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			in := filepath.Join(dir, "alertmanager.yml")
-			if err := os.WriteFile(in, []byte(tc.config), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			res, err := importer.Import(in, importer.Options{Format: importer.Alertmanager, IncludeSecrets: tc.secrets, OutDir: dir})
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg, rep := string(res.Config), string(report(res))
-			for _, w := range tc.want {
-				if !strings.Contains(cfg, w) {
-					t.Errorf("the output lacks %q:\n%s", w, cfg)
-				}
-			}
-			for _, n := range tc.not {
-				if strings.Contains(cfg, n) {
-					t.Errorf("the output has %q:\n%s", n, cfg)
-				}
-			}
-			for _, n := range tc.notes {
-				if !strings.Contains(rep, n) {
-					t.Errorf("the report lacks %q:\n%s", n, rep)
-				}
-			}
-			for _, secret := range []string{token, tokenID} {
-				if strings.Contains(rep, secret) {
-					t.Errorf("the report has %q:\n%s", secret, rep)
-				}
-			}
+			res := importConfig(t, dir, tc.config, tc.secrets)
+			rep := string(report(res))
+			mentions(t, "output", string(res.Config), tc.want, tc.not)
+			mentions(t, "report", rep, tc.notes, []string{token, tokenID})
 			if !strings.Contains(rep, "room_id of target r") {
 				t.Errorf("the report does not ask for room_id:\n%s", rep)
 			}
