@@ -57,11 +57,7 @@ func TestGoldenEditBodies(t *testing.T) {
 		t.Fatal(err)
 	}
 	revised := n.Revise(reqs, []string{msgID})
-	var bodies [][]byte
-	for _, r := range revised {
-		bodies = append(bodies, r.Body)
-	}
-	notifytest.GoldenBodies(t, "edit-mixed", bodies)
+	notifytest.GoldenRequests(t, "edit-mixed", revised)
 	r := revised[0]
 	u, _ := url.Parse(r.URL)
 	if r.Method != http.MethodPatch || u.Path != "/api/webhooks/123456789012345678/TOKEN-abc_123/messages/"+msgID || u.RawQuery != "thread_id=42" || r.Ref != msgID || r.Fallback != reqs[0] {

@@ -65,11 +65,7 @@ func TestGoldenReplyBodies(t *testing.T) {
 				t.Fatal(err)
 			}
 			revised := n.Revise(reqs, []string{thread})
-			var bodies [][]byte
-			for _, r := range revised {
-				bodies = append(bodies, r.Body)
-			}
-			notifytest.GoldenBodies(t, "reply-"+format+"-mixed", bodies)
+			notifytest.GoldenRequests(t, "reply-"+format+"-mixed", revised)
 			r := revised[0]
 			u, _ := url.Parse(r.URL)
 			if r.Method != http.MethodPost || u.Path != "/v1/spaces/AAAAbcd/messages" ||

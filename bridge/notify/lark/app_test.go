@@ -476,11 +476,7 @@ func TestAppEveryPresetPassesTheFake(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				var bodies [][]byte
-				for _, r := range reqs {
-					bodies = append(bodies, r.Body)
-				}
-				notifytest.GoldenBodies(t, "app-interactive-hostile", bodies)
+				notifytest.GoldenRequests(t, "app-interactive-hostile", reqs)
 			}
 		})
 	}

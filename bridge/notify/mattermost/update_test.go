@@ -33,14 +33,6 @@ func apiNotifier(t *testing.T, mode notify.Update, opts *mattermost.Options) *ch
 	return notifytest.NewNotifier(t, mattermost.New, opts, notify.Settings{Name: "mm", URL: server + "/", Secret: token, Update: mode})
 }
 
-func bodiesOf(reqs []*notify.Request) [][]byte {
-	var out [][]byte
-	for _, r := range reqs {
-		out = append(out, r.Body)
-	}
-	return out
-}
-
 // TestGoldenAPIBodies: the API mode posts the preset bodies mapped onto a
 // post (text the message, attachments in props), for both message types
 // and the fixtures that matter for the shape (hostile values, several
@@ -59,7 +51,7 @@ func TestGoldenAPIBodies(t *testing.T) {
 						t.Fatalf("%s %s %v", r.Method, r.URL, r.Header)
 					}
 				}
-				notifytest.GoldenBodies(t, "api-"+msgType+"-"+name, bodiesOf(reqs))
+				notifytest.GoldenRequests(t, "api-"+msgType+"-"+name, reqs)
 			})
 		}
 		for _, mode := range []notify.Update{notify.UpdateEdit, notify.UpdateReply} {
@@ -70,7 +62,7 @@ func TestGoldenAPIBodies(t *testing.T) {
 					t.Fatal(err)
 				}
 				revised := n.Revise(reqs, []string{mattermost.Ref(channelID, postID)})
-				notifytest.GoldenBodies(t, "api-"+msgType+"-"+string(mode)+"-mixed", bodiesOf(revised))
+				notifytest.GoldenRequests(t, "api-"+msgType+"-"+string(mode)+"-mixed", revised)
 				r := revised[0]
 				switch mode {
 				case notify.UpdateEdit:

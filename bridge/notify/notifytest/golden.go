@@ -11,6 +11,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/alertbridge/alertbridge/bridge/notify"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -118,4 +120,14 @@ func visible(s string) string {
 func GoldenBodies(t testing.TB, name string, bodies [][]byte) {
 	t.Helper()
 	Golden(t, name, bytes.Join(bodies, []byte("\n")))
+}
+
+// GoldenRequests is GoldenBodies of the requests' bodies, in order.
+func GoldenRequests(t testing.TB, name string, reqs []*notify.Request) {
+	t.Helper()
+	bodies := make([][]byte, 0, len(reqs))
+	for _, r := range reqs {
+		bodies = append(bodies, r.Body)
+	}
+	GoldenBodies(t, name, bodies)
 }

@@ -34,14 +34,6 @@ func apiNotifier(t *testing.T, mode notify.Update, opts *rocketchat.Options) *ch
 	return notifytest.NewNotifier(t, rocketchat.New, opts, notify.Settings{Name: "rc", URL: server, Secret: authToken, Update: mode})
 }
 
-func bodiesOf(reqs []*notify.Request) [][]byte {
-	var out [][]byte
-	for _, r := range reqs {
-		out = append(out, r.Body)
-	}
-	return out
-}
-
 // TestGoldenAPIBodies: the API mode posts the preset body to
 // chat.postMessage with roomId first; a reply adds tmid.
 func TestGoldenAPIBodies(t *testing.T) {
@@ -61,7 +53,7 @@ func TestGoldenAPIBodies(t *testing.T) {
 					t.Errorf("body %s", r.Body)
 				}
 			}
-			notifytest.GoldenBodies(t, "api-"+name, bodiesOf(reqs))
+			notifytest.GoldenRequests(t, "api-"+name, reqs)
 		})
 	}
 	t.Run("reply", func(t *testing.T) {
@@ -71,7 +63,7 @@ func TestGoldenAPIBodies(t *testing.T) {
 			t.Fatal(err)
 		}
 		revised := n.Revise(reqs, []string{rocketchat.Ref(roomID, msgID)})
-		notifytest.GoldenBodies(t, "api-reply-mixed", bodiesOf(revised))
+		notifytest.GoldenRequests(t, "api-reply-mixed", revised)
 		if r := revised[0]; r.URL != reqs[0].URL || r.Ref != "" || !strings.HasSuffix(string(r.Body), `,"tmid":"`+msgID+`"}`) {
 			t.Errorf("reply %s ref %q body %s", r.URL, r.Ref, r.Body)
 		}

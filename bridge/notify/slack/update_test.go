@@ -166,11 +166,7 @@ func TestGoldenBotEditBodies(t *testing.T) {
 				t.Fatal(err)
 			}
 			revised := n.Revise(reqs, []string{ref})
-			var bodies [][]byte
-			for _, r := range revised {
-				bodies = append(bodies, r.Body)
-			}
-			notifytest.GoldenBodies(t, "bot-"+string(mode)+"-mixed", bodies)
+			notifytest.GoldenRequests(t, "bot-"+string(mode)+"-mixed", revised)
 			r := revised[0]
 			switch mode {
 			case notify.UpdateEdit:

@@ -67,11 +67,7 @@ func TestGoldenEditBodies(t *testing.T) {
 				t.Fatal(err)
 			}
 			revised := n.Revise(reqs, []string{chatID + "/42"})
-			var bodies [][]byte
-			for _, r := range revised {
-				bodies = append(bodies, r.Body)
-			}
-			notifytest.GoldenBodies(t, string(mode)+"-mixed", bodies)
+			notifytest.GoldenRequests(t, string(mode)+"-mixed", revised)
 			r := revised[0]
 			switch mode {
 			case notify.UpdateEdit:
