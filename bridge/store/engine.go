@@ -173,3 +173,25 @@ type Messages interface {
 }
 
 var _ Engine = (*DB)(nil)
+
+// Change is what one write did to the pending jobs, as an engine shared
+// by several bridges reports it to each of them (see Follower).
+type Change struct {
+	// Local marks a write this bridge made itself: its queue already
+	// knows.
+	Local bool
+	// Pending lists jobs that became pending (accepted or requeued).
+	Pending []*Job
+	// Gone lists pending jobs that no longer are (superseded, finished or
+	// deleted); only ID and Target are certain to be set.
+	Gone []*Job
+}
+
+// Follower is an Engine that several bridges share: every bridge sees the
+// writes of the others through Follow.
+type Follower interface {
+	// Follow calls fn, in order and from one goroutine, with every write
+	// applied from now on. fn must return quickly. One fn at a time: a
+	// later call replaces it.
+	Follow(fn func(Change))
+}

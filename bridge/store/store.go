@@ -74,6 +74,8 @@ type Options struct {
 type DB struct {
 	dir string
 	db  *pebble.DB
+	// volatile: held in memory, writes not synced (see OpenVolatile).
+	volatile bool
 
 	// wmu serializes the read-modify-write part of every write (see
 	// write), so a write reads what the previous one wrote; the disk sync
@@ -501,7 +503,7 @@ func (d *DB) write(fn func(tx *tx) error) (err error) {
 	}
 	if b.Empty() {
 		committed = true
-		if !t.syncFirst {
+		if !t.syncFirst || d.volatile {
 			return nil
 		}
 		// Nothing to write, but the answer depends on an earlier write
@@ -512,6 +514,13 @@ func (d *DB) write(fn func(tx *tx) error) (err error) {
 		if err := d.db.LogData([]byte{0}, pebble.Sync); err != nil {
 			return fmt.Errorf("store sync: %w", err)
 		}
+		return nil
+	}
+	if d.volatile {
+		if err := d.db.Apply(b, pebble.NoSync); err != nil {
+			return fmt.Errorf("store write: %w", err)
+		}
+		committed = true
 		return nil
 	}
 	if err := d.db.ApplyNoSyncWait(b, pebble.Sync); err != nil {

@@ -1,0 +1,162 @@
+package jetstream
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/alertbridge/alertbridge/bridge/store"
+)
+
+// Snapshots are objects named snapshot-<log position> in the snapshots
+// object store. Every view holds the same data at the same position, so
+// whichever bridge writes one writes the same; the claims bucket picks
+// one writer per position. A bridge starts from the newest complete one.
+const snapshotPrefix = "snapshot-"
+
+// snapshotsKept is how many snapshots stay in the bucket.
+const snapshotsKept = 2
+
+// snapshotMargin is how many messages before a snapshot's position the
+// log keeps, so a bridge applying a little behind does not lose its place.
+const snapshotMargin = 1000
+
+func snapshotName(seq uint64) string { return snapshotPrefix + strconv.FormatUint(seq, 10) }
+
+func snapshotSeq(name string) (uint64, bool) {
+	s, ok := strings.CutPrefix(name, snapshotPrefix)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	return n, err == nil
+}
+
+// snapshots lists the complete snapshots, newest first.
+func (e *Engine) snapshots(ctx context.Context) ([]uint64, error) {
+	infos, err := e.snaps.List(ctx)
+	if errors.Is(err, jetstream.ErrNoObjectsFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var seqs []uint64
+	for _, in := range infos {
+		if seq, ok := snapshotSeq(in.Name); ok && !in.Deleted {
+			seqs = append(seqs, seq)
+		}
+	}
+	for i := range seqs { // newest first
+		for j := i + 1; j < len(seqs); j++ {
+			if seqs[j] > seqs[i] {
+				seqs[i], seqs[j] = seqs[j], seqs[i]
+			}
+		}
+	}
+	return seqs, nil
+}
+
+// restore opens the view from the newest snapshot that reads back whole,
+// or empty when there is none.
+func (e *Engine) restore(ctx context.Context) error {
+	seqs, err := e.snapshots(ctx)
+	if err != nil {
+		return fmt.Errorf("jetstream engine: listing snapshots: %w", err)
+	}
+	opts := store.Options{Logf: e.opts.Logf, Errorf: e.opts.Errorf}
+	for _, seq := range seqs {
+		data, err := e.snaps.GetBytes(ctx, snapshotName(seq))
+		if err != nil {
+			e.errorf("snapshot of log position %d unreadable, trying an older one: %v", seq, err)
+			continue
+		}
+		view, err := store.RestoreVolatile(bytes.NewReader(data), opts)
+		if err != nil {
+			e.errorf("snapshot of log position %d damaged, trying an older one: %v", seq, err)
+			continue
+		}
+		e.view = view
+		e.applied.Store(seq)
+		e.logf("restored the snapshot of log position %d (%d bytes)", seq, len(data))
+		return nil
+	}
+	e.view, err = store.OpenVolatile(opts)
+	return err
+}
+
+// maybeSnapshot writes a snapshot of the view if this bridge wins the
+// claim of the current log position. Called from apply, between two
+// messages.
+func (e *Engine) maybeSnapshot(seq uint64) {
+	if e.closed.Load() || !e.snapping.CompareAndSwap(false, true) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), e.opts.PublishTimeout)
+	_, err := e.claims.Create(ctx, "snapshot."+strconv.FormatUint(seq, 10), []byte(e.origin))
+	cancel()
+	if err != nil {
+		e.snapping.Store(false) // another bridge writes it (or NATS is away: the next one)
+		return
+	}
+	// The Pebble snapshot is taken now, before the next message is
+	// applied, so the export holds exactly the log up to seq.
+	export := e.view.Exporter()
+	e.background.Add(1)
+	go func() {
+		defer e.background.Done()
+		defer e.snapping.Store(false)
+		var buf bytes.Buffer
+		if err := export(&buf); err != nil {
+			e.errorf("snapshot at log position %d: %v", seq, err)
+			return
+		}
+		if err := e.saveSnapshot(seq, buf.Bytes()); err != nil {
+			e.errorf("snapshot at log position %d: %v", seq, err)
+		}
+	}()
+}
+
+// saveSnapshot stores a snapshot, drops the older ones beyond
+// snapshotsKept and purges the log it covers.
+func (e *Engine) saveSnapshot(seq uint64, v []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, err := e.snaps.PutBytes(ctx, snapshotName(seq), v); err != nil {
+		return err
+	}
+	seqs, err := e.snapshots(ctx)
+	if err != nil {
+		return err
+	}
+	for i, old := range seqs {
+		if i >= snapshotsKept && old < seq {
+			if err := e.snaps.Delete(ctx, snapshotName(old)); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+				return err
+			}
+		}
+	}
+	s, err := e.js.Stream(ctx, e.stream)
+	if err != nil {
+		return err
+	}
+	keepFrom := uint64(1)
+	if seq+1 > snapshotMargin {
+		keepFrom = seq + 1 - snapshotMargin
+	}
+	if err := s.Purge(ctx, jetstream.WithPurgeSequence(keepFrom)); err != nil {
+		return err
+	}
+	e.statsMu.Lock()
+	e.stats.Snapshots++
+	e.stats.SnapshotBytes = int64(len(v))
+	e.statsMu.Unlock()
+	e.logf("snapshot of log position %d stored (%d bytes); log before %d purged", seq, len(v), keepFrom)
+	return nil
+}
