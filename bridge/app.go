@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,12 +85,17 @@ type Options struct {
 
 // App is a running bridge.
 type App struct {
-	opts   Options
-	log    *zap.Logger
-	now    func() time.Time
-	db     store.Engine
-	queue  *queue.Durable
-	sender *notify.Sender
+	opts Options
+	log  *zap.Logger
+	now  func() time.Time
+	db   store.Engine
+	// repl is the replicated engine's connection and claims; nil on the
+	// embedded engine.
+	repl *replicated
+	// storage is the storage configuration the bridge started with.
+	storage config.Storage
+	queue   *queue.Durable
+	sender  *notify.Sender
 
 	rt       atomic.Pointer[runtime]
 	creds    atomic.Pointer[credentials]
@@ -145,31 +151,40 @@ func New(opts Options) (*App, error) {
 		return nil, err
 	}
 	a.creds.Store(newCredentials(cfg, a.log))
-	engine := a.log.Named("store").Sugar()
-	pebble, err := store.Open(opts.StoragePath, store.Options{Logf: engine.Debugf, Errorf: engine.Errorf})
+	db, pebble, repl, err := a.openEngine(cfg)
 	if err != nil {
 		return nil, err
 	}
-	a.db = pebble
+	a.db, a.repl = db, repl
+	a.storage = cfg.Storage
 	rt, err := buildRuntimeSkipping(cfg, a.sender.UserAgent, a.now)
 	if err != nil {
-		a.db.Close()
+		a.closeStore()
 		return nil, err
 	}
 	a.rt.Store(rt)
 	a.metrics = metrics.New(a.laneStats)
+	if repl != nil {
+		a.metrics.Registry.MustRegister(newNATSCollector(repl))
+	}
 	a.metrics.ReloadSuccess.Set(1)
 	a.metrics.ReloadTime.SetToCurrentTime()
 	a.reportTargetFiles(cfg)
 	a.queue = queue.NewDurable(a.db, a)
+	if repl != nil {
+		a.startClaims(repl)
+	}
 	n, err := a.queue.Resume()
 	if err != nil {
-		a.db.Close()
+		a.closeStore()
 		return nil, fmt.Errorf("resuming queued deliveries: %w", err)
 	}
 	if err := a.startWatchdog(rt); err != nil {
 		_ = a.queue.Close(context.Background())
-		a.db.Close()
+		if a.repl != nil {
+			a.repl.stop(context.Background())
+		}
+		a.closeStore()
 		return nil, err
 	}
 	if n > 0 {
@@ -178,6 +193,9 @@ func New(opts Options) (*App, error) {
 	// Open verified every job; the payloads' values are read now, in the
 	// background, so a large backlog does not delay the start.
 	go func() {
+		if pebble == nil {
+			return // the replicated engine's view is rebuilt, not read from disk
+		}
 		if err := pebble.VerifyValues(); err != nil {
 			a.log.Error("store damaged: some queued notifications cannot be read; run `alertbridge store check` with the bridge stopped, then `alertbridge store salvage`",
 				zap.String("storage_path", opts.StoragePath), zap.Error(err))
@@ -226,6 +244,12 @@ func (a *App) doReload() error {
 		return err
 	}
 	if err := checkCredentials(cfg, a.web.users()); err != nil {
+		a.log.Error("reload failed; keeping the current configuration", zap.Error(err))
+		a.metrics.ReloadSuccess.Set(0)
+		return err
+	}
+	if !reflect.DeepEqual(cfg.Storage, a.storage) {
+		err := errors.New("storage: changed; the storage engine is chosen at start, so this takes a restart")
 		a.log.Error("reload failed; keeping the current configuration", zap.Error(err))
 		a.metrics.ReloadSuccess.Set(0)
 		return err
@@ -518,8 +542,20 @@ func (a *App) shutdown(ctx context.Context) error {
 	if qerr != nil {
 		a.log.Warn("queue did not drain before the shutdown deadline", zap.Error(qerr))
 	}
+	if a.repl != nil {
+		a.repl.stop(ctx)
+	}
 	a.rt.Load().close()
-	return a.db.Close()
+	return a.closeStore()
+}
+
+// closeStore closes the engine, then the NATS connection it used.
+func (a *App) closeStore() error {
+	err := a.db.Close()
+	if a.repl != nil {
+		a.repl.nc.Close()
+	}
+	return err
 }
 
 // pruneLoop bounds the delivered history, the dedup keys and the alert

@@ -25,6 +25,8 @@ type Config struct {
 	API       API       `yaml:"api"`
 	Templates []string  `yaml:"templates"`
 	Targets   []*Target `yaml:"targets"`
+	// Storage chooses the storage engine (read at start only).
+	Storage Storage `yaml:"storage,omitempty"`
 	// Watchdog is the alert pipeline's heartbeat check; nil: none.
 	Watchdog *Watchdog `yaml:"watchdog,omitempty"`
 	// TargetFiles are globs (relative to Dir) of target files: YAML lists
@@ -142,6 +144,9 @@ func (c *Config) load(nodes []*yaml.Node) error {
 		errs = append(errs, err)
 	}
 	if err := c.API.load(c.Dir, &c.Inbound); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Storage.load(c.Dir); err != nil {
 		errs = append(errs, err)
 	}
 	loc, err := time.LoadLocation(c.Global.Timezone)

@@ -48,6 +48,9 @@ type Options struct {
 	// lasts unless renewed: how long the targets of a bridge that died
 	// wait for another (default 15 s).
 	ClaimTTL time.Duration
+	// OnPublish, when set, is told of every publish: how long JetStream
+	// took to acknowledge it, or its error.
+	OnPublish func(d time.Duration, err error)
 	// Logf and Errorf receive the engine's log lines (nil: dropped).
 	Logf, Errorf func(format string, args ...any)
 }
@@ -84,6 +87,7 @@ type Engine struct {
 	appliedC chan struct{} // closed and replaced after each applied message
 
 	applied    atomic.Uint64
+	lag        atomic.Uint64
 	snapping   atomic.Bool
 	broken     atomic.Pointer[error]
 	closed     atomic.Bool
@@ -182,9 +186,13 @@ func (e *Engine) startConsumer(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("jetstream engine: following %s: %w", e.stream, err)
 	}
-	cc, err := cons.Consume(e.apply, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-		e.errorf("following the log: %v", err)
-	}))
+	// Short pulls with frequent heartbeats: when the server that serves
+	// the consumer dies, the client notices within about a second and
+	// follows the log from another one.
+	cc, err := cons.Consume(e.apply, jetstream.PullExpiry(2*time.Second), jetstream.PullHeartbeat(500*time.Millisecond),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			e.errorf("following the log: %v", err)
+		}))
 	if err != nil {
 		return fmt.Errorf("jetstream engine: following %s: %w", e.stream, err)
 	}
@@ -258,6 +266,7 @@ func (e *Engine) apply(msg jetstream.Msg) {
 		out, ch = e.run(c, body)
 	}
 	e.applied.Store(seq)
+	e.lag.Store(md.NumPending)
 	e.statsMu.Lock()
 	e.stats.Applied++
 	e.stats.ApplySeconds += time.Since(start).Seconds()
@@ -379,7 +388,7 @@ func (e *Engine) write(c *command, body []byte, msgID string) (out outcome, dup 
 		popts = append(popts, jetstream.WithMsgID(msgID))
 	}
 	start := time.Now()
-	ack, err := e.js.PublishMsg(ctx, msg, popts...)
+	ack, err := e.publish(ctx, msg, popts)
 	e.observePublish(time.Since(start), err)
 	if err != nil {
 		return outcome{}, false, fmt.Errorf("%w: writing to %s: %v", ErrUnavailable, e.stream, err)
@@ -400,6 +409,30 @@ func (e *Engine) write(c *command, body []byte, msgID string) (out outcome, dup 
 			return outcome{}, false, err
 		}
 		return outcome{}, false, fmt.Errorf("%w: log position %d stored but not applied in %s", ErrUnavailable, ack.Sequence, e.opts.PublishTimeout)
+	}
+}
+
+// errCodeMsgIDInProcess is JetStream's answer to a publish whose
+// Nats-Msg-Id another publish still being replicated has: the copy of a
+// notification another bridge is storing at this moment.
+const errCodeMsgIDInProcess = 10158
+
+// publish publishes msg; a copy whose twin is still being stored is
+// published again until JetStream says what became of the twin.
+func (e *Engine) publish(ctx context.Context, msg *nats.Msg, opts []jetstream.PublishOpt) (*jetstream.PubAck, error) {
+	wait := 2 * time.Millisecond
+	for {
+		ack, err := e.js.PublishMsg(ctx, msg, opts...)
+		var apiErr *jetstream.APIError
+		if err == nil || !errors.As(err, &apiErr) || apiErr.ErrorCode != errCodeMsgIDInProcess {
+			return ack, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 100*time.Millisecond)
 	}
 }
 

@@ -1,6 +1,8 @@
 package jetstream
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"strconv"
 	"time"
 
@@ -48,7 +50,8 @@ func acceptMsgID(req store.AcceptRequest) string {
 	if req.DedupKey == "" || req.DedupWindow <= 0 {
 		return ""
 	}
-	return "accept:" + strconv.FormatInt(req.Now.UnixNano()/int64(req.DedupWindow), 36) + ":" + req.DedupKey
+	h := sha256.Sum256([]byte(req.DedupKey))
+	return "accept:" + strconv.FormatInt(req.Now.UnixNano()/int64(req.DedupWindow), 36) + ":" + hex.EncodeToString(h[:20])
 }
 
 // Reschedule implements store.Queue.

@@ -1,0 +1,370 @@
+package bridge
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/alertbridge/alertbridge/bridge/store/jetstream/jstest"
+)
+
+// groupSink is a webhook receiver that records the deliveries of each
+// target (the URL path) and group label, in arrival order, answering
+// after delay.
+type groupSink struct {
+	url   string
+	delay atomic.Int64
+	mu    sync.Mutex
+	got   map[string][]string // "path|group" -> statuses in arrival order
+	total int
+}
+
+func newGroupSink(t *testing.T) *groupSink {
+	t.Helper()
+	s := &groupSink{got: map[string][]string{}}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		time.Sleep(time.Duration(s.delay.Load()))
+		var recs []struct {
+			Status int               `json:"status"`
+			Tags   map[string]string `json:"tags"`
+		}
+		if err := json.Unmarshal(body, &recs); err != nil {
+			http.Error(w, "not records", http.StatusBadRequest)
+			return
+		}
+		s.mu.Lock()
+		for _, rec := range recs {
+			st := "firing"
+			if rec.Status != 0 {
+				st = "resolved"
+			}
+			k := r.URL.Path + "|" + rec.Tags["g"]
+			s.got[k] = append(s.got[k], st)
+		}
+		s.total++
+		s.mu.Unlock()
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	s.url = "http://" + l.Addr().String()
+	return s
+}
+
+// waitGroups waits until n distinct (target, group) pairs arrived and
+// returns what arrived.
+func (s *groupSink) waitGroups(n int, timeout time.Duration) map[string][]string {
+	deadline := time.Now().Add(timeout)
+	for {
+		s.mu.Lock()
+		done := len(s.got) >= n
+		s.mu.Unlock()
+		if done || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string][]string, len(s.got))
+	for k, v := range s.got {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
+}
+
+// natsConfig is a bridge configuration on the replicated engine.
+func natsConfig(c *jstest.Cluster, prefix string, replicas int, targets string) string {
+	return fmt.Sprintf(`global:
+  retry: {attempts: 0, interval: 20ms, max_interval: 200ms, max_age: 10m}
+storage:
+  engine: nats
+  nats:
+    urls: [%s]
+    prefix: %s
+    replicas: %d
+    claim_ttl: 1500ms
+    publish_timeout: 2s
+targets:
+%s`, c.URLs(), prefix, replicas, targets)
+}
+
+func webhookTarget(name, url string) string {
+	return fmt.Sprintf("  - name: %s\n    type: webhook\n    url: %s\n", name, url)
+}
+
+func postStatus(t *testing.T, url string, body []byte) int {
+	t.Helper()
+	resp, err := http.Post(url+"/webhook", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return 0
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// startReplica starts one bridge on the replicated engine.
+func startReplica(t *testing.T, cfg string) *testBridge {
+	t.Helper()
+	return serveTestApp(t, newTestApp(t, cfg, Options{Logger: replicaLogger(t), EnableAdminAPI: true}))
+}
+
+// TestNATSReplicasDeliverHADuplicatesOnce: two bridges on one three-node
+// cluster each receive every notification (as from two Alertmanager HA
+// peers); every group reaches the chat once, whichever bridge holds the
+// target, and both bridges list the same deliveries.
+func TestNATSReplicasDeliverHADuplicatesOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("three NATS servers and two bridges")
+	}
+	c := jstest.Start(t, 3)
+	sink := newGroupSink(t)
+	cfg := natsConfig(c, "HA", 3, webhookTarget("a", sink.url+"/a")+webhookTarget("b", sink.url+"/b"))
+	b1, b2 := startReplica(t, cfg), startReplica(t, cfg)
+	const groups = 40
+	var wg sync.WaitGroup
+	for i := range groups {
+		for _, b := range []*testBridge{b1, b2} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if code := postStatus(t, b.url, groupPayload(i, "firing")); code != http.StatusOK {
+					t.Errorf("group %d: status %d", i, code)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	// Each group goes to both targets: two deliveries per group.
+	sink.waitGroups(2*groups, 30*time.Second)
+	time.Sleep(500 * time.Millisecond) // a duplicate would arrive now
+	got := sink.waitGroups(2*groups, 0)
+	for i := range groups {
+		for _, target := range []string{"/a", "/b"} {
+			if n := len(got[fmt.Sprintf("%s|%d", target, i)]); n != 1 {
+				t.Errorf("group %d delivered %d times to %s, want once", i, n, target)
+			}
+		}
+	}
+	// The view of both bridges is the same log.
+	for _, b := range []*testBridge{b1, b2} {
+		if err := b.app.repl.engine.Sync(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a, b := b1.app.repl.engine.Applied(), b2.app.repl.engine.Applied(); a != b {
+		t.Errorf("views at log positions %d and %d after Sync", a, b)
+	}
+	h1, _ := b1.app.claimsHeld()
+	h2, _ := b2.app.claimsHeld()
+	if h1+h2 != 2 {
+		t.Errorf("targets held: %d and %d, want 2 in all", h1, h2)
+	}
+}
+
+// TestNATSOrderPerGroupAcrossReplicas: a group's firing notification
+// accepted by one bridge and its resolved one by the other arrive in
+// that order (or the resolved alone, when it superseded the firing).
+func TestNATSOrderPerGroupAcrossReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("three NATS servers and two bridges")
+	}
+	c := jstest.Start(t, 3)
+	sink := newGroupSink(t)
+	sink.delay.Store(int64(20 * time.Millisecond))
+	cfg := natsConfig(c, "ORDER", 3, webhookTarget("a", sink.url+"/a"))
+	b1, b2 := startReplica(t, cfg), startReplica(t, cfg)
+	const groups = 30
+	for i := range groups {
+		if code := postStatus(t, b1.url, groupPayload(i, "firing")); code != http.StatusOK {
+			t.Fatalf("firing %d: %d", i, code)
+		}
+		if code := postStatus(t, b2.url, groupPayload(i, "resolved")); code != http.StatusOK {
+			t.Fatalf("resolved %d: %d", i, code)
+		}
+	}
+	got := sink.waitGroups(groups, 30*time.Second)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		done := true
+		for i := range groups {
+				s := got[fmt.Sprintf("/a|%d", i)]
+			if len(s) == 0 || s[len(s)-1] != "resolved" {
+				done = false
+			}
+		}
+		if done {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+		got = sink.waitGroups(groups, 0)
+	}
+	for i := range groups {
+		s := got[fmt.Sprintf("/a|%d", i)]
+		if len(s) == 0 || s[len(s)-1] != "resolved" {
+			t.Errorf("group %d: arrivals %v, want the resolved one last", i, s)
+		}
+		for k := 1; k < len(s); k++ {
+			if s[k-1] == "resolved" && s[k] == "firing" {
+				t.Errorf("group %d: firing after resolved: %v", i, s)
+			}
+		}
+	}
+}
+
+// TestNATSUnreachableAnswers503: with every NATS server down, a
+// notification gets 503 and the bridge is not ready; once NATS is back,
+// Alertmanager's retry of it is accepted and delivered once.
+func TestNATSUnreachableAnswers503(t *testing.T) {
+	c := jstest.Start(t, 1)
+	sink := newGroupSink(t)
+	b := startReplica(t, natsConfig(c, "DOWN", 1, webhookTarget("a", sink.url+"/a")))
+	if code := postStatus(t, b.url, groupPayload(1, "firing")); code != http.StatusOK {
+		t.Fatalf("before: status %d", code)
+	}
+	c.Stop(0)
+	if code := postStatus(t, b.url, groupPayload(2, "firing")); code != http.StatusServiceUnavailable {
+		t.Errorf("NATS down: status %d, want 503", code)
+	}
+	time.Sleep(readinessTTL)
+	if b.app.Ready() {
+		t.Error("ready with NATS down")
+	}
+	c.Restart(0)
+	c.WaitReady(20 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
+	code := 0
+	for time.Now().Before(deadline) {
+		if code = postStatus(t, b.url, groupPayload(2, "firing")); code == http.StatusOK {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code != http.StatusOK {
+		t.Fatalf("NATS back: status %d", code)
+	}
+	if code := postStatus(t, b.url, groupPayload(3, "firing")); code != http.StatusOK {
+		t.Fatalf("NATS back: status %d", code)
+	}
+	sink.waitGroups(3, 20*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	got := sink.waitGroups(3, 0)
+	for _, g := range []string{"/a|1", "/a|2", "/a|3"} {
+		if len(got[g]) != 1 {
+			t.Errorf("group %s delivered %d times, want once: %v", g, len(got[g]), got)
+		}
+	}
+}
+
+// crash stops a bridge as a crash would: its NATS connection goes at
+// once, so it can neither write an outcome nor renew a claim, and its
+// HTTP listener closes; attempts in flight still reach the target.
+func crash(b *testBridge) {
+	b.app.repl.nc.Close()
+	b.stop()
+}
+
+// TestNATSFailoverLosesNothing: under load with a slow target, one NATS
+// node is killed, then one bridge crashes with deliveries in flight.
+// Every acknowledged group reaches every target (the crashed bridge's
+// targets through the other bridge, once their claims expired);
+// duplicates are bounded by the attempts in flight at the crash.
+func TestNATSFailoverLosesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("three NATS servers and two bridges")
+	}
+	failover(t, 300)
+}
+
+func failover(t *testing.T, groups int) (acked, dups int) {
+	c := jstest.Start(t, 3)
+	sink := newGroupSink(t)
+	sink.delay.Store(int64(50 * time.Millisecond))
+	const targets = 4
+	var cfgTargets string
+	for i := range targets {
+		cfgTargets += webhookTarget(fmt.Sprintf("t%d", i), fmt.Sprintf("%s/t%d", sink.url, i))
+	}
+	cfg := natsConfig(c, "FAIL", 3, cfgTargets)
+	b1, b2 := startReplica(t, cfg), startReplica(t, cfg)
+	// Both bridges hold targets before the load starts.
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		h1, _ := b1.app.claimsHeld()
+		h2, _ := b2.app.claimsHeld()
+		if h1+h2 == targets && h1 > 0 && h2 > 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var ok sync.Map
+	var wg sync.WaitGroup
+	post := func(from, to int, bs ...*testBridge) {
+		for i := from; i < to; i++ {
+			b := bs[i%len(bs)]
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if postStatus(t, b.url, groupPayload(i, "firing")) == http.StatusOK {
+					ok.Store(i, true)
+				}
+			}()
+			time.Sleep(3 * time.Millisecond)
+		}
+		wg.Wait()
+	}
+	third := groups / 3
+	post(0, third, b1, b2)
+	c.Stop(1) // a NATS node dies
+	post(third, 2*third, b1, b2)
+	crash(b1) // a bridge dies, with attempts in flight
+	post(2*third, groups, b2)
+	ok.Range(func(_, _ any) bool { acked++; return true })
+	if acked < groups*9/10 {
+		t.Errorf("only %d of %d groups acknowledged", acked, groups)
+	}
+	sink.waitGroups(acked*targets, 90*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	got := sink.waitGroups(acked*targets, 0)
+	var lost []string
+	ok.Range(func(k, _ any) bool {
+		for tg := range targets {
+			key := fmt.Sprintf("/t%d|%d", tg, k.(int))
+			switch n := len(got[key]); {
+			case n == 0:
+				lost = append(lost, key)
+			case n > 1:
+				dups += n - 1
+			}
+		}
+		return true
+	})
+	if len(lost) > 0 {
+		t.Errorf("%d acknowledged deliveries never made: %v", len(lost), lost)
+	}
+	// At most max_in_flight attempts per target of the crashed bridge
+	// were in flight; in practice a few.
+	if dups > 2*128 {
+		t.Errorf("%d duplicates", dups)
+	}
+	t.Logf("%d of %d groups acknowledged, %d deliveries, %d duplicates", acked, groups, sink.total, dups)
+	return acked, dups
+}
+
+// replicaLogger is the replicas' logger (quiet: two bridges under load
+// log a lot).
+var replicaLogger = func(t *testing.T) *zap.Logger { return zap.NewNop() }

@@ -1,0 +1,228 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+	commoncfg "github.com/prometheus/common/config"
+	"go.uber.org/zap"
+
+	"github.com/alertbridge/alertbridge/bridge/config"
+	"github.com/alertbridge/alertbridge/bridge/store"
+	"github.com/alertbridge/alertbridge/bridge/store/jetstream"
+)
+
+// replicated is the NATS JetStream engine and what runs with it: the
+// connection and the claims that spread targets over the bridges.
+type replicated struct {
+	nc      *nats.Conn
+	engine  *jetstream.Engine
+	claimer *jetstream.Claimer
+}
+
+// openEngine opens the storage engine the configuration chooses: Pebble
+// at the storage path, or the replicated engine (nil replicated for
+// Pebble).
+func (a *App) openEngine(cfg *config.Config) (store.Engine, *store.DB, *replicated, error) {
+	logger := a.log.Named("store").Sugar()
+	if cfg.Storage.Engine != config.EngineNATS {
+		db, err := store.Open(a.opts.StoragePath, store.Options{Logf: logger.Debugf, Errorf: logger.Errorf})
+		return db, db, nil, err
+	}
+	n := cfg.Storage.NATS
+	nc, err := connectNATS(n, a.log.Named("nats"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	e, err := jetstream.Open(ctx, jetstream.Options{Conn: nc, Prefix: n.Prefix, Replicas: n.Replicas,
+		DedupWindow: time.Duration(cfg.Global.DedupWindow), PublishTimeout: time.Duration(n.PublishTimeout),
+		ClaimTTL: time.Duration(n.ClaimTTL), Logf: logger.Infof, Errorf: logger.Errorf})
+	if err != nil {
+		nc.Close()
+		return nil, nil, nil, fmt.Errorf("storage.engine nats (%s): %w", n.Redacted(), err)
+	}
+	a.log.Info("storage on NATS JetStream", zap.String("servers", n.Redacted()), zap.String("prefix", n.Prefix),
+		zap.Int("replicas", n.Replicas), zap.Uint64("log_position", e.Applied()))
+	return e, nil, &replicated{nc: nc, engine: e}, nil
+}
+
+// connectNATS connects with the configured credentials, reconnecting
+// for ever once connected.
+func connectNATS(n *config.NATSStorage, log *zap.Logger) (*nats.Conn, error) {
+	opts := []nats.Option{
+		nats.Name("alertbridge"),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.RetryOnFailedConnect(false),
+		// No buffering while reconnecting: a write that cannot reach
+		// NATS fails now (503 to Alertmanager) instead of being sent
+		// later, after its caller was told it failed.
+		nats.ReconnectBufSize(-1),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			log.Warn("disconnected from NATS", zap.Error(err))
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) {
+			log.Info("reconnected to NATS", zap.String("server", c.ConnectedUrlRedacted()))
+		}),
+	}
+	switch {
+	case n.CredentialsFile != "":
+		opts = append(opts, nats.UserCredentials(n.CredentialsFile))
+	case n.NKeySeedFile != "":
+		o, err := nats.NkeyOptionFromSeed(n.NKeySeedFile)
+		if err != nil {
+			return nil, fmt.Errorf("storage.nats.nkey_seed_file: %w", err)
+		}
+		opts = append(opts, o)
+	case n.TokenFile != "":
+		tok, err := readNATSSecret(n.TokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("storage.nats.token_file: %w", err)
+		}
+		opts = append(opts, nats.Token(tok))
+	case n.Username != "":
+		pw, err := readNATSSecret(n.PasswordFile)
+		if err != nil {
+			return nil, fmt.Errorf("storage.nats.password_file: %w", err)
+		}
+		opts = append(opts, nats.UserInfo(n.Username, pw))
+	}
+	if n.TLSConfig != nil {
+		tc, err := commoncfg.NewTLSConfig(n.TLSConfig)
+		if err != nil {
+			return nil, fmt.Errorf("storage.nats.tls_config: %w", err)
+		}
+		opts = append(opts, nats.Secure(tc))
+	}
+	nc, err := nats.Connect(strings.Join(n.URLs, ","), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("storage.engine nats: connecting to %s: %w", n.Redacted(), err)
+	}
+	return nc, nil
+}
+
+func readNATSSecret(file string) (string, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", err
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", fmt.Errorf("%s is empty", file)
+	}
+	return s, nil
+}
+
+// startClaims makes the queue deliver only for the targets this bridge
+// claims and follow the other bridges' writes.
+func (a *App) startClaims(r *replicated) {
+	a.queue.SetOwner(func(target string) bool { return r.claimer != nil && r.claimer.Owns(target) })
+	r.engine.Follow(a.queue.Observe)
+	r.claimer = r.engine.Claims(jetstream.ClaimHooks{
+		Targets: func() []string {
+			rt := a.rt.Load()
+			names := make([]string, 0, len(rt.targets))
+			for name := range rt.targets {
+				names = append(names, name)
+			}
+			return names
+		},
+		Gain: func(target string) {
+			n, err := a.queue.Adopt(target)
+			if err != nil {
+				a.log.Error("claimed a target but cannot read its queued deliveries", zap.String("target", target), zap.Error(err))
+				return
+			}
+			a.log.Info("delivering for target", zap.String("target", target), zap.Int("queued", n))
+		},
+		Lose: func(ctx context.Context, target string) {
+			if err := a.queue.Release(ctx, target); err != nil {
+				a.log.Warn("stopped delivering for target before its attempts ended", zap.String("target", target), zap.Error(err))
+				return
+			}
+			a.log.Info("no longer delivering for target", zap.String("target", target))
+		},
+	})
+}
+
+// stop gives the claims up (so other bridges take the targets at once)
+// and closes the connection after the engine.
+func (r *replicated) stop(ctx context.Context) {
+	if r.claimer != nil {
+		r.claimer.Stop(ctx)
+	}
+}
+
+// natsCollector reads the engine's counters at scrape time.
+type natsCollector struct {
+	r         *replicated
+	published *prometheus.Desc
+	pubErrors *prometheus.Desc
+	pubSecs   *prometheus.Desc
+	applied   *prometheus.Desc
+	lag       *prometheus.Desc
+	claimed   *prometheus.Desc
+	changes   *prometheus.Desc
+	connected *prometheus.Desc
+	snapshots *prometheus.Desc
+}
+
+func newNATSCollector(r *replicated) *natsCollector {
+	d := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc("alertbridge_nats_"+name, help, nil, nil)
+	}
+	return &natsCollector{r: r,
+		published: d("publishes_total", "Writes published to the JetStream log."),
+		pubErrors: d("publish_errors_total", "Writes JetStream did not acknowledge (answered 503 or retried)."),
+		pubSecs:   d("publish_seconds_total", "Time spent waiting for JetStream's acknowledgements; divided by publishes_total, the mean publish latency."),
+		applied:   d("applied_sequence", "The log position this bridge's view has applied."),
+		lag:       d("stream_lag", "Messages on the log this bridge has not applied yet."),
+		claimed:   d("claimed_targets", "Targets this bridge delivers for."),
+		changes:   d("claim_changes_total", "Claims this bridge won or lost."),
+		connected: d("connected", "1 while connected to NATS."),
+		snapshots: d("snapshots_total", "Snapshots of the store this bridge wrote."),
+	}
+}
+
+func (c *natsCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.published, c.pubErrors, c.pubSecs, c.applied, c.lag, c.claimed, c.changes, c.connected, c.snapshots} {
+		ch <- d
+	}
+}
+
+func (c *natsCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.r.engine.Stats()
+	ch <- prometheus.MustNewConstMetric(c.published, prometheus.CounterValue, float64(s.Published))
+	ch <- prometheus.MustNewConstMetric(c.pubErrors, prometheus.CounterValue, float64(s.PublishErrors))
+	ch <- prometheus.MustNewConstMetric(c.pubSecs, prometheus.CounterValue, s.PublishSeconds)
+	ch <- prometheus.MustNewConstMetric(c.applied, prometheus.GaugeValue, float64(c.r.engine.Applied()))
+	ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, float64(c.r.engine.Lag()))
+	held, changes := 0, int64(0)
+	if c.r.claimer != nil {
+		held, changes = c.r.claimer.Held()
+	}
+	ch <- prometheus.MustNewConstMetric(c.claimed, prometheus.GaugeValue, float64(held))
+	ch <- prometheus.MustNewConstMetric(c.changes, prometheus.CounterValue, float64(changes))
+	conn := 0.0
+	if c.r.nc.IsConnected() {
+		conn = 1
+	}
+	ch <- prometheus.MustNewConstMetric(c.connected, prometheus.GaugeValue, conn)
+	ch <- prometheus.MustNewConstMetric(c.snapshots, prometheus.CounterValue, float64(s.Snapshots))
+}
+
+// claimsHeld reports the targets this bridge holds (0 on the embedded
+// engine, which delivers for every target).
+func (a *App) claimsHeld() (int, int64) {
+	if a.repl == nil || a.repl.claimer == nil {
+		return 0, 0
+	}
+	return a.repl.claimer.Held()
+}
