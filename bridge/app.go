@@ -187,6 +187,9 @@ func New(opts Options) (*App, error) {
 		a.closeStore()
 		return nil, err
 	}
+	if repl != nil {
+		a.followFleet(repl)
+	}
 	if n > 0 {
 		a.log.Info("resumed queued deliveries", zap.Int("jobs", n))
 	}

@@ -124,17 +124,20 @@ func readNATSSecret(file string) (string, error) {
 // claims and follow the other bridges' writes.
 func (a *App) startClaims(r *replicated) {
 	a.queue.SetOwner(func(target string) bool { return r.claimer != nil && r.claimer.Owns(target) })
-	r.engine.Follow(a.queue.Observe)
 	r.claimer = r.engine.Claims(jetstream.ClaimHooks{
 		Targets: func() []string {
 			rt := a.rt.Load()
-			names := make([]string, 0, len(rt.targets))
+			names := make([]string, 0, len(rt.targets)+1)
 			for name := range rt.targets {
 				names = append(names, name)
 			}
-			return names
+			return append(names, watchdogClaim)
 		},
 		Gain: func(target string) {
+			if target == watchdogClaim {
+				a.log.Info("sending the watchdog's notices for the fleet")
+				return
+			}
 			n, err := a.queue.Adopt(target)
 			if err != nil {
 				a.log.Error("claimed a target but cannot read its queued deliveries", zap.String("target", target), zap.Error(err))
@@ -143,6 +146,9 @@ func (a *App) startClaims(r *replicated) {
 			a.log.Info("delivering for target", zap.String("target", target), zap.Int("queued", n))
 		},
 		Lose: func(ctx context.Context, target string) {
+			if target == watchdogClaim {
+				return
+			}
 			if err := a.queue.Release(ctx, target); err != nil {
 				a.log.Warn("stopped delivering for target before its attempts ended", zap.String("target", target), zap.Error(err))
 				return
@@ -150,6 +156,27 @@ func (a *App) startClaims(r *replicated) {
 			a.log.Info("no longer delivering for target", zap.String("target", target))
 		},
 	})
+}
+
+// watchdogClaim is the claim of the bridge that sends the watchdog's
+// notices (no target can have this name: it holds a NUL).
+const watchdogClaim = "\x00watchdog"
+
+// followFleet applies the other bridges' writes: their jobs to the queue,
+// the heartbeats among their notifications to the watchdog.
+func (a *App) followFleet(r *replicated) {
+	r.engine.Follow(func(c store.Change) {
+		a.queue.Observe(c)
+		if !c.Local && c.Accepted != nil {
+			a.watchdog.Observe(c.Accepted.Alerts, c.At)
+		}
+	})
+}
+
+// leadsWatchdog reports whether this bridge sends the watchdog's notices
+// (always on the embedded engine).
+func (a *App) leadsWatchdog() bool {
+	return a.repl == nil || (a.repl.claimer != nil && a.repl.claimer.Owns(watchdogClaim))
 }
 
 // stop gives the claims up (so other bridges take the targets at once)

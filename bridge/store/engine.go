@@ -1,6 +1,10 @@
 package store
 
-import "time"
+import (
+	"time"
+
+	"github.com/alertbridge/alertbridge/bridge/alert"
+)
 
 // Engine is the storage the bridge runs on: the delivery queue's jobs and
 // notifications, the delivered history, the alert center and the
@@ -185,6 +189,10 @@ type Change struct {
 	// Gone lists pending jobs that no longer are (superseded, finished or
 	// deleted); only ID and Target are certain to be set.
 	Gone []*Job
+	// Accepted is the notification an acceptance recorded (its alerts as
+	// accepted) and At when; nil for other writes.
+	Accepted *alert.Group
+	At       time.Time
 }
 
 // Follower is an Engine that several bridges share: every bridge sees the

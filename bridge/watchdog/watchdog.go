@@ -23,6 +23,12 @@ type Options struct {
 	// error leaves the notice due: it is asked for again at the next
 	// check.
 	Notify func(cfg *Config, n Notice) error
+	// Lead, when set, tells whether this bridge sends the notices now
+	// (several bridges sharing one store: one leads). A bridge that does
+	// not lead sends and stores nothing: each check takes the leader's
+	// stored state, keeping the latest heartbeat it saw itself, so it
+	// can take over where the leader stopped.
+	Lead func() bool
 	// Log gets one line per notice and per failure; nil: none.
 	Log *zap.Logger
 }
@@ -148,6 +154,10 @@ func (w *Watchdog) Check() Kind {
 	w.check.Lock()
 	defer w.check.Unlock()
 	cfg := w.cfg.Load()
+	if w.o.Lead != nil && !w.o.Lead() {
+		w.follow()
+		return ""
+	}
 	if cfg == nil {
 		w.save()
 		return ""
@@ -172,6 +182,29 @@ func (w *Watchdog) Check() Kind {
 	}
 	w.save()
 	return sent
+}
+
+// follow takes the leader's stored state, keeping a later heartbeat seen
+// here.
+func (w *Watchdog) follow() {
+	if w.o.Load == nil {
+		return
+	}
+	st, ok, err := w.o.Load()
+	if err != nil || !ok {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	local := w.st
+	w.st = st
+	if local.LastSeen.After(st.LastSeen) {
+		w.st = w.st.Heartbeat(local.LastSeen)
+	}
+	if w.st.Started.IsZero() {
+		w.st.Started = local.Started
+	}
+	w.dirty = false // the leader stores it; a follower never does
 }
 
 func (w *Watchdog) logNotice(cfg *Config, n Notice) {

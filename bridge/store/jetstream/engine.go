@@ -282,7 +282,7 @@ func (e *Engine) apply(msg jetstream.Msg) {
 	if w != nil {
 		w <- out
 	}
-	if follow != nil && (len(ch.Pending) > 0 || len(ch.Gone) > 0) {
+	if follow != nil && (len(ch.Pending) > 0 || len(ch.Gone) > 0 || ch.Accepted != nil) {
 		follow(ch)
 	}
 	if e.opts.SnapshotEvery > 0 && seq%uint64(e.opts.SnapshotEvery) == 0 {
@@ -300,8 +300,9 @@ func (e *Engine) run(c *command, body []byte) (out outcome, ch store.Change) {
 			return outcome{err: err}, ch
 		}
 		out.acc, out.err = v.Accept(req)
-		if out.err == nil {
+		if out.err == nil && !out.acc.Duplicate {
 			ch.Pending, ch.Gone = out.acc.Jobs, out.acc.Superseded
+			ch.Accepted, ch.At = req.Group, req.Now
 		}
 	case opReschedule:
 		out.superseded, out.err = v.Reschedule(c.ID, c.Attempts, c.Sent, c.Next, c.Reason, c.Msg, c.Now)
