@@ -36,8 +36,8 @@ targets:
       {"chat_id": -1001234567890, "parse_mode": "HTML",
        "text": "{{ range .Alerts }}{{ .Annotations.summary | safeHtml }}{{ end }}"}
   - name: invalid
-    type: slack
-    url: https://hooks.slack.com/services/T/B/X
+    type: discord
+    url: https://discord.com/api/webhooks/1/X
     secret: s
 `)
 	errs := CheckConfig(cfg)
@@ -49,7 +49,7 @@ targets:
 	for _, want := range []string{
 		`global.timeout: unknown unit "x" in duration "10x" (line 3)`,
 		"targets[0] (typo).retyr: unknown field for type webhook (line 8)",
-		"targets[3] (invalid).secret: type slack does not sign requests",
+		"targets[3] (invalid).secret: type discord does not sign requests",
 		"templates[0]: ",
 		"broken.tmpl:3:",
 		// A broken file does not hide the targets' own template problems.
@@ -74,7 +74,7 @@ targets:
 		`targets[1] (parse).template (line 14)`,
 		`function "nosuchfunc" not defined`,
 		"targets[2] (hostile).template: cannot render the hostile sample",
-		"targets[3] (invalid).secret: type slack does not sign requests",
+		"targets[3] (invalid).secret: type discord does not sign requests",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in:\n%s", want, out)

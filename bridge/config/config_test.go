@@ -154,7 +154,7 @@ func TestLoadBad(t *testing.T) {
 			`targets[3] (dialect-unknown).dialect: unknown dialect "nagios" (one of alertmanager, hertzbeat, api7, coroot, ammds)`,
 			"targets[4] (dialect-chat-without-template).template: required with dialect coroot for type slack",
 			"targets[5] (chat-headers).headers: type dingtalk sends its platform's headers only",
-			"targets[6] (chat-secret).secret: type slack does not sign requests",
+			"targets[6] (chat-secret).secret: type discord does not sign requests",
 		},
 	}
 	for file, wants := range cases {

@@ -249,7 +249,7 @@ func (t *Target) validate(path string, g *Global, in registry.Integration, known
 	case !known:
 		fail("type", "unknown type %q (one of %s)", t.Type, strings.Join(registry.Types(), ", "))
 	}
-	if t.Secret != "" && known && !in.Signs && !dialect.Signs(t.Dialect) {
+	if t.Secret != "" && known && !in.Signs && in.CheckTarget == nil && !dialect.Signs(t.Dialect) {
 		fail("secret", "type %s does not sign requests, so a secret would be ignored; the credential is in the url", t.Type)
 	}
 	if t.MaxAlerts < 0 {
@@ -287,6 +287,15 @@ func (t *Target) validate(path string, g *Global, in registry.Integration, known
 	}
 	if t.Update != "" && known && !in.SupportsUpdate(t.Update) {
 		fail("update", "%q is not an update mode of type %s: %s", t.Update, t.Type, in.UpdateModes())
+	}
+	if known && in.CheckTarget != nil && t.Options != nil {
+		u, _ := url.Parse(string(t.URL))
+		if u != nil && u.Host == "" {
+			u = nil
+		}
+		if err := in.CheckTarget(registry.Target{URL: u, Secret: t.Secret != "", Update: t.Update, Options: t.Options}); err != nil {
+			errs = append(errs, prefixErrors(path+".", err))
+		}
 	}
 	if t.MaxInFlight != 0 { // else global.max_in_flight, validated with global
 		if err := validateMaxInFlight(path+".max_in_flight", t.MaxInFlight); err != nil {

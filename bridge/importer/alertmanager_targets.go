@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/alertbridge/alertbridge/bridge/notify"
+	"github.com/alertbridge/alertbridge/bridge/notify/slack"
 )
 
 // amDefault is the template text Alertmanager uses for a field left unset.
@@ -80,21 +83,73 @@ const amWebhookBody = `{"receiver": "{{ .Receiver }}", "status": "{{ .Status }}"
  "version": "4", "groupKey": "{{ .GroupKey }}", "truncatedAlerts": {{ .TruncatedAlerts }}}
 `
 
-// slack carries a slack_config to a slack target (incoming webhook).
+// slackBot reports whether a slack_config posts as a bot: a bearer token
+// (app_token, which Alertmanager turns into http_config.authorization,
+// or an authorization of its own) sent to chat.postMessage (app_url, or
+// an api_url naming the method). It returns the Web API's base URL.
+func slackBot(c *amSlackConfig) (base string, ok bool) {
+	hc := c.HTTPConfig
+	if hc == nil || hc.Authorization == nil || (hc.Authorization.Type != "" && !strings.EqualFold(hc.Authorization.Type, "Bearer")) {
+		return "", false
+	}
+	base, found := strings.CutSuffix(secretURL(c.APIURL), slack.MethodPostMessage)
+	return base, found && strings.HasSuffix(base, "/")
+}
+
+// slack carries a slack_config to a slack target: an incoming webhook, or
+// a bot token (the target's secret) with the channel it posts to.
 func (a *amConv) slack(src, receiver string, c *amSlackConfig) *outTarget {
 	t := a.base(src, receiver, "slack", "slack", c.SendResolved())
-	switch {
-	case c.APIURL != nil || c.APIURLFile != "":
-		a.url(t, secretURL(c.APIURL), c.APIURLFile, "the Slack incoming webhook URL", "https://hooks.slack.com/services/T000/B000/XXXX")
-	default:
-		t.URL = a.placeholder(t.Name, "URL", "a Slack incoming webhook URL to create", "https://hooks.slack.com/services/T000/B000/XXXX")
-		a.note(src, "app_token", Todo, t.Name, "the bridge posts through incoming webhooks, not a bot token: create one for the channel and set %s", envName(t.Name, "URL"))
+	hc := c.HTTPConfig
+	withoutAuth := func() {
+		h := *hc
+		h.Authorization = nil // the token is the target's secret, or of no use
+		hc = &h
 	}
-	if c.UpdateMessage {
-		a.note(src, "update_message", NotCarried, t.Name, "needs a bot token; the bridge posts a new message per notification")
+	base, bot := slackBot(c)
+	fixedChannel := c.Channel != "" && !strings.Contains(c.Channel, "{{")
+	tokenKey := "http_config.authorization"
+	if c.AppToken != "" || c.AppTokenFile != "" {
+		tokenKey = "app_token"
+	}
+	switch {
+	case bot && fixedChannel:
+		t.URL = base
+		if auth := hc.Authorization; auth.CredentialsFile != "" {
+			file := auth.CredentialsFile
+			if !filepath.IsAbs(file) {
+				file = filepath.Join(a.dir, file)
+			}
+			t.SecretFile = a.fileRef(t.Name, "secret_file", file, "xoxb-0000-0000-XXXX")
+		} else {
+			t.Secret = a.secret(t.Name, "TOKEN", string(auth.Credentials), "the Slack bot token", "xoxb-0000-0000-XXXX")
+		}
+		withoutAuth()
+		a.note(src, tokenKey, Imported, t.Name, "the bot token, as the target's secret: it posts with chat.postMessage to its channel")
+		if c.UpdateMessage {
+			t.Update = string(notify.UpdateEdit)
+			a.note(src, "update_message", Imported, t.Name, "update: edit (chat.update of the group's message)")
+		}
+	case bot:
+		t.URL = a.placeholder(t.Name, "URL", "a Slack incoming webhook URL to create", "https://hooks.slack.com/services/T000/B000/XXXX")
+		a.note(src, tokenKey, Todo, t.Name, "a bot posts to one fixed channel and this one has none (or a template): set channel, secret (the token) and url (%s) on the target, or create an incoming webhook and set %s", slack.APIURL, envName(t.Name, "URL"))
+		if c.UpdateMessage {
+			a.note(src, "update_message", NotCarried, t.Name, "needs the bot token; the target posts a new message per notification")
+		}
+		withoutAuth()
+	case c.AppToken != "" || c.AppTokenFile != "":
+		// app_url names another method, or a proxy's path of its own.
+		t.URL = a.placeholder(t.Name, "URL", "a Slack incoming webhook URL to create", "https://hooks.slack.com/services/T000/B000/XXXX")
+		a.note(src, "app_url", Todo, t.Name, "does not end in /%s, so the Web API's base URL is not known: set url to it (with secret and channel), or create an incoming webhook and set %s", slack.MethodPostMessage, envName(t.Name, "URL"))
+		withoutAuth()
+	default:
+		a.url(t, secretURL(c.APIURL), c.APIURLFile, "the Slack incoming webhook URL", "https://hooks.slack.com/services/T000/B000/XXXX")
+		if c.UpdateMessage {
+			a.note(src, "update_message", NotCarried, t.Name, "needs a bot token; the target posts a new message per notification")
+		}
 	}
 	t.Timeout = timeout(c.Timeout)
-	t.HTTPConfig = a.httpConfig(src, t.Name, c.HTTPConfig)
+	t.HTTPConfig = a.httpConfig(src, t.Name, hc)
 	d := amDefaultSlack
 	plain := func(key, v, def string) {
 		if v != "" && v != def && !strings.Contains(v, "{{") {

@@ -40,6 +40,7 @@ type outTarget struct {
 	URLFile      string         `yaml:"url_file,omitempty"`
 	Secret       string         `yaml:"secret,omitempty"`
 	SecretFile   string         `yaml:"secret_file,omitempty"`
+	Update       string         `yaml:"update,omitempty"`
 	SendResolved *bool          `yaml:"send_resolved,omitempty"`
 	MaxAlerts    int            `yaml:"max_alerts,omitempty"`
 	Timeout      string         `yaml:"timeout,omitempty"`

@@ -292,3 +292,69 @@ func compactJSON(t *testing.T, raw json.RawMessage) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestSlackBotImport: a slack_config that posts with a bot token (global
+// or its own app_token, or a bearer authorization to chat.postMessage)
+// becomes a slack target in the bot mode, the token its secret and its url
+// the Web API's base, the token never left in http_config; one whose URL
+// names no chat.postMessage is a to-do.
+func TestSlackBotImport(t *testing.T) {
+	for _, tc := range []struct {
+		name, config string
+		secrets      bool
+		want, not    []string
+	}{
+		{"global token, proxy app_url", `
+global:
+  slack_app_token: xoxb-global-token-42
+  slack_app_url: https://slack-proxy.internal/api/chat.postMessage
+route: {receiver: r}
+receivers:
+  - name: r
+    slack_configs: [{channel: C0ALERTS01, send_resolved: true}]
+`, false, []string{"secret: ${ALERTBRIDGE_R_TOKEN}", "url: https://slack-proxy.internal/api/", "channel: C0ALERTS01"}, []string{"xoxb-global-token-42", "authorization", "update:"}},
+		{"authorization to chat.postMessage, update_message", `
+route: {receiver: r}
+receivers:
+  - name: r
+    slack_configs:
+      - api_url: https://slack.com/api/chat.postMessage
+        http_config: {authorization: {type: Bearer, credentials: xoxb-inline-token-7}}
+        channel: '#alerts'
+        update_message: true
+`, true, []string{"secret: xoxb-inline-token-7", "update: edit", "channel: '#alerts'", "url: https://slack.com/api/"}, []string{"authorization"}},
+		{"app_url of another method", `
+route: {receiver: r}
+receivers:
+  - name: r
+    slack_configs:
+      - app_token: xoxb-other-token-9
+        app_url: https://slack-proxy.internal/post
+        channel: C0ALERTS01
+`, false, []string{"url: ${ALERTBRIDGE_R_URL}"}, []string{"xoxb-other-token-9", "authorization", "secret"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			in := filepath.Join(dir, "alertmanager.yml")
+			if err := os.WriteFile(in, []byte(tc.config), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			res, err := importer.Import(in, importer.Options{Format: importer.Alertmanager, IncludeSecrets: tc.secrets, OutDir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := string(res.Config)
+			for _, w := range tc.want {
+				if !strings.Contains(cfg, w) {
+					t.Errorf("the output lacks %q:\n%s", w, cfg)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(cfg, n) {
+					t.Errorf("the output has %q:\n%s", n, cfg)
+				}
+			}
+			check(t, res, dir)
+		})
+	}
+}

@@ -66,7 +66,7 @@ func (s *Sender) deliver(ctx context.Context, client *http.Client, n Notifier, g
 				return withRefs(withSent(Retryable(ReasonDeadline, 0, "waiting for the rate limit: %v", err), sent), refs)
 			}
 		}
-		res := s.sendOne(ctx, client, n, req, at.Timeout, at.Redact)
+		res := s.sendAuthorized(ctx, client, n, req, at)
 		if res.Verdict != Delivered && res.Gone && req.Fallback != nil {
 			// The message to edit is gone: post its part anew.
 			if at.Pace != nil {
@@ -75,7 +75,7 @@ func (s *Sender) deliver(ctx context.Context, client *http.Client, n Notifier, g
 				}
 			}
 			req = req.Fallback
-			res = s.sendOne(ctx, client, n, req, at.Timeout, at.Redact)
+			res = s.sendAuthorized(ctx, client, n, req, at)
 		}
 		if res.Verdict != Delivered {
 			return withRefs(withSent(res, sent), refs)
@@ -101,6 +101,54 @@ func withRefs(r Result, refs []string) Result {
 		}
 	}
 	return r
+}
+
+// sendAuthorized sends one request through sendOne; for an Authorizer it
+// first gets a token when none is held, and when the answer refuses the
+// token it gets a new one and sends the request once more.
+func (s *Sender) sendAuthorized(ctx context.Context, client *http.Client, n Notifier, req *Request, at Attempt) Result {
+	auth, ok := n.(Authorizer)
+	if !ok {
+		return s.sendOne(ctx, client, n, req, at.Timeout, at.Redact)
+	}
+	var res Result
+	for try := range 2 {
+		if tr := auth.TokenRequest(try > 0); tr != nil {
+			if r := s.fetchToken(ctx, client, auth, tr, at); r.Verdict != Delivered {
+				return r
+			}
+		}
+		res = s.sendOne(ctx, client, n, auth.Authorize(req), at.Timeout, at.Redact)
+		if !res.Reauth {
+			break
+		}
+	}
+	res.Reauth = false
+	return res
+}
+
+// fetchToken sends an Authorizer's token request and hands it the answer;
+// the result's message is scrubbed like a delivery's (the target's
+// secrets, and the token request's URL).
+func (s *Sender) fetchToken(ctx context.Context, client *http.Client, auth Authorizer, tr *Request, at Attempt) Result {
+	if at.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, at.Timeout)
+		defer cancel()
+	}
+	resp, err := s.Send(ctx, client, tr)
+	if err != nil {
+		reason := ReasonTransportError
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			reason = ReasonDeadline
+		}
+		return Retryable(reason, 0, "getting an access token: %s", at.Redact.WithRequest(tr).Redact(err.Error()))
+	}
+	res := auth.TokenAnswer(resp)
+	if res.Verdict != Delivered {
+		res.Message = "getting an access token: " + at.Redact.WithRequest(tr).Redact(res.Message)
+	}
+	return res
 }
 
 // sendOne sends one request and classifies the answer. A result that is

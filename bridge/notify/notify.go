@@ -112,6 +112,10 @@ type Result struct {
 	// exists (deleted, or too old to edit): the Sender then sends the
 	// request's Fallback.
 	Gone bool
+	// Reauth marks an answer saying the request's access token is invalid
+	// or expired (see Authorizer): the Sender fetches a new token and
+	// sends the request once more.
+	Reauth bool
 	// Refs is, for a whole attempt, the message of each part of the
 	// notification (Refs[i] for part i) this attempt delivered; "" for a
 	// part it did not deliver (skipped, or after a failure). Nil when the
@@ -153,6 +157,27 @@ type Reviser interface {
 	// part replies to refs[0]. A ref it cannot use (another chat, a
 	// malformed id) leaves the part new.
 	Revise(reqs []*Request, refs []string) []*Request
+}
+
+// Authorizer is a Notifier whose requests carry an access token it gets
+// from the platform (an app's tenant token from its id and secret) rather
+// than from the configuration. The Sender asks for a token before an
+// attempt's first request when the notifier holds none still valid, has
+// every request carry it, and asks for a new one, once per request, when
+// an answer says the token was refused (Result.Reauth). Implementations
+// keep the token (safe for concurrent use); they do no I/O.
+type Authorizer interface {
+	Notifier
+	// TokenRequest returns the request that fetches a token, or nil when
+	// the token held is still valid; stale asks for a new one whatever is
+	// held (the platform refused it).
+	TokenRequest(stale bool) *Request
+	// TokenAnswer reads the answer to the token request and keeps the
+	// token until it expires; a result other than Delivered says why no
+	// token came. Its message never holds the token or the secret.
+	TokenAnswer(resp *Response) Result
+	// Authorize returns req carrying the token held.
+	Authorize(req *Request) *Request
 }
 
 // OK is the result of a delivered attempt.

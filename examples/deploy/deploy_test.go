@@ -1,5 +1,6 @@
 // Package deploy_test checks the deployment examples in this folder: the
-// Kubernetes manifest, the docker compose setup, the Prometheus rules and
+// Kubernetes manifests (the sidecar, and the replicas on NATS JetStream in
+// kubernetes_ha_test.go), the docker compose setup, the Prometheus rules and
 // the Grafana dashboard. Nothing is started; the files are parsed and the
 // configurations they carry are loaded by the same code alertbridge and
 // Alertmanager use.
@@ -101,10 +102,20 @@ type k8sObject struct {
 		ClusterIP string        `yaml:"clusterIP"`
 		Selector  yaml.Node     `yaml:"selector"`
 		Ports     []servicePort `yaml:"ports"`
-		// StatefulSet
+		// StatefulSet, Deployment
 		ServiceName string `yaml:"serviceName"`
 		Replicas    *int   `yaml:"replicas"`
-		Template    struct {
+		Strategy    struct {
+			Type          string `yaml:"type"`
+			RollingUpdate struct {
+				MaxSurge       any `yaml:"maxSurge"`
+				MaxUnavailable any `yaml:"maxUnavailable"`
+			} `yaml:"rollingUpdate"`
+		} `yaml:"strategy"`
+		// PodDisruptionBudget
+		MaxUnavailable any `yaml:"maxUnavailable"`
+		MinAvailable   any `yaml:"minAvailable"`
+		Template       struct {
 			Metadata struct {
 				Labels map[string]string `yaml:"labels"`
 			} `yaml:"metadata"`
@@ -201,6 +212,7 @@ type volume struct {
 
 // manifest is the parsed Kubernetes manifest.
 type manifest struct {
+	source  string // the file (or folder) it was read from, for messages
 	objects []k8sObject
 }
 
@@ -211,7 +223,7 @@ func (m *manifest) get(t *testing.T, kind, name string) *k8sObject {
 			return &m.objects[i]
 		}
 	}
-	t.Fatalf("%s: no %s named %q", manifestFile, kind, name)
+	t.Fatalf("%s: no %s named %q", m.source, kind, name)
 	return nil
 }
 
@@ -244,16 +256,25 @@ func yamlDocs(t *testing.T, file string) []*yaml.Node {
 
 func loadManifest(t *testing.T) *manifest {
 	t.Helper()
-	m := &manifest{}
-	for i, doc := range yamlDocs(t, manifestFile) {
-		var o k8sObject
-		if err := doc.Decode(&o); err != nil {
-			t.Fatalf("%s: document %d: %v", manifestFile, i+1, err)
+	return loadManifestFiles(t, manifestFile, manifestFile)
+}
+
+// loadManifestFiles reads the objects of several manifest files into one
+// manifest; source names them in messages.
+func loadManifestFiles(t *testing.T, source string, files ...string) *manifest {
+	t.Helper()
+	m := &manifest{source: source}
+	for _, file := range files {
+		for i, doc := range yamlDocs(t, file) {
+			var o k8sObject
+			if err := doc.Decode(&o); err != nil {
+				t.Fatalf("%s: document %d: %v", file, i+1, err)
+			}
+			if o.APIVersion == "" || o.Kind == "" || o.Metadata.Name == "" {
+				t.Fatalf("%s: document %d lacks apiVersion, kind or metadata.name", file, i+1)
+			}
+			m.objects = append(m.objects, o)
 		}
-		if o.APIVersion == "" || o.Kind == "" || o.Metadata.Name == "" {
-			t.Fatalf("%s: document %d lacks apiVersion, kind or metadata.name", manifestFile, i+1)
-		}
-		m.objects = append(m.objects, o)
 	}
 	return m
 }

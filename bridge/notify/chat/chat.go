@@ -45,6 +45,15 @@ type Editor interface {
 	Reply(req *notify.Request, ref string) (*notify.Request, error)
 }
 
+// Authorizer is a Platform whose requests carry an access token it gets
+// from the platform (see notify.Authorizer); chat passes the calls on.
+type Authorizer interface {
+	Platform
+	TokenRequest(stale bool) *notify.Request
+	TokenAnswer(resp *notify.Response) notify.Result
+	Authorize(req *notify.Request) *notify.Request
+}
+
 // Notifier is a notify.Notifier for a chat platform.
 type Notifier struct {
 	s        notify.Settings
@@ -53,7 +62,10 @@ type Notifier struct {
 	common   Common
 }
 
-var _ notify.Reviser = (*Notifier)(nil)
+var (
+	_ notify.Reviser    = (*Notifier)(nil)
+	_ notify.Authorizer = (*Notifier)(nil)
+)
 
 // New builds a chat notifier. preset is the type's default body template,
 // used unless the target has its own; common holds the shared options
@@ -172,12 +184,42 @@ func (n *Notifier) render(d *Data) ([]byte, error) {
 func (n *Notifier) Classify(resp *notify.Response) notify.Result {
 	if n.s.Verify != nil {
 		r := n.s.Verify.Classify(resp, n.s.Clock()())
+		p := n.platform.Classify(resp)
 		if r.Verdict == notify.Delivered {
-			r.Ref = n.platform.Classify(resp).Ref
+			r.Ref = p.Ref
+		} else {
+			r.Reauth = p.Reauth
 		}
 		return r
 	}
 	return n.platform.Classify(resp)
+}
+
+// TokenRequest implements notify.Authorizer: the platform's, nil when it
+// is no Authorizer (its requests carry their credentials).
+func (n *Notifier) TokenRequest(stale bool) *notify.Request {
+	if a, ok := n.platform.(Authorizer); ok {
+		return a.TokenRequest(stale)
+	}
+	return nil
+}
+
+// TokenAnswer implements notify.Authorizer (only called after a
+// TokenRequest).
+func (n *Notifier) TokenAnswer(resp *notify.Response) notify.Result {
+	if a, ok := n.platform.(Authorizer); ok {
+		return a.TokenAnswer(resp)
+	}
+	return notify.OK()
+}
+
+// Authorize implements notify.Authorizer: req as it is unless the
+// platform is an Authorizer.
+func (n *Notifier) Authorize(req *notify.Request) *notify.Request {
+	if a, ok := n.platform.(Authorizer); ok {
+		return a.Authorize(req)
+	}
+	return req
 }
 
 // Update implements notify.Reviser: the target's mode, UpdateNew unless

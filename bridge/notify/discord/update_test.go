@@ -87,23 +87,7 @@ func TestEditAgainstTheFake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var refs []string
-	deliver := func(fixture []byte) notify.Result {
-		t.Helper()
-		res := (&notify.Sender{}).Deliver(context.Background(), http.DefaultClient, n, notifytest.BuildGroup(t, fixture), notify.Attempt{Refs: refs})
-		if res.Verdict != notify.Delivered {
-			t.Fatalf("delivery: %v %s %s", res.Verdict, res.Reason, res.Message)
-		}
-		for i, r := range res.Refs {
-			for len(refs) <= i {
-				refs = append(refs, "")
-			}
-			if r != "" {
-				refs[i] = r
-			}
-		}
-		return res
-	}
+	deliver := (&notifytest.Deliverer{T: t, N: n}).Deliver
 	fx := notifytest.Fixtures(t)
 	first := "1300000000000000001"
 	if res := deliver(fx["firing"]); !slices.Equal(res.Refs, []string{first}) {

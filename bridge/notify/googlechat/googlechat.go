@@ -3,8 +3,12 @@
 // messages?key=…&token=…): by default a card (cardsV2: a header, one
 // section per alert, HTML-formatted textParagraph widgets) under a short
 // text line that carries the headline and the mentions; with format: text a
-// plain text message in Google Chat's markup. Its contract (URL, keys,
-// limits, answers, mentions, a sample) is documented in
+// plain text message in Google Chat's markup. With update: reply, a later
+// notification of a group is posted in the thread of the group's first
+// message (the thread's name, spaces/{space}/threads/{thread}, is what the
+// bridge remembers); a webhook cannot edit a message, which needs the
+// Chat API's app authentication. Its contract (URL, keys, limits,
+// answers, mentions, a sample) is documented in
 // docs/targets.md#google-chat.
 package googlechat
 
@@ -23,6 +27,7 @@ import (
 
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/chat"
+	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
 
 const (
@@ -51,7 +56,9 @@ const (
 	Text = "text"
 )
 
-// ReplyOption is the messageReplyOption thread_by_group sends.
+// ReplyOption is the messageReplyOption thread_by_group and replies send:
+// reply in the thread the body names, or start a new thread when it no
+// longer exists.
 const ReplyOption = "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD"
 
 // Options are the googlechat target's own keys.
@@ -96,10 +103,20 @@ func (o *Options) ThreadKey(groupKey string) string {
 	return "alertbridge-" + hex.EncodeToString(sum[:16])
 }
 
+// CheckTarget refuses update: reply together with thread_by_group: both
+// put a group's notifications in one thread, and a body can name only one.
+func CheckTarget(t registry.Target) error {
+	if o, ok := t.Options.(*Options); ok && o.ThreadByGroup && t.Update == notify.UpdateReply {
+		return errors.New(`update: "reply" and thread_by_group both thread a group's notifications; keep one (thread_by_group needs no stored message, reply follows the thread of the group's first message)`)
+	}
+	return nil
+}
+
 type platform struct {
 	url    *url.URL
 	key    string
 	token  string
+	space  string // the URL's space id, "" when its path names none
 	thread bool
 	now    func() time.Time
 }
@@ -115,12 +132,28 @@ func New(s notify.Settings) (*chat.Notifier, error) {
 		return nil, errors.New("url is not a valid URL")
 	}
 	q := u.Query()
-	p := &platform{url: u, key: q.Get("key"), token: q.Get("token"), thread: opts.ThreadByGroup, now: s.Clock()}
+	p := &platform{url: u, key: q.Get("key"), token: q.Get("token"), space: Space(u), thread: opts.ThreadByGroup, now: s.Clock()}
 	return chat.New(s, "googlechat."+opts.Format+".body", p, &opts.Common)
 }
 
 // messagesPath is the path of a space's messages endpoint.
 var messagesPath = regexp.MustCompile(`^/v1/spaces/[^/]+/messages$`)
+
+// spacePath finds the space id in a webhook URL's path, a proxy's
+// prefix allowed before it.
+var spacePath = regexp.MustCompile(`/spaces/([^/]+)/messages$`)
+
+// Space returns the id of the space a webhook URL posts to, or "" when
+// its path names none (a proxy with a path of its own).
+func Space(u *url.URL) string {
+	if m := spacePath.FindStringSubmatch(u.Path); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// threadName is a thread's resource name; its space is the first group.
+var threadName = regexp.MustCompile(`^spaces/([A-Za-z0-9_-]+)/threads/([A-Za-z0-9_.-]+)$`)
 
 // googleHosts are Google's own hosts, where the webhook URL has a fixed
 // shape. chat.google.com serves the Chat web app: its room URLs are pasted
@@ -214,6 +247,61 @@ func (p *platform) Request(body []byte) (*notify.Request, error) {
 	}, nil
 }
 
+// Edit implements chat.Editor: an incoming webhook cannot change a
+// message (spaces.messages.patch takes the Chat API's app or user
+// authentication), so config refuses update: edit for googlechat and this
+// is never called.
+func (p *platform) Edit(*notify.Request, string) (*notify.Request, error) {
+	return nil, errors.New("Google Chat webhooks cannot edit a message")
+}
+
+// Reply implements chat.Editor: the message is posted in the thread ref
+// names (thread.name in the body, messageReplyOption
+// REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD in the query, so a thread deleted
+// since starts a new one). A ref that is not a thread of the webhook's
+// space, or a body that names a thread already (a template's own), leaves
+// the message new.
+func (p *platform) Reply(req *notify.Request, ref string) (*notify.Request, error) {
+	m := threadName.FindStringSubmatch(ref)
+	if m == nil {
+		return nil, fmt.Errorf("%q is not a Google Chat thread name", ref)
+	}
+	if p.space != "" && m[1] != p.space {
+		return nil, errors.New("the thread is in another space than the webhook's")
+	}
+	thread, _ := json.Marshal(map[string]string{"name": ref})
+	body, ok := chat.WithMember(req.Body, "thread", thread)
+	if !ok {
+		return nil, errors.New(`the body names a thread of its own (or is not a JSON object)`)
+	}
+	u, err := url.Parse(req.URL)
+	if err != nil {
+		return nil, errors.New("url is not a valid URL")
+	}
+	q := u.Query()
+	q.Set("messageReplyOption", ReplyOption)
+	u.RawQuery = q.Encode()
+	return &notify.Request{Method: req.Method, URL: u.String(), Body: body, Header: req.Header.Clone()}, nil
+}
+
+// threadOf returns the thread of the Message a webhook post answers, when
+// it is one of the webhook's space (else "").
+func (p *platform) threadOf(body []byte) string {
+	var m struct {
+		Thread struct {
+			Name string `json:"name"`
+		} `json:"thread"`
+	}
+	if json.Unmarshal(body, &m) != nil {
+		return ""
+	}
+	t := threadName.FindStringSubmatch(m.Thread.Name)
+	if t == nil || (p.space != "" && t[1] != p.space) {
+		return ""
+	}
+	return m.Thread.Name
+}
+
 // apiError is Google's error envelope.
 type apiError struct {
 	Error struct {
@@ -227,7 +315,9 @@ type apiError struct {
 func (p *platform) Classify(resp *notify.Response) notify.Result {
 	status := resp.StatusCode
 	if status >= 200 && status < 300 {
-		return notify.OK()
+		r := notify.OK()
+		r.Ref = p.threadOf(resp.Body)
+		return r
 	}
 	var ans apiError
 	_ = json.Unmarshal(resp.Body, &ans) // an unparsable body leaves the zero answer

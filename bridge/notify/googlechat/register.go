@@ -25,5 +25,11 @@ func init() {
 		// app and webhook in it: 5 + 55 refilled stays at 60 in any minute.
 		RateLimit: &notify.RateLimit{Requests: 55, Interval: model.Duration(time.Minute), Burst: 5},
 		CheckURL:  CheckURL,
+		// A webhook can post in a thread (thread.name plus
+		// messageReplyOption); editing a message takes the Chat API's app
+		// authentication, which a webhook has not.
+		Updates:       []notify.Update{notify.UpdateReply},
+		DefaultUpdate: notify.UpdateNew,
+		CheckTarget:   CheckTarget,
 	}, "google_chat", "gchat")
 }

@@ -1,9 +1,11 @@
 // Package lark delivers groups to Lark / Feishu custom bots (open.feishu.cn
 // or open.larksuite.com /open-apis/bot/v2/hook/{token}): interactive cards
 // (default; JSON 2.0 schema, header coloured by status, markdown body),
-// post (rich text in en_us or zh_cn) or text messages. Its contract (URL,
-// keys, limits, answers, mentions, a sample) is documented in
-// docs/targets.md#lark--feishu.
+// post (rich text in en_us or zh_cn) or text messages. With app_id it
+// posts the same messages through an app's bot instead (the open
+// platform's message API, see app.go), which can also edit its cards and
+// reply to its messages. Its contract (URL, keys, limits, answers,
+// mentions, a sample) is documented in docs/targets.md#lark--feishu.
 package lark
 
 import (
@@ -56,6 +58,12 @@ type Options struct {
 	// Keyword is the bot's security keyword; the presets put it in every
 	// message's title, and a message without it is not sent.
 	Keyword string `yaml:"keyword"`
+	// AppID (cli_…) selects the app mode: the target posts as the app's
+	// bot to ChatID through the open platform's message API, url being
+	// the platform's address and secret the app's App Secret.
+	AppID string `yaml:"app_id"`
+	// ChatID is the chat (oc_…) the app's bot posts to; app mode only.
+	ChatID string `yaml:"chat_id"`
 }
 
 // Validate checks the options and fills defaults.
@@ -74,6 +82,16 @@ func (o *Options) Validate() error {
 	case EnUS, ZhCN:
 	default:
 		errs = append(errs, fmt.Errorf("locale: %q is not one of en_us, zh_cn", o.Locale))
+	}
+	switch {
+	case o.AppID == "" && o.ChatID != "":
+		errs = append(errs, errors.New("chat_id: only with app_id: a custom bot posts to the chat it was added to"))
+	case o.AppID != "" && !appIDPattern.MatchString(o.AppID):
+		errs = append(errs, errors.New("app_id: must be the app's App ID, cli_ and letters or digits"))
+	case o.AppID != "" && o.ChatID == "":
+		errs = append(errs, errors.New("chat_id: required with app_id: the chat's id, oc_…"))
+	case o.AppID != "" && !chatIDPattern.MatchString(o.ChatID):
+		errs = append(errs, errors.New("chat_id: must be a chat id, oc_ and letters or digits"))
 	}
 	if m := o.Mention; m != nil {
 		errs = append(errs, m.CheckUsers("Lark", "open_ids or user_ids in mention.users", func(string) error { return nil })...)
@@ -97,6 +115,9 @@ func New(s notify.Settings) (*chat.Notifier, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.AppID != "" {
+		return newApp(s, opts)
+	}
 	if _, err := url.Parse(s.URL); err != nil {
 		return nil, errors.New("url is not a valid URL")
 	}
@@ -110,12 +131,14 @@ var knownHosts = map[string]bool{"open.feishu.cn": true, "open.larksuite.com": t
 
 const webhookPath = "/open-apis/bot/v2/hook/"
 
-// CheckURL refuses a Lark or Feishu URL that is not a custom-bot webhook
-// (an app API URL or the retired v1 hook pasted by mistake). Other hosts
-// (proxies, test servers) are accepted as they are. Errors never quote the
-// URL: its path is the bot's token.
+// CheckURL refuses a Lark or Feishu URL that is neither a custom-bot
+// webhook nor the platform's bare address (the app mode's; which of the
+// two the target's keys need, CheckTarget checks): an API URL or the
+// retired v1 hook pasted by mistake. Other hosts (proxies, test servers)
+// are accepted as they are. Errors never quote the URL: its path is the
+// bot's token.
 func CheckURL(u *url.URL) error {
-	if !knownHosts[strings.ToLower(u.Hostname())] {
+	if !knownHosts[strings.ToLower(u.Hostname())] || strings.Trim(u.Path, "/") == "" {
 		return nil
 	}
 	if !strings.HasPrefix(u.Path, webhookPath) || strings.Trim(strings.TrimPrefix(u.Path, webhookPath), "/") == "" {

@@ -27,5 +27,11 @@ func init() {
 		// 4 messages in any second and 3 + 95 = 98 in any minute.
 		RateLimit: &notify.RateLimit{Requests: 95, Interval: model.Duration(time.Minute), Burst: 3},
 		CheckURL:  CheckURL,
+		// A custom bot cannot change or answer its messages; the app mode
+		// (app_id) updates its cards and replies (CheckTarget refuses the
+		// modes without it).
+		Updates:       []notify.Update{notify.UpdateEdit, notify.UpdateReply},
+		DefaultUpdate: notify.UpdateNew,
+		CheckTarget:   CheckTarget,
 	}, "feishu")
 }

@@ -1,5 +1,10 @@
-// Package mattermost delivers groups to Mattermost incoming webhooks (POST
-// https://{server}/hooks/{key}, the key being the only credential). Its
+// Package mattermost delivers groups to Mattermost, through an incoming
+// webhook (POST https://{server}/hooks/{key}, the key being the only
+// credential; the default) or, when the target has a secret, through the
+// REST API as a bot or user (POST https://{server}/api/v4/posts with
+// "Authorization: Bearer {secret}"), which names the posts it creates, so
+// that later notifications of a group can edit them (PUT
+// /api/v4/posts/{id}/patch) or answer them in their thread (root_id). Its
 // contract (URL, keys, limits, answers, mentions, a sample) is documented
 // in docs/targets.md#mattermost.
 package mattermost
@@ -11,12 +16,14 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/chat"
+	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
 
 // MaxPostRunes is the most characters one Mattermost post holds.
@@ -40,7 +47,14 @@ type Options struct {
 	Channel  string `yaml:"channel"`
 	Username string `yaml:"username"`
 	IconURL  string `yaml:"icon_url"`
+	// ChannelID is the channel the API mode posts to: its id, 26
+	// lower-case letters and digits. Required with a secret, refused
+	// without one.
+	ChannelID string `yaml:"channel_id"`
 }
+
+// id is a Mattermost id: channels', posts' and users' alike.
+var id = regexp.MustCompile(`^[a-z0-9]{26}$`)
 
 // username is what Mattermost allows in a username.
 var username = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
@@ -64,6 +78,9 @@ func (o *Options) Validate() error {
 			errs = append(errs, errors.New("icon_url: must be an http(s) URL"))
 		}
 	}
+	if o.ChannelID != "" && !id.MatchString(o.ChannelID) {
+		errs = append(errs, fmt.Errorf("channel_id: %q is not a Mattermost channel id (26 lower-case letters and digits, shown in the channel's View Info)", o.ChannelID))
+	}
 	if m := o.Mention; m != nil {
 		errs = append(errs, m.CheckUsers("Mattermost", "usernames in mention.users", chat.MatchingIDs(username, "a Mattermost username (write it without the @)"))...)
 	}
@@ -84,12 +101,71 @@ func CheckURL(u *url.URL) error {
 	return nil
 }
 
+// CheckServerURL requires the server's address for the API mode: no
+// incoming webhook or API path (the bridge adds /api/v4/...), no query.
+func CheckServerURL(u *url.URL) error {
+	p := strings.ToLower(u.Path)
+	switch {
+	case strings.Contains(p, "/hooks/"):
+		return errors.New("with a secret (the API mode) the url is the server's address, not an incoming webhook URL")
+	case strings.Contains(p+"/", "/api/v4/"):
+		return errors.New("the server's address, without /api/v4 (the bridge adds the API paths)")
+	case u.RawQuery != "" || u.Fragment != "":
+		return errors.New("the server's address takes no query or fragment")
+	}
+	return nil
+}
+
+// CheckTarget vets the keys each mode takes (registry.Integration's
+// CheckTarget): a secret selects the API mode, which needs the server's
+// address and channel_id and posts as the token's account (no channel,
+// username or icon_url overrides); without one, the url is an incoming
+// webhook's, which cannot edit or answer what it posted.
+func CheckTarget(t registry.Target) error {
+	o, ok := t.Options.(*Options)
+	if !ok {
+		return nil
+	}
+	var errs []error
+	if !t.Secret {
+		if t.URL != nil {
+			if err := CheckURL(t.URL); err != nil {
+				errs = append(errs, fmt.Errorf("url: %w", err))
+			}
+		}
+		if o.ChannelID != "" {
+			errs = append(errs, errors.New("channel_id: only the API mode posts to a channel id: set secret to a bot or personal access token and url to the server's address (or name the channel with channel, for the webhook)"))
+		}
+		if t.Update == notify.UpdateEdit || t.Update == notify.UpdateReply {
+			errs = append(errs, fmt.Errorf("update: %s needs the API mode (secret: a bot or personal access token, url: the server's address, channel_id): an incoming webhook answers \"ok\" without the post's id", t.Update))
+		}
+		return errors.Join(errs...)
+	}
+	if t.URL != nil {
+		if err := CheckServerURL(t.URL); err != nil {
+			errs = append(errs, fmt.Errorf("url: %w", err))
+		}
+	}
+	if o.ChannelID == "" {
+		errs = append(errs, errors.New("channel_id: required with a secret (the API mode): the id of the channel to post to, shown in the channel's View Info"))
+	}
+	for key, set := range map[string]bool{"channel": o.Channel != "", "username": o.Username != "", "icon_url": o.IconURL != ""} {
+		if set {
+			errs = append(errs, fmt.Errorf("%s: an incoming webhook's override; the API mode posts to channel_id as the token's account (set its name and picture in Mattermost)", key))
+		}
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errors.Join(errs...)
+}
+
+// platform posts to an incoming webhook.
 type platform struct {
 	url *url.URL
 	now func() time.Time
 }
 
-// New builds a Mattermost notifier.
+// New builds a Mattermost notifier: for the API mode when s has a secret
+// (the token), else for the incoming webhook at s.URL.
 func New(s notify.Settings) (*chat.Notifier, error) {
 	opts, err := chat.OptionsOf[Options](&s)
 	if err != nil {
@@ -99,7 +175,15 @@ func New(s notify.Settings) (*chat.Notifier, error) {
 	if err != nil {
 		return nil, errors.New("url is not a valid URL")
 	}
-	return chat.New(s, "mattermost."+opts.MsgType+".body", &platform{url: u, now: s.Clock()}, &opts.Common)
+	preset := "mattermost." + opts.MsgType + ".body"
+	if s.Secret == "" {
+		return chat.New(s, preset, &platform{url: u, now: s.Clock()}, &opts.Common)
+	}
+	if opts.ChannelID == "" {
+		return nil, errors.New("channel_id: required with a secret (the API mode)")
+	}
+	p := &apiPlatform{platform: platform{url: u, now: s.Clock()}, server: strings.TrimRight(u.String(), "/"), token: s.Secret, channelID: opts.ChannelID}
+	return chat.New(s, preset, p, &opts.Common)
 }
 
 // Attachment is the part of a Slack-compatible attachment whose text a

@@ -23,6 +23,13 @@ func init() {
 		// that limits answers 429 with Retry-After, which is honoured; set
 		// rate_limit on the target to match such a server.
 		RateLimit: nil,
-		CheckURL:  CheckURL,
+		// The url, secret and update keys choose between the incoming
+		// webhook and the API mode (CheckTarget).
+		CheckTarget: CheckTarget,
+		// With a token (the API mode) a post is patched
+		// (PUT /api/v4/posts/{id}/patch) or answered in its thread
+		// (root_id); an incoming webhook can do neither.
+		Updates:       []notify.Update{notify.UpdateEdit, notify.UpdateReply},
+		DefaultUpdate: notify.UpdateNew,
 	})
 }

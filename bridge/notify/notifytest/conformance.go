@@ -13,6 +13,10 @@ import (
 // Conformance().
 type Conformance struct {
 	Type string
+	// Mode names another way of posting the type offers (its REST API
+	// with a token, say); empty for the default one. The suite runs every
+	// mode's case.
+	Mode string
 	// Start starts the type's strict fake (verifying signatures when the
 	// returned keys set a secret) and returns it with the target's keys
 	// beyond name and type, as YAML lines indented by four spaces.

@@ -53,6 +53,11 @@ type Fake struct {
 	// fake's lock, after the check; an answer that is not a success (see
 	// NewFake) is not a violation, only not received.
 	Answer func(r *http.Request, body []byte, text string) Reply
+	// Auxiliary, when set before the first request, tells the requests
+	// that deliver no message (an app's token endpoint): they are checked
+	// and answered by Answer, never by a scripted reply, and are left out
+	// of Received, Attempts and WaitFor.
+	Auxiliary func(r *http.Request) bool
 
 	mu         sync.Mutex
 	check      Check
@@ -112,6 +117,15 @@ func (f *Fake) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 			reject = &Reply{Status: http.StatusBadRequest, Body: violation}
 		}
 		write(rw, *reject)
+		return
+	}
+	if f.Auxiliary != nil && f.Auxiliary(r) {
+		reply := f.ok
+		if f.Answer != nil {
+			reply = f.Answer(r, body, rec.Text)
+		}
+		f.mu.Unlock()
+		write(rw, reply)
 		return
 	}
 	reply := f.ok

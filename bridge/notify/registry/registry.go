@@ -58,6 +58,29 @@ type Integration struct {
 	// CheckURL, when set, vets the target's URL at load time (for example
 	// to refuse a retired endpoint). Its error must not quote the URL.
 	CheckURL func(u *url.URL) error
+	// CheckTarget, when set, vets at load what several of a target's keys
+	// decide together, for a type whose keys choose between ways of
+	// posting (an incoming webhook, or a REST API with a token in the
+	// secret key): which url, options and update modes each way takes.
+	// A type with CheckTarget may take a secret without signing: the
+	// Signs rule is left to CheckTarget. Its errors name the keys relative
+	// to the target ("url: ...", "channel_id: ...") and never quote the
+	// url or the secret.
+	CheckTarget func(t Target) error
+}
+
+// Target is what CheckTarget sees of a target whose own keys decoded and
+// validated.
+type Target struct {
+	// URL is the target's url, parsed; nil when it is missing or invalid
+	// (already reported).
+	URL *url.URL
+	// Secret reports that the target has a secret (secret or secret_file).
+	Secret bool
+	// Update is the target's update key; empty when not set.
+	Update notify.Update
+	// Options is the decoded options struct of the type.
+	Options any
 }
 
 // SupportsUpdate reports whether the type can deliver in mode u.

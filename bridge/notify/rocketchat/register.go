@@ -26,6 +26,13 @@ func init() {
 		// route. A burst of 1 plus 9 refilled per minute is at most 10 in
 		// any 60 s window.
 		RateLimit: &notify.RateLimit{Requests: 9, Interval: model.Duration(time.Minute), Burst: 1},
-		CheckURL:  CheckURL,
+		// The url, secret and update keys choose between the incoming
+		// webhook and the API mode (CheckTarget).
+		CheckTarget: CheckTarget,
+		// With a personal access token (the API mode) a message is
+		// answered in its thread (tmid). Neither mode edits: chat.update
+		// changes a message's text, never its attachments.
+		Updates:       []notify.Update{notify.UpdateReply},
+		DefaultUpdate: notify.UpdateNew,
 	})
 }

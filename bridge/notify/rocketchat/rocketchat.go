@@ -1,7 +1,12 @@
-// Package rocketchat delivers groups to Rocket.Chat incoming webhooks (POST
-// https://{server}/hooks/{integrationId}/{token}, the id and token in the
-// path being the only credential). Its contract (URL, keys, limits,
-// answers, mentions, a sample) is documented in docs/targets.md#rocketchat.
+// Package rocketchat delivers groups to Rocket.Chat, through an incoming
+// webhook (POST https://{server}/hooks/{integrationId}/{token}, the id and
+// token in the path being the only credential; the default) or, when the
+// target has a secret, through the REST API as a user or bot (POST
+// https://{server}/api/v1/chat.postMessage with X-User-Id and
+// X-Auth-Token), which names the messages it posts, so that later
+// notifications of a group can answer them in their thread (tmid). Its
+// contract (URL, keys, limits, answers, mentions, a sample) is documented
+// in docs/targets.md#rocketchat.
 package rocketchat
 
 import (
@@ -19,6 +24,7 @@ import (
 
 	"github.com/alertbridge/alertbridge/bridge/notify"
 	"github.com/alertbridge/alertbridge/bridge/notify/chat"
+	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
 
 // MaxMessageSize is Rocket.Chat's default Message_MaxAllowedSize, in
@@ -41,11 +47,19 @@ type Options struct {
 	// Channel (#channel or @user) overrides the integration's channel,
 	// where the integration allows it.
 	Channel string `yaml:"channel"`
+	// UserID is the id of the account whose personal access token is the
+	// target's secret, and RoomID the room it posts to: the API mode's
+	// keys, both required with a secret and refused without one.
+	UserID string `yaml:"user_id"`
+	RoomID string `yaml:"room_id"`
 }
 
 var (
 	username = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 	emoji    = regexp.MustCompile(`^:[A-Za-z0-9_+-]+:$`)
+	// id is a Rocket.Chat id: a user's, a room's (GENERAL, a direct
+	// room's two user ids) or a message's.
+	id = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 )
 
 // Validate checks the options. Mentions must be usernames, without the
@@ -65,6 +79,12 @@ func (o *Options) Validate() error {
 	}
 	if o.Channel != "" && !strings.HasPrefix(o.Channel, "#") && !strings.HasPrefix(o.Channel, "@") {
 		errs = append(errs, fmt.Errorf("channel: %q must start with # (a channel) or @ (a user)", o.Channel))
+	}
+	if o.UserID != "" && !id.MatchString(o.UserID) {
+		errs = append(errs, fmt.Errorf("user_id: %q is not a Rocket.Chat user id (letters and digits, as the personal access token's page shows it)", o.UserID))
+	}
+	if o.RoomID != "" && !id.MatchString(o.RoomID) {
+		errs = append(errs, fmt.Errorf("room_id: %q is not a Rocket.Chat room id (letters and digits; not a #name)", o.RoomID))
 	}
 	if m := o.Mention; m != nil {
 		errs = append(errs, m.CheckUsers("Rocket.Chat", "usernames in mention.users", chat.MatchingIDs(username, "a Rocket.Chat username (write it without the @)"))...)
@@ -88,12 +108,77 @@ func CheckURL(u *url.URL) error {
 	return nil
 }
 
+// CheckServerURL requires the server's address for the API mode: no
+// incoming webhook or API path (the bridge adds /api/v1/...), no query.
+func CheckServerURL(u *url.URL) error {
+	p := strings.ToLower(u.Path)
+	switch {
+	case strings.Contains(p, "/hooks/"):
+		return errors.New("with a secret (the API mode) the url is the server's address, not an incoming webhook URL")
+	case strings.Contains(p+"/", "/api/v1/"):
+		return errors.New("the server's address, without /api/v1 (the bridge adds the API paths)")
+	case u.RawQuery != "" || u.Fragment != "":
+		return errors.New("the server's address takes no query or fragment")
+	}
+	return nil
+}
+
+// CheckTarget vets the keys each mode takes (registry.Integration's
+// CheckTarget): a secret (a personal access token) selects the API mode,
+// which needs the server's address, user_id and room_id and posts to
+// room_id (no channel override); without one, the url is an incoming
+// webhook's, which cannot answer what it posted. Neither mode edits: the
+// API's chat.update changes a message's text only, never its
+// attachments, where the presets show each alert, so an edited message
+// would keep showing the alerts as they were.
+func CheckTarget(t registry.Target) error {
+	o, ok := t.Options.(*Options)
+	if !ok {
+		return nil
+	}
+	var errs []error
+	if !t.Secret {
+		if t.URL != nil {
+			if err := CheckURL(t.URL); err != nil {
+				errs = append(errs, fmt.Errorf("url: %w", err))
+			}
+		}
+		for key, set := range map[string]bool{"room_id": o.RoomID != "", "user_id": o.UserID != ""} {
+			if set {
+				errs = append(errs, fmt.Errorf("%s: a key of the API mode: set secret to the account's personal access token and url to the server's address too", key))
+			}
+		}
+		if t.Update == notify.UpdateReply {
+			errs = append(errs, errors.New("update: reply needs the API mode (secret: a personal access token, user_id, room_id, url: the server's address): an incoming webhook answers without the message's id"))
+		}
+	} else {
+		if t.URL != nil {
+			if err := CheckServerURL(t.URL); err != nil {
+				errs = append(errs, fmt.Errorf("url: %w", err))
+			}
+		}
+		if o.UserID == "" {
+			errs = append(errs, errors.New("user_id: required with a secret (the API mode): the id of the account whose personal access token the secret is"))
+		}
+		if o.RoomID == "" {
+			errs = append(errs, errors.New("room_id: required with a secret (the API mode): the id of the room to post to"))
+		}
+		if o.Channel != "" {
+			errs = append(errs, errors.New("channel: an incoming webhook's override; the API mode posts to room_id"))
+		}
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errors.Join(errs...)
+}
+
+// platform posts to an incoming webhook.
 type platform struct {
 	url *url.URL
 	now func() time.Time
 }
 
-// New builds a Rocket.Chat notifier.
+// New builds a Rocket.Chat notifier: for the API mode when s has a secret
+// (the personal access token), else for the incoming webhook at s.URL.
 func New(s notify.Settings) (*chat.Notifier, error) {
 	opts, err := chat.OptionsOf[Options](&s)
 	if err != nil {
@@ -103,7 +188,15 @@ func New(s notify.Settings) (*chat.Notifier, error) {
 	if err != nil {
 		return nil, errors.New("url is not a valid URL")
 	}
-	return chat.New(s, "rocketchat.default.body", &platform{url: u, now: s.Clock()}, &opts.Common)
+	if s.Secret == "" {
+		return chat.New(s, "rocketchat.default.body", &platform{url: u, now: s.Clock()}, &opts.Common)
+	}
+	if opts.UserID == "" || opts.RoomID == "" {
+		return nil, errors.New("user_id, room_id: required with a secret (the API mode)")
+	}
+	p := &apiPlatform{platform: platform{url: u, now: s.Clock()}, server: strings.TrimRight(u.String(), "/"),
+		userID: opts.UserID, token: s.Secret, roomID: opts.RoomID}
+	return chat.New(s, "rocketchat.default.body", p, &opts.Common)
 }
 
 // Size counts s as JavaScript's String.length does: UTF-16 code units.

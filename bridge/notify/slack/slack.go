@@ -1,7 +1,9 @@
-// Package slack delivers groups to Slack incoming webhooks (POST
+// Package slack delivers groups to Slack: to incoming webhooks (POST
 // https://hooks.slack.com/services/T…/B…/…, the URL being the only
-// credential). Its contract (URL, keys, limits, answers, mentions, a
-// sample) is documented in docs/targets.md#slack.
+// credential), or with a bot token in the secret through the Web API
+// (chat.postMessage, and chat.update or thread replies for updates in
+// place; see api.go). Its contract (URL, keys, limits, answers, mentions,
+// a sample) is documented in docs/targets.md#slack.
 package slack
 
 import (
@@ -42,6 +44,9 @@ type Options struct {
 	// Channel, Username, IconEmoji and IconURL override the webhook's
 	// defaults. Only legacy custom-integration webhooks honour them; app
 	// webhooks post to their one channel as the app. Sent only when set.
+	// With a bot token, Channel is required: the conversation the bot
+	// posts to (an id such as C0123456789, or a #name); Username and the
+	// icons need the chat:write.customize scope.
 	Channel   string `yaml:"channel"`
 	Username  string `yaml:"username"`
 	IconEmoji string `yaml:"icon_emoji"`
@@ -93,11 +98,20 @@ type platform struct {
 	now func() time.Time
 }
 
-// New builds a Slack notifier.
+// New builds a Slack notifier: for the incoming webhook at s.URL, or,
+// when s has a secret (a bot token), for the Web API, whose notifier can
+// edit and reply.
 func New(s notify.Settings) (*chat.Notifier, error) {
 	opts, err := chat.OptionsOf[Options](&s)
 	if err != nil {
 		return nil, err
+	}
+	if s.Secret != "" {
+		p, err := newAPI(s, opts)
+		if err != nil {
+			return nil, err
+		}
+		return chat.New(s, Preset, p, &opts.Common)
 	}
 	u, err := url.Parse(s.URL)
 	if err != nil {

@@ -135,13 +135,10 @@ func TestRevisePartByPart(t *testing.T) {
 	}
 }
 
-// deliverer sends groups to a strict fake the way the bridge does, with
-// the refs the previous delivery reported.
+// deliverer sends groups to the strict fake the way the bridge does.
 type deliverer struct {
-	t    *testing.T
+	*notifytest.Deliverer
 	fake *telegramfake.Telegram
-	n    *chat.Notifier
-	refs []string
 }
 
 func newDeliverer(t *testing.T, mode notify.Update) *deliverer {
@@ -154,30 +151,7 @@ func newDeliverer(t *testing.T, mode notify.Update) *deliverer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &deliverer{t: t, fake: fake, n: n}
-}
-
-// deliver delivers the fixture and keeps the refs as the app does (edit:
-// each part's new message replaces the remembered one).
-func (d *deliverer) deliver(fixture []byte) notify.Result {
-	d.t.Helper()
-	s := &notify.Sender{}
-	res := s.Deliver(context.Background(), http.DefaultClient, d.n, notifytest.BuildGroup(d.t, fixture), notify.Attempt{Refs: d.refs})
-	if res.Verdict != notify.Delivered {
-		d.t.Fatalf("delivery: %v %s %s", res.Verdict, res.Reason, res.Message)
-	}
-	if d.n.Update() == notify.UpdateReply && d.refs != nil {
-		return res
-	}
-	for i, r := range res.Refs {
-		for len(d.refs) <= i {
-			d.refs = append(d.refs, "")
-		}
-		if r != "" {
-			d.refs[i] = r
-		}
-	}
-	return res
+	return &deliverer{Deliverer: &notifytest.Deliverer{T: t, N: n}, fake: fake}
 }
 
 func texts(ms []telegramfake.Message) []string {
@@ -194,27 +168,27 @@ func texts(ms []telegramfake.Message) []string {
 func TestEditAgainstTheFake(t *testing.T) {
 	fx := notifytest.Fixtures(t)
 	d := newDeliverer(t, notify.UpdateEdit)
-	if res := d.deliver(fx["firing"]); !slices.Equal(res.Refs, []string{chatID + "/1"}) {
+	if res := d.Deliver(fx["firing"]); !slices.Equal(res.Refs, []string{chatID + "/1"}) {
 		t.Fatalf("first delivery refs %q", res.Refs)
 	}
-	d.deliver(fx["resolved"])
+	d.Deliver(fx["resolved"])
 	ms := d.fake.Messages()
 	if len(ms) != 1 || ms[0].Edits != 1 || !strings.Contains(ms[0].Text, "RESOLVED") {
 		t.Fatalf("after resolved: %d messages %q, want the one edited", len(ms), texts(ms))
 	}
-	if res := d.deliver(fx["resolved"]); !slices.Equal(res.Refs, []string{chatID + "/1"}) {
+	if res := d.Deliver(fx["resolved"]); !slices.Equal(res.Refs, []string{chatID + "/1"}) {
 		t.Errorf("not modified: refs %q, want the message kept", res.Refs)
 	}
 	d.fake.Delete(1)
-	if res := d.deliver(fx["firing"]); !slices.Equal(res.Refs, []string{chatID + "/2"}) {
+	if res := d.Deliver(fx["firing"]); !slices.Equal(res.Refs, []string{chatID + "/2"}) {
 		t.Errorf("after the message was deleted: refs %q, want the new message 2", res.Refs)
 	}
-	d.deliver(fx["many"])
+	d.Deliver(fx["many"])
 	ms = d.fake.Messages()
 	if len(ms) != 5 || ms[0].ID != 2 || ms[0].Edits != 1 {
 		t.Errorf("many after one: %d messages (first %+v), want message 2 edited and 4 new", len(ms), ms[0])
 	}
-	d.deliver(fx["firing"])
+	d.Deliver(fx["firing"])
 	if ms := d.fake.Messages(); len(ms) != 5 || ms[0].Edits != 2 {
 		t.Errorf("one after many: %d messages, first edited %d times; want the first edited, the others left", len(ms), ms[0].Edits)
 	}
@@ -227,10 +201,10 @@ func TestEditAgainstTheFake(t *testing.T) {
 func TestReplyAgainstTheFake(t *testing.T) {
 	fx := notifytest.Fixtures(t)
 	d := newDeliverer(t, notify.UpdateReply)
-	d.deliver(fx["firing"])
-	d.deliver(fx["resolved"])
+	d.Deliver(fx["firing"])
+	d.Deliver(fx["resolved"])
 	d.fake.Delete(1)
-	d.deliver(fx["resolved"]) // allow_sending_without_reply: still sent
+	d.Deliver(fx["resolved"]) // allow_sending_without_reply: still sent
 	ms := d.fake.Messages()
 	if len(ms) != 2 || ms[0].ReplyTo != 1 || ms[1].ReplyTo != 0 || !strings.Contains(ms[0].Text, "RESOLVED") {
 		t.Errorf("messages %+v, want the resolved one replying to 1, then one sent without reply", ms)

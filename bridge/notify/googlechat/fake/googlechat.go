@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf16"
@@ -49,6 +50,20 @@ const (
 // created Message. A card over 100 widgets is a violation answered 200:
 // Google Chat drops the sections past the limit without an error.
 //
+// It keeps the space's messages and threads. A message starts a new
+// thread unless messageReplyOption is REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD
+// or REPLY_MESSAGE_OR_FAIL and the body's thread (or the deprecated
+// threadKey query parameter) names one: thread.name must be a thread of
+// this space (else 400 INVALID_ARGUMENT, a violation); a thread that does
+// not exist (never created, or deleted since: DeleteThread) starts a new
+// thread with the first option and is 404 NOT_FOUND with the second,
+// which is no violation. A thread key names the thread first posted with
+// it. A thread named without a reply option is a violation answered 200:
+// Google Chat ignores the thread and starts a new one, so the reply the
+// sender meant is lost.
+//
+// Webhooks cannot edit or delete messages: any method but POST is 405.
+//
 // The visible text is the text (zero-width spaces dropped, <url|text>
 // links shown as "text (url)", <users/ID> mentions as "@ID"), then the
 // card: header title and subtitle as plain text, section headers,
@@ -58,6 +73,100 @@ const (
 type GoogleChat struct {
 	*notifytest.Fake
 	opts GoogleChatOptions
+
+	mu       sync.Mutex
+	messages notifytest.MessageLog[Message]
+	threads  map[string]bool   // thread name: not deleted
+	keys     map[string]string // thread key: thread name
+	nthreads int
+}
+
+// Message is one message of the space.
+type Message struct {
+	// Name is spaces/{space}/messages/{id}; Thread the name of its thread.
+	Name, Thread string
+	// Reply tells a message posted into an existing thread.
+	Reply bool
+	// Text is what a reader sees; Body the JSON sent.
+	Text string
+	Body []byte
+}
+
+// Messages returns the space's messages not deleted, oldest first.
+func (g *GoogleChat) Messages() []Message {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.messages.Live()
+}
+
+// DeleteThread deletes a thread and its messages, as a member of the
+// space can by deleting its first message; replying to it then starts a
+// new thread, or fails with REPLY_MESSAGE_OR_FAIL.
+func (g *GoogleChat) DeleteThread(name string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.threads, name)
+	for i := range g.messages.Next() {
+		if m := g.messages.Get(i); m != nil && m.Thread == name {
+			g.messages.Delete(i)
+		}
+	}
+}
+
+// answer keeps the space's messages and threads and answers an accepted
+// post with the created Message.
+func (g *GoogleChat) answer(r *http.Request, body []byte, text string) notifytest.Reply {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var m gchatMessage
+	_ = json.Unmarshal(body, &m) // the check read it already
+	q := r.URL.Query()
+	option := q.Get("messageReplyOption")
+	replying := option == "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD" || option == "REPLY_MESSAGE_OR_FAIL"
+	key := q.Get("threadKey")
+	var name string
+	if m.Thread != nil {
+		name = m.Thread.Name
+		if m.Thread.ThreadKey != "" {
+			key = m.Thread.ThreadKey
+		}
+	}
+	thread, reply := "", false
+	switch {
+	case !replying:
+		key = ""
+	case name != "" && g.threads[name]:
+		thread, reply = name, true
+	case name != "" && option == "REPLY_MESSAGE_OR_FAIL":
+		return *googleChatError(http.StatusNotFound, "NOT_FOUND", "Requested entity was not found.")
+	case name == "" && key != "" && g.threads[g.keys[key]]:
+		thread, reply = g.keys[key], true
+	}
+	if thread == "" {
+		g.nthreads++
+		thread = fmt.Sprintf("spaces/%s/threads/fakeThread%03d", g.opts.Space, g.nthreads)
+		g.threads[thread] = true
+		if key != "" {
+			g.keys[key] = thread
+		}
+	}
+	msg := &Message{Thread: thread, Reply: reply, Text: text, Body: append([]byte(nil), body...)}
+	msg.Name = fmt.Sprintf("spaces/%s/messages/fakeMessage%03d", g.opts.Space, g.messages.Next()+1)
+	g.messages.Add(msg)
+	th := map[string]any{"name": thread}
+	if key != "" {
+		th["threadKey"] = key
+	}
+	created := map[string]any{
+		"name": msg.Name, "sender": map[string]any{"name": "users/114022495153014004089", "displayName": "alertbridge", "type": "BOT"},
+		"createTime": "2026-11-23T10:05:00.000000Z", "thread": th, "threadReply": reply,
+		"space": map[string]any{"name": "spaces/" + g.opts.Space, "type": "ROOM", "spaceType": "SPACE"},
+	}
+	if m.Text != nil {
+		created["text"] = *m.Text
+	}
+	ans, _ := json.Marshal(created)
+	return notifytest.Reply{Status: http.StatusOK, Header: map[string]string{"Content-Type": "application/json; charset=UTF-8"}, Body: string(ans)}
 }
 
 // NewGoogleChat starts a fake Google Chat webhook; its URL carries the
@@ -72,7 +181,8 @@ func NewGoogleChat(t testing.TB, opts GoogleChatOptions) *GoogleChat {
 	if opts.Token == "" {
 		opts.Token = "gc-token"
 	}
-	g := &GoogleChat{opts: opts}
+	g := &GoogleChat{opts: opts, threads: map[string]bool{}, keys: map[string]string{}}
+	threadPrefix := "spaces/" + opts.Space + "/threads/"
 	path := "/v1/spaces/" + opts.Space + "/messages"
 	minute := notifytest.NewWindow(GoogleChatPerMinute, time.Minute)
 	invalid := func(msg string) *notifytest.Reply {
@@ -107,9 +217,17 @@ func NewGoogleChat(t testing.TB, opts GoogleChatOptions) *GoogleChat {
 		if v := m.invalid(); v != "" {
 			return "", v, invalid(v)
 		}
+		if m.Thread != nil && m.Thread.Name != "" {
+			if id, ok := strings.CutPrefix(m.Thread.Name, threadPrefix); !ok || id == "" || strings.Contains(id, "/") {
+				return "", "thread.name " + m.Thread.Name + " is not a thread of the space", invalid("Invalid thread name: " + m.Thread.Name)
+			}
+		}
 		if !minute.Allow(now) {
 			return "", "more than 60 messages in a minute", googleChatError(http.StatusTooManyRequests, "RESOURCE_EXHAUSTED",
 				"Resource has been exhausted (e.g. check quota).")
+		}
+		if o := q.Get("messageReplyOption"); m.Thread != nil && m.Thread.Name != "" && o != "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD" && o != "REPLY_MESSAGE_OR_FAIL" {
+			return "", "thread.name without a reply messageReplyOption: Google Chat starts a new thread", &notifytest.Reply{Status: http.StatusOK, Body: g.created()}
 		}
 		if n := m.widgets(); n > GoogleChatMaxWidgets {
 			return "", fmt.Sprintf("%d widgets in a card: sections past %d are not shown", n, GoogleChatMaxWidgets), &notifytest.Reply{Status: http.StatusOK, Body: g.created()}
@@ -117,12 +235,13 @@ func NewGoogleChat(t testing.TB, opts GoogleChatOptions) *GoogleChat {
 		return m.visible(), "", nil
 	}
 	g.Fake = notifytest.NewFake(t, check, notifytest.Reply{Status: http.StatusOK, Header: map[string]string{"Content-Type": "application/json; charset=UTF-8"}, Body: g.created()}, nil)
+	g.Answer = g.answer
 	g.URL = g.Server.URL + path + "?key=" + opts.Key + "&token=" + opts.Token
 	return g
 }
 
-// created is the Message a webhook post returns: what was sent plus name
-// and thread.name.
+// created is the answer to a message the fake accepts without keeping it
+// (a violation Google Chat answers with success).
 func (g *GoogleChat) created() string {
 	s := g.opts.Space
 	return fmt.Sprintf(`{"name":"spaces/%s/messages/fake.1","sender":{"name":"users/114022495153014004089","displayName":"alertbridge","type":"BOT"},"createTime":"2026-11-23T10:05:00.000000Z","thread":{"name":"spaces/%s/threads/fake"},"space":{"name":"spaces/%s","type":"ROOM","spaceType":"SPACE"}}`, s, s, s)

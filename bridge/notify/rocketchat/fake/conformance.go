@@ -31,3 +31,26 @@ func Conformance() notifytest.Conformance {
 		RateLimitWait: 52 * time.Second,
 	}
 }
+
+// APIConformance is the case of the API mode: a personal access token in
+// secret, messages through chat.postMessage.
+func APIConformance() notifytest.Conformance {
+	opts := RocketChatOptions{UserID: "rcConformanceUser", AuthToken: "rcConformanceAuthToken0123456789", RoomID: "rcConformanceRoom"}
+	jsonType := map[string]string{"Content-Type": "application/json"}
+	return notifytest.Conformance{
+		Type: "rocketchat",
+		Mode: "api",
+		Chat: true,
+		Start: func(t testing.TB) (*notifytest.Fake, string) {
+			f := NewRocketChat(t, opts)
+			return f.Fake, "    url: " + f.ServerURL + "\n    secret: " + opts.AuthToken + "\n    user_id: " + opts.UserID + "\n    room_id: " + opts.RoomID
+		},
+		Secrets:   []string{opts.AuthToken},
+		Retryable: notifytest.Reply{Status: http.StatusInternalServerError, Header: jsonType, Body: `{"success":false,"error":"Internal server error"}`},
+		Permanent: notifytest.Reply{Status: http.StatusUnauthorized, Header: jsonType, Body: `{"status":"error","message":"You must be logged in to do this."}`},
+		RateLimited: notifytest.Reply{Status: http.StatusTooManyRequests,
+			Header: map[string]string{"Content-Type": "application/json", "X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "0"},
+			Body:   `{"success":false,"error":"Error, too many requests. Please slow down. You must wait 52 seconds before trying this endpoint again. [error-too-many-requests]"}`},
+		RateLimitWait: 52 * time.Second,
+	}
+}

@@ -1,7 +1,8 @@
-// Package fake is a strict fake Slack incoming webhook for tests: a real HTTP server
+// Package fake is a strict fake Slack for tests, an incoming webhook
+// (Slack) or the Web API a bot posts through (API): a real HTTP server
 // that enforces the platform's contract, records what it accepted and
-// answers as the platform would (see notifytest.Fake). Conformance is the
-// type's case in the bridge's conformance suite.
+// answers as the platform would (see notifytest.Fake). Conformance and
+// APIConformance are the type's cases in the bridge's conformance suite.
 package fake
 
 import (
