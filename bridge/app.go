@@ -165,7 +165,7 @@ func New(opts Options) (*App, error) {
 	a.rt.Store(rt)
 	a.metrics = metrics.New(a.laneStats)
 	if repl != nil {
-		a.metrics.Registry.MustRegister(newNATSCollector(repl))
+		a.metrics.Registry.MustRegister(newNATSCollector(repl), repl.publish)
 	}
 	a.metrics.ReloadSuccess.Set(1)
 	a.metrics.ReloadTime.SetToCurrentTime()

@@ -176,6 +176,32 @@ func TestNATSReplicasDeliverHADuplicatesOnce(t *testing.T) {
 	if h1+h2 != 3 { // two targets and the watchdog's claim
 		t.Errorf("claims held: %d and %d, want 3 in all", h1, h2)
 	}
+	// The engine's metrics: both bridges connected, the two targets
+	// claimed between them, publishes timed.
+	claimed := 0.0
+	for _, b := range []*testBridge{b1, b2} {
+		resp, err := http.Get(b.url + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range []string{"alertbridge_nats_connected 1", "alertbridge_nats_publish_duration_seconds_count ", "alertbridge_nats_stream_lag "} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("%s/metrics lacks %q", b.url, want)
+			}
+		}
+		for _, line := range strings.Split(string(body), "\n") {
+			if v, ok := strings.CutPrefix(line, "alertbridge_nats_claimed_targets "); ok {
+				var f float64
+				fmt.Sscan(v, &f)
+				claimed += f
+			}
+		}
+	}
+	if claimed != 2 {
+		t.Errorf("alertbridge_nats_claimed_targets sums to %v over the bridges, want 2", claimed)
+	}
 }
 
 // TestNATSOrderPerGroupAcrossReplicas: a group's firing notification

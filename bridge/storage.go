@@ -23,6 +23,8 @@ type replicated struct {
 	nc      *nats.Conn
 	engine  *jetstream.Engine
 	claimer *jetstream.Claimer
+	// publish is the latency of JetStream's acknowledgements.
+	publish prometheus.Histogram
 }
 
 // openEngine opens the storage engine the configuration chooses: Pebble
@@ -41,16 +43,26 @@ func (a *App) openEngine(cfg *config.Config) (store.Engine, *store.DB, *replicat
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	publish := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "alertbridge_nats_publish_duration_seconds",
+		Help:    "Time from publishing a write to JetStream's acknowledgement (writes JetStream acknowledged).",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	})
 	e, err := jetstream.Open(ctx, jetstream.Options{Conn: nc, Prefix: n.Prefix, Replicas: n.Replicas,
 		DedupWindow: time.Duration(cfg.Global.DedupWindow), PublishTimeout: time.Duration(n.PublishTimeout),
-		ClaimTTL: time.Duration(n.ClaimTTL), Logf: logger.Infof, Errorf: logger.Errorf})
+		ClaimTTL: time.Duration(n.ClaimTTL), Logf: logger.Infof, Errorf: logger.Errorf,
+		OnPublish: func(d time.Duration, err error) {
+			if err == nil {
+				publish.Observe(d.Seconds())
+			}
+		}})
 	if err != nil {
 		nc.Close()
 		return nil, nil, nil, fmt.Errorf("storage.engine nats (%s): %w", n.Redacted(), err)
 	}
 	a.log.Info("storage on NATS JetStream", zap.String("servers", n.Redacted()), zap.String("prefix", n.Prefix),
 		zap.Int("replicas", n.Replicas), zap.Uint64("log_position", e.Applied()))
-	return e, nil, &replicated{nc: nc, engine: e}, nil
+	return e, nil, &replicated{nc: nc, engine: e, publish: publish}, nil
 }
 
 // connectNATS connects with the configured credentials, reconnecting
@@ -190,9 +202,7 @@ func (r *replicated) stop(ctx context.Context) {
 // natsCollector reads the engine's counters at scrape time.
 type natsCollector struct {
 	r         *replicated
-	published *prometheus.Desc
 	pubErrors *prometheus.Desc
-	pubSecs   *prometheus.Desc
 	applied   *prometheus.Desc
 	lag       *prometheus.Desc
 	claimed   *prometheus.Desc
@@ -206,12 +216,10 @@ func newNATSCollector(r *replicated) *natsCollector {
 		return prometheus.NewDesc("alertbridge_nats_"+name, help, nil, nil)
 	}
 	return &natsCollector{r: r,
-		published: d("publishes_total", "Writes published to the JetStream log."),
-		pubErrors: d("publish_errors_total", "Writes JetStream did not acknowledge (answered 503 or retried)."),
-		pubSecs:   d("publish_seconds_total", "Time spent waiting for JetStream's acknowledgements; divided by publishes_total, the mean publish latency."),
+		pubErrors: d("publish_errors_total", "Writes JetStream did not acknowledge in time (an acceptance answered 503, an outcome kept to write again)."),
 		applied:   d("applied_sequence", "The log position this bridge's view has applied."),
 		lag:       d("stream_lag", "Messages on the log this bridge has not applied yet."),
-		claimed:   d("claimed_targets", "Targets this bridge delivers for."),
+		claimed:   d("claimed_targets", "Targets this bridge delivers for; summed over the bridges, the number of targets."),
 		changes:   d("claim_changes_total", "Claims this bridge won or lost."),
 		connected: d("connected", "1 while connected to NATS."),
 		snapshots: d("snapshots_total", "Snapshots of the store this bridge wrote."),
@@ -219,21 +227,22 @@ func newNATSCollector(r *replicated) *natsCollector {
 }
 
 func (c *natsCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.published, c.pubErrors, c.pubSecs, c.applied, c.lag, c.claimed, c.changes, c.connected, c.snapshots} {
+	for _, d := range []*prometheus.Desc{c.pubErrors, c.applied, c.lag, c.claimed, c.changes, c.connected, c.snapshots} {
 		ch <- d
 	}
 }
 
 func (c *natsCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.r.engine.Stats()
-	ch <- prometheus.MustNewConstMetric(c.published, prometheus.CounterValue, float64(s.Published))
 	ch <- prometheus.MustNewConstMetric(c.pubErrors, prometheus.CounterValue, float64(s.PublishErrors))
-	ch <- prometheus.MustNewConstMetric(c.pubSecs, prometheus.CounterValue, s.PublishSeconds)
 	ch <- prometheus.MustNewConstMetric(c.applied, prometheus.GaugeValue, float64(c.r.engine.Applied()))
 	ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, float64(c.r.engine.Lag()))
 	held, changes := 0, int64(0)
 	if c.r.claimer != nil {
 		held, changes = c.r.claimer.Held()
+		if c.r.claimer.Owns(watchdogClaim) {
+			held-- // not a target
+		}
 	}
 	ch <- prometheus.MustNewConstMetric(c.claimed, prometheus.GaugeValue, float64(held))
 	ch <- prometheus.MustNewConstMetric(c.changes, prometheus.CounterValue, float64(changes))
