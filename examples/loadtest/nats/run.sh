@@ -22,8 +22,9 @@
 #   examples/loadtest/nats/run.sh [-g GROUPS] [-c CONCURRENCY] [-p PROFILE_DIR] [-t MINUTES]
 #     -g  groups per phase (default 20000)
 #     -c  concurrent posts (default 32)
-#     -p  also take a 20 s CPU profile of the first bridge of each phase
-#         (/debug/pprof/profile, 3 s into the load) into PROFILE_DIR
+#     -p  also take a 20 s CPU profile of every bridge of each phase
+#         (/debug/pprof/profile, 3 s into the load; PHASE-N.pprof) and
+#         its heap at the end of the phase (PHASE-N.heap) into PROFILE_DIR
 #     -t  bound on the whole script, in minutes (default 40)
 #     -k  keep the nats and bridge data folders (logs and reports are
 #         always kept)
@@ -156,7 +157,7 @@ EOF
 # stops them.
 results=()
 phase() {
-	local name=$1 config=$2 n=$3 i port urls="" bpids=() lpid ppid="" rc=0
+	local name=$1 config=$2 n=$3 i port urls="" bpids=() lpid ppids=() rc=0
 	echo "run.sh: phase $name: $n bridge(s), $config" >&2
 	# One bridge after the other: two bridges opening a fresh prefix at
 	# the same moment both time out creating the stream (seen with
@@ -176,11 +177,13 @@ phase() {
 	local nats0 t0=$SECONDS
 	nats0=$(cpu_ticks "${nats_pids[@]}")
 	if [[ -n $profile_dir ]]; then
-		(sleep 3 && curl -fsS -m 40 -o "$profile_dir/$name.pprof" \
-			"http://127.0.0.1:19201/debug/pprof/profile?seconds=20" ||
-			echo "run.sh: profile of $name failed" >&2) &
-		ppid=$!
-		pids+=($ppid)
+		for i in $(seq "$n"); do
+			(sleep 3 && curl -fsS -m 40 -o "$profile_dir/$name-$i.pprof" \
+				"http://127.0.0.1:$((19200 + i))/debug/pprof/profile?seconds=20" ||
+				echo "run.sh: profile of $name-$i failed" >&2) &
+			ppids+=($!)
+			pids+=($!)
+		done
 	fi
 	# Bounded by -wait after the posting; 15 minutes at most.
 	timeout 900 "$bin/loadtest" -groups "$groups" -concurrency "$concurrency" -sink.listen "$sink" \
@@ -191,7 +194,13 @@ phase() {
 	wait "$lpid" || rc=$?
 	echo $(($(cpu_ticks "${nats_pids[@]}") - nats0)) >"$work/$name.natsticks"
 	echo $((SECONDS - t0)) >"$work/$name.seconds"
-	[[ -n $ppid ]] && { wait "$ppid" || true; } # the profile ends 23 s into the load
+	if [[ -n $profile_dir ]]; then
+		for i in $(seq "$n"); do
+			wait "${ppids[i - 1]}" || true # the profile ends 23 s into the load
+			curl -fsS -m 30 -o "$profile_dir/$name-$i.heap" "http://127.0.0.1:$((19200 + i))/debug/pprof/heap" ||
+				echo "run.sh: heap profile of $name-$i failed" >&2
+		done
+	fi
 	stop_pids "${bpids[@]}"
 	# The bridges' errors and warnings (the deliveries log at info).
 	for i in $(seq "$n"); do
