@@ -345,6 +345,9 @@ func (a *App) accept(msg *alert.Message, target string, test bool) (*accepted, e
 		Body:        body,
 		Test:        test,
 	})
+	if errors.Is(err, store.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: %v", server.ErrTooLarge, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", server.ErrUnavailable, err)
 	}

@@ -14,8 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"go.uber.org/zap"
 
+	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
 	"github.com/alertbridge/alertbridge/bridge/store/jetstream/jstest"
 )
 
@@ -488,4 +490,27 @@ func (s *groupSink) pathTotal(path string) int {
 		}
 	}
 	return n
+}
+
+// TestNATSTooLargeFor413: a notification whose stored form exceeds the
+// NATS servers' max_payload is refused with 413 (a retry cannot help),
+// not 503; smaller ones are accepted.
+func TestNATSTooLargeFor413(t *testing.T) {
+	c := jstest.StartWith(t, 1, func(o *server.Options) { o.MaxPayload = 64 << 10 })
+	sink := newGroupSink(t)
+	b := startReplica(t, natsConfig(c, "BIG", 1, webhookTarget("a", sink.url+"/a")))
+	if code := postStatus(t, b.url, groupPayload(1, "firing")); code != http.StatusOK {
+		t.Fatalf("small notification: status %d", code)
+	}
+	var alerts []notifytest.Alert
+	for i := range 40 {
+		alerts = append(alerts, notifytest.Alert{Status: "firing", StartsAt: "2026-11-23T10:00:00Z", EndsAt: "0001-01-01T00:00:00Z", Labels: map[string]string{"alertname": "Big", "i": fmt.Sprint(i)},
+			Annotations: map[string]string{"description": strings.Repeat("d", 2000)}})
+	}
+	if code := postStatus(t, b.url, notifytest.NewPayload("alertname", alerts)); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("notification over max_payload: status %d, want 413", code)
+	}
+	if code := postStatus(t, b.url, groupPayload(2, "firing")); code != http.StatusOK {
+		t.Errorf("after it: status %d", code)
+	}
 }

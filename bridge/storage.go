@@ -60,10 +60,18 @@ func (a *App) openEngine(cfg *config.Config) (store.Engine, *store.DB, *replicat
 		nc.Close()
 		return nil, nil, nil, fmt.Errorf("storage.engine nats (%s): %w", n.Redacted(), err)
 	}
+	if limit := nc.MaxPayload(); limit < recommendedMaxPayload {
+		a.log.Warn("the NATS servers' max_payload is small: a notification whose stored form (about 2.5 times its body) exceeds it is refused with 413; set max_payload to 8MB on the servers",
+			zap.Int64("max_payload", limit))
+	}
 	a.log.Info("storage on NATS JetStream", zap.String("servers", n.Redacted()), zap.String("prefix", n.Prefix),
 		zap.Int("replicas", n.Replicas), zap.Uint64("log_position", e.Applied()))
 	return e, nil, &replicated{nc: nc, engine: e, publish: publish}, nil
 }
+
+// recommendedMaxPayload fits the stored form of a notification at the
+// default body limit.
+const recommendedMaxPayload = 8 << 20
 
 // connectNATS connects with the configured credentials, reconnecting
 // for ever once connected.

@@ -54,6 +54,10 @@ var (
 	ErrOldFormat = errors.New("store is in an older format")
 	// ErrLocked marks a store another process has open.
 	ErrLocked = errors.New("store is in use")
+	// ErrTooLarge marks a write larger than the engine takes in one
+	// piece (the replicated engine: the NATS servers' max_payload).
+	// Trying again does not help.
+	ErrTooLarge = errors.New("write is larger than the storage engine takes")
 )
 
 // Options tune the engine. The zero value is the bridge's default.

@@ -369,6 +369,9 @@ func (e *Engine) write(c *command, body []byte, msgID string) (out outcome, dup 
 	if err != nil {
 		return outcome{}, false, err
 	}
+	if limit := e.nc.MaxPayload(); limit > 0 && int64(len(data)) > limit {
+		return outcome{}, false, fmt.Errorf("%w: %d bytes, over the NATS servers' max_payload of %d; raise max_payload in their configuration", store.ErrTooLarge, len(data), limit)
+	}
 	id := nuid.Next()
 	w := make(chan outcome, 1)
 	e.mu.Lock()

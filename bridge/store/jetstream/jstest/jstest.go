@@ -27,7 +27,11 @@ type Cluster struct {
 
 // Start runs a cluster of n servers (n 1: a single server without
 // clustering) and stops it when the test ends.
-func Start(t testing.TB, n int) *Cluster {
+func Start(t testing.TB, n int) *Cluster { return StartWith(t, n, nil) }
+
+// StartWith is Start with each server's options changed by tune (nil:
+// none).
+func StartWith(t testing.TB, n int, tune func(*server.Options)) *Cluster {
 	t.Helper()
 	c := &Cluster{t: t, name: "alertbridge-test"}
 	clientPorts, routePorts := freePorts(t, n), freePorts(t, n)
@@ -48,6 +52,9 @@ func Start(t testing.TB, n int) *Cluster {
 			// Small limits: the cluster runs next to the tests.
 			JetStreamMaxMemory: 64 << 20,
 			JetStreamMaxStore:  1 << 30,
+		}
+		if tune != nil {
+			tune(o)
 		}
 		if n > 1 {
 			o.Cluster = server.ClusterOpts{Name: c.name, Host: "127.0.0.1", Port: routePorts[i]}
