@@ -44,6 +44,10 @@ type Options struct {
 	// SnapshotEvery is how many log messages a snapshot is taken after
 	// (default 10,000; negative: never).
 	SnapshotEvery int
+	// SnapshotMargin is how many messages before a snapshot's position
+	// the log keeps, so a bridge applying a little behind the one that
+	// took it does not lose its place (default 1,000).
+	SnapshotMargin int
 	// ClaimTTL is how long a claim (a target's deliveries, see Claims)
 	// lasts unless renewed: how long the targets of a bridge that died
 	// wait for another (default 15 s).
@@ -127,6 +131,9 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	if opts.PublishTimeout <= 0 {
 		opts.PublishTimeout = 5 * time.Second
+	}
+	if opts.SnapshotMargin <= 0 {
+		opts.SnapshotMargin = 1000
 	}
 	if opts.ClaimTTL <= 0 {
 		opts.ClaimTTL = 15 * time.Second

@@ -23,9 +23,6 @@ const snapshotPrefix = "snapshot-"
 // snapshotsKept is how many snapshots stay in the bucket.
 const snapshotsKept = 2
 
-// snapshotMargin is how many messages before a snapshot's position the
-// log keeps, so a bridge applying a little behind does not lose its place.
-const snapshotMargin = 1000
 
 func snapshotName(seq uint64) string { return snapshotPrefix + strconv.FormatUint(seq, 10) }
 
@@ -147,8 +144,8 @@ func (e *Engine) saveSnapshot(seq uint64, v []byte) error {
 		return err
 	}
 	keepFrom := uint64(1)
-	if seq+1 > snapshotMargin {
-		keepFrom = seq + 1 - snapshotMargin
+	if margin := uint64(e.opts.SnapshotMargin); seq+1 > margin {
+		keepFrom = seq + 1 - margin
 	}
 	if err := s.Purge(ctx, jetstream.WithPurgeSequence(keepFrom)); err != nil {
 		return err
