@@ -55,8 +55,8 @@ var (
 	ErrUnknownTarget = errors.New("unknown target")
 	// ErrTooLarge marks a notification the bridge cannot store whole; a
 	// retry does not help (413).
-	ErrTooLarge = errors.New("notification too large to store")
-	ErrUnavailable   = errors.New("temporarily unable to accept")
+	ErrTooLarge    = errors.New("notification too large to store")
+	ErrUnavailable = errors.New("temporarily unable to accept")
 	// ErrShuttingDown wraps ErrUnavailable while the bridge stops.
 	ErrShuttingDown = fmt.Errorf("%w: shutting down", ErrUnavailable)
 	// ErrTargetDisabled: a test send to a disabled target.

@@ -23,7 +23,6 @@ const snapshotPrefix = "snapshot-"
 // snapshotsKept is how many snapshots stay in the bucket.
 const snapshotsKept = 2
 
-
 func snapshotName(seq uint64) string { return snapshotPrefix + strconv.FormatUint(seq, 10) }
 
 func snapshotSeq(name string) (uint64, bool) {
