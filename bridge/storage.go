@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -51,6 +52,7 @@ func (a *App) openEngine(cfg *config.Config) (store.Engine, *store.DB, *replicat
 	e, err := jetstream.Open(ctx, jetstream.Options{Conn: nc, Prefix: n.Prefix, Replicas: n.Replicas,
 		DedupWindow: time.Duration(cfg.Global.DedupWindow), PublishTimeout: time.Duration(n.PublishTimeout),
 		ClaimTTL: time.Duration(n.ClaimTTL), Logf: logger.Infof, Errorf: logger.Errorf,
+		ViewDir: filepath.Join(a.opts.StoragePath, natsViewDir),
 		OnPublish: func(d time.Duration, err error) {
 			if err == nil {
 				publish.Observe(d.Seconds())
@@ -68,6 +70,11 @@ func (a *App) openEngine(cfg *config.Config) (store.Engine, *store.DB, *replicat
 		zap.Int("replicas", n.Replicas), zap.Uint64("log_position", e.Applied()))
 	return e, nil, &replicated{nc: nc, engine: e, publish: publish}, nil
 }
+
+// natsViewDir is the folder under --storage.path that holds this
+// bridge's view of the replicated store: emptied at start and rebuilt
+// from NATS, so it needs no backup.
+const natsViewDir = "nats-view"
 
 // recommendedMaxPayload fits the stored form of a notification at the
 // default body limit.

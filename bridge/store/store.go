@@ -69,6 +69,10 @@ type Options struct {
 	MemTableBytes uint64
 	// ReadOnly opens without writing anything (store check).
 	ReadOnly bool
+	// VolatileDir, for OpenVolatile and RestoreVolatile, is the folder
+	// the volatile store keeps its files in (emptied at open); "" keeps
+	// them in memory.
+	VolatileDir string
 	// Logf receives the engine's routine log lines and Errorf its errors
 	// (nil: dropped).
 	Logf, Errorf func(format string, args ...any)
@@ -375,6 +379,9 @@ func (d *DB) isEmpty() bool {
 }
 
 func (d *DB) writeFormat() error {
+	if d.volatile {
+		return d.db.Set(keyFormat, []byte(formatValue()), pebble.NoSync)
+	}
 	return d.db.Set(keyFormat, []byte(formatValue()), pebble.Sync)
 }
 

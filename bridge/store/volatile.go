@@ -6,16 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
-// OpenVolatile opens an empty store held in memory whose writes are not
+// OpenVolatile opens an empty store whose writes are neither logged nor
 // synced: a view that another engine keeps and can rebuild (the
 // replicated engine in bridge/store/jetstream applies its log to one).
-// Everything Engine promises holds except durability; Close discards
-// the data.
+// It lives in opts.VolatileDir, emptied first, or in memory. Everything
+// Engine promises holds except durability: what it holds after Close or
+// a crash is to be thrown away.
 func OpenVolatile(opts Options) (*DB, error) {
 	return openVolatile(opts, nil)
 }
@@ -29,8 +31,20 @@ func RestoreVolatile(r io.Reader, opts Options) (*DB, error) {
 func openVolatile(opts Options, snapshot io.Reader) (_ *DB, err error) {
 	d := &DB{dir: "(memory)", mem: newMemIndex(), volatile: true}
 	po := d.pebbleOptions(opts)
-	po.FS = vfs.NewMem()
-	d.db, err = pebble.Open("", po)
+	po.DisableWAL = true // a crash loses the view anyway
+	path := ""
+	if opts.VolatileDir != "" {
+		if err := os.RemoveAll(opts.VolatileDir); err != nil {
+			return nil, fmt.Errorf("emptying %s: %w", opts.VolatileDir, err)
+		}
+		if err := os.MkdirAll(opts.VolatileDir, 0o750); err != nil {
+			return nil, err
+		}
+		d.dir, path = opts.VolatileDir, opts.VolatileDir
+	} else {
+		po.FS = vfs.NewMem()
+	}
+	d.db, err = pebble.Open(path, po)
 	if err != nil {
 		return nil, fmt.Errorf("opening the in-memory store: %w", err)
 	}

@@ -3,6 +3,7 @@ package jetstream_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,8 +25,11 @@ func conformance(t *testing.T, c *jstest.Cluster, replicas, snapshotEvery int) {
 	openPrefix := func(t *testing.T, prefix string) store.Engine {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		e, err := jetstream.Open(ctx, jetstream.Options{Conn: nc, Prefix: prefix, Replicas: replicas,
-			SnapshotEvery: snapshotEvery, Errorf: t.Logf})
+		o := jetstream.Options{Conn: nc, Prefix: prefix, Replicas: replicas, SnapshotEvery: snapshotEvery, Errorf: t.Logf}
+		if replicas > 1 { // the view in a folder, as the bridge keeps it
+			o.ViewDir = filepath.Join(t.TempDir(), "view")
+		}
+		e, err := jetstream.Open(ctx, o)
 		if err != nil {
 			t.Fatal(err)
 		}

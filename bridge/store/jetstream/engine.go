@@ -44,6 +44,10 @@ type Options struct {
 	// SnapshotEvery is how many log messages a snapshot is taken after
 	// (default 10,000; negative: never).
 	SnapshotEvery int
+	// ViewDir is the folder this bridge's view of the store lives in,
+	// emptied at Open (the view is rebuilt from the snapshots and the
+	// log); "" keeps it in memory.
+	ViewDir string
 	// SnapshotMargin is how many messages before a snapshot's position
 	// the log keeps, so a bridge applying a little behind the one that
 	// took it does not lose its place (default 1,000).
@@ -148,24 +152,36 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	e := &Engine{opts: opts, nc: opts.Conn, js: js, stream: opts.Prefix + "_LOG",
 		subject: opts.Prefix + ".log", origin: nuid.Next(), waiters: map[string]chan outcome{},
 		appliedC: make(chan struct{})}
-	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name: e.stream, Subjects: []string{e.subject}, Storage: jetstream.FileStorage,
-		Replicas: opts.Replicas, Duplicates: opts.DedupWindow, Retention: jetstream.LimitsPolicy,
-		Discard: jetstream.DiscardNew, MaxMsgSize: -1,
-		Description: "alertbridge: every write of the queue, the alert center and the history",
+	// Bridges starting together create the stream and buckets at once,
+	// which a cluster may answer with a timeout: each is tried until ctx
+	// ends.
+	if err := retry(ctx, func(ctx context.Context) error {
+		_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name: e.stream, Subjects: []string{e.subject}, Storage: jetstream.FileStorage,
+			Replicas: opts.Replicas, Duplicates: opts.DedupWindow, Retention: jetstream.LimitsPolicy,
+			Discard: jetstream.DiscardNew, MaxMsgSize: -1,
+			Description: "alertbridge: every write of the queue, the alert center and the history",
+		})
+		return err
 	}); err != nil {
 		return nil, fmt.Errorf("jetstream engine: stream %s: %w", e.stream, err)
 	}
-	if e.snaps, err = js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
-		Bucket: opts.Prefix + "_SNAPSHOTS", Replicas: opts.Replicas, Storage: jetstream.FileStorage,
-		Description: "alertbridge: snapshots of the store, each named by the log position it covers",
+	if err := retry(ctx, func(ctx context.Context) (err error) {
+		e.snaps, err = js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+			Bucket: opts.Prefix + "_SNAPSHOTS", Replicas: opts.Replicas, Storage: jetstream.FileStorage,
+			Description: "alertbridge: snapshots of the store, each named by the log position it covers",
+		})
+		return err
 	}); err != nil {
 		return nil, fmt.Errorf("jetstream engine: bucket %s_SNAPSHOTS: %w", opts.Prefix, err)
 	}
-	if e.claims, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: opts.Prefix + "_CLAIMS", Replicas: opts.Replicas, Storage: jetstream.FileStorage,
-		TTL: opts.ClaimTTL, History: 1,
-		Description: "alertbridge: which bridge delivers for which target, and the bridges alive",
+	if err := retry(ctx, func(ctx context.Context) (err error) {
+		e.claims, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket: opts.Prefix + "_CLAIMS", Replicas: opts.Replicas, Storage: jetstream.FileStorage,
+			TTL: opts.ClaimTTL, History: 1,
+			Description: "alertbridge: which bridge delivers for which target, and the bridges alive",
+		})
+		return err
 	}); err != nil {
 		return nil, fmt.Errorf("jetstream engine: bucket %s_CLAIMS: %w", opts.Prefix, err)
 	}
@@ -181,6 +197,30 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// retry calls fn, each call bounded by a few seconds, until it succeeds
+// or ctx ends (then the last error).
+func retry(ctx context.Context, fn func(context.Context) error) error {
+	wait := 100 * time.Millisecond
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := fn(cctx)
+		cancel()
+		if err == nil {
+			return err
+		}
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && apiErr.Code >= 400 && apiErr.Code < 500 && apiErr.Code != 408 {
+			return err // a configuration JetStream refuses: no retry helps
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
 }
 
 // startConsumer follows the log from the first message not applied.

@@ -1,10 +1,10 @@
 package jetstream
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -66,21 +66,25 @@ func (e *Engine) restore(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("jetstream engine: listing snapshots: %w", err)
 	}
-	opts := store.Options{Logf: e.opts.Logf, Errorf: e.opts.Errorf}
+	opts := store.Options{Logf: e.opts.Logf, Errorf: e.opts.Errorf, VolatileDir: e.opts.ViewDir}
 	for _, seq := range seqs {
-		data, err := e.snaps.GetBytes(ctx, snapshotName(seq))
+		// Read as a stream: the object store checks the digest at the
+		// end, and a mismatch fails the restore.
+		obj, err := e.snaps.Get(ctx, snapshotName(seq))
 		if err != nil {
 			e.errorf("snapshot of log position %d unreadable, trying an older one: %v", seq, err)
 			continue
 		}
-		view, err := store.RestoreVolatile(bytes.NewReader(data), opts)
+		n := &countingReader{r: obj}
+		view, err := store.RestoreVolatile(n, opts)
+		obj.Close()
 		if err != nil {
 			e.errorf("snapshot of log position %d damaged, trying an older one: %v", seq, err)
 			continue
 		}
 		e.view = view
 		e.applied.Store(seq)
-		e.logf("restored the snapshot of log position %d (%d bytes)", seq, len(data))
+		e.logf("restored the snapshot of log position %d (%d bytes)", seq, n.n)
 		return nil
 	}
 	e.view, err = store.OpenVolatile(opts)
@@ -108,12 +112,7 @@ func (e *Engine) maybeSnapshot(seq uint64) {
 	go func() {
 		defer e.background.Done()
 		defer e.snapping.Store(false)
-		var buf bytes.Buffer
-		if err := export(&buf); err != nil {
-			e.errorf("snapshot at log position %d: %v", seq, err)
-			return
-		}
-		if err := e.saveSnapshot(seq, buf.Bytes()); err != nil {
+		if err := e.saveSnapshot(seq, export); err != nil {
 			e.errorf("snapshot at log position %d: %v", seq, err)
 		}
 	}()
@@ -121,10 +120,17 @@ func (e *Engine) maybeSnapshot(seq uint64) {
 
 // saveSnapshot stores a snapshot, drops the older ones beyond
 // snapshotsKept and purges the log it covers.
-func (e *Engine) saveSnapshot(seq uint64, v []byte) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+func (e *Engine) saveSnapshot(seq uint64, export func(io.Writer) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if _, err := e.snaps.PutBytes(ctx, snapshotName(seq), v); err != nil {
+	// The export streams into the object store: the snapshot is never
+	// whole in memory.
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(export(pw)) }()
+	n := &countingReader{r: pr}
+	_, err := e.snaps.Put(ctx, jetstream.ObjectMeta{Name: snapshotName(seq)}, n)
+	pr.CloseWithError(errors.New("snapshot upload ended")) // unblocks the export if the upload failed
+	if err != nil {
 		return err
 	}
 	seqs, err := e.snapshots(ctx)
@@ -151,8 +157,20 @@ func (e *Engine) saveSnapshot(seq uint64, v []byte) error {
 	}
 	e.statsMu.Lock()
 	e.stats.Snapshots++
-	e.stats.SnapshotBytes = int64(len(v))
+	e.stats.SnapshotBytes = n.n
 	e.statsMu.Unlock()
-	e.logf("snapshot of log position %d stored (%d bytes); log before %d purged", seq, len(v), keepFrom)
+	e.logf("snapshot of log position %d stored (%d bytes); log before %d purged", seq, n.n, keepFrom)
 	return nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }

@@ -181,3 +181,30 @@ func TestBridgesShareOneStore(t *testing.T) {
 		t.Errorf("b followed %d of its own writes and %d of a's, want 20 in all", local, remote)
 	}
 }
+
+// TestBridgesStartTogether: bridges starting at the same moment on a new
+// prefix all create (or find) the stream and buckets and start.
+func TestBridgesStartTogether(t *testing.T) {
+	c := jstest.Start(t, 3)
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			e, err := abjs.Open(ctx, abjs.Options{Conn: c.Connect(t), Prefix: "TOGETHER", Replicas: 3})
+			if err == nil {
+				t.Cleanup(func() { e.Close() })
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("bridge %d: %v", i, err)
+		}
+	}
+}
