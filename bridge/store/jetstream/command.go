@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	json "github.com/goccy/go-json"
@@ -147,7 +148,7 @@ func (c *command) acceptRequest(body []byte) (store.AcceptRequest, error) {
 		return req, errors.New("store: accept without a group")
 	}
 	if c.Location != "" {
-		loc, err := time.LoadLocation(c.Location)
+		loc, err := loadLocation(c.Location)
 		if err != nil {
 			return req, fmt.Errorf("store: accept in time zone %q: %w", c.Location, err)
 		}
@@ -169,4 +170,20 @@ func (c *command) acceptRequest(body []byte) (store.AcceptRequest, error) {
 		req.Jobs = append(req.Jobs, store.NewJob{Job: &job, Group: view})
 	}
 	return req, nil
+}
+
+// locations caches the time zones commands name (LoadLocation reads the
+// zone database each time).
+var locations sync.Map
+
+func loadLocation(name string) (*time.Location, error) {
+	if l, ok := locations.Load(name); ok {
+		return l.(*time.Location), nil
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	locations.Store(name, l)
+	return l, nil
 }

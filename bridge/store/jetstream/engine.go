@@ -90,7 +90,7 @@ type Engine struct {
 	view *store.DB
 
 	mu       sync.Mutex
-	waiters  map[string]chan outcome
+	waiters  map[string]*waiter
 	follow   func(store.Change)
 	appliedC chan struct{} // closed and replaced after each applied message
 
@@ -103,6 +103,15 @@ type Engine struct {
 	stats      Stats
 	statsMu    sync.Mutex
 	background sync.WaitGroup
+}
+
+// waiter is a write of this bridge on its way through the log: the
+// command as written (applied as is, not decoded again) and where its
+// outcome goes.
+type waiter struct {
+	c    *command
+	body []byte
+	out  chan outcome
 }
 
 // outcome is what applying one write returned.
@@ -150,7 +159,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{opts: opts, nc: opts.Conn, js: js, stream: opts.Prefix + "_LOG",
-		subject: opts.Prefix + ".log", origin: nuid.Next(), waiters: map[string]chan outcome{},
+		subject: opts.Prefix + ".log", origin: nuid.Next(), waiters: map[string]*waiter{},
 		appliedC: make(chan struct{})}
 	// Bridges starting together create the stream and buckets at once,
 	// which a cluster may answer with a timeout: each is tried until ctx
@@ -303,7 +312,17 @@ func (e *Engine) apply(msg jetstream.Msg) {
 	}
 	start := time.Now()
 	id := msg.Headers().Get(headerCommand)
-	c, body, err := decode(msg.Data())
+	local := msg.Headers().Get(headerOrigin) == e.origin
+	e.mu.Lock()
+	w := e.waiters[id]
+	e.mu.Unlock()
+	var c *command
+	var body []byte
+	if local && w != nil {
+		c, body = w.c, w.body // this bridge's own write: no need to decode it
+	} else {
+		c, body, err = decode(msg.Data())
+	}
 	var out outcome
 	var ch store.Change
 	if err != nil {
@@ -318,16 +337,15 @@ func (e *Engine) apply(msg jetstream.Msg) {
 	e.stats.Applied++
 	e.stats.ApplySeconds += time.Since(start).Seconds()
 	e.statsMu.Unlock()
-	ch.Local = msg.Headers().Get(headerOrigin) == e.origin
+	ch.Local = local
 	e.mu.Lock()
-	w := e.waiters[id]
 	delete(e.waiters, id)
 	follow := e.follow
 	close(e.appliedC)
 	e.appliedC = make(chan struct{})
 	e.mu.Unlock()
 	if w != nil {
-		w <- out
+		w.out <- out
 	}
 	if follow != nil && (len(ch.Pending) > 0 || len(ch.Gone) > 0 || ch.Accepted != nil) {
 		follow(ch)
@@ -420,7 +438,7 @@ func (e *Engine) write(c *command, body []byte, msgID string) (out outcome, dup 
 		return outcome{}, false, fmt.Errorf("%w: %d bytes, over the NATS servers' max_payload of %d; raise max_payload in their configuration", store.ErrTooLarge, len(data), limit)
 	}
 	id := nuid.Next()
-	w := make(chan outcome, 1)
+	w := &waiter{c: c, body: body, out: make(chan outcome, 1)}
 	e.mu.Lock()
 	e.waiters[id] = w
 	e.mu.Unlock()
@@ -453,7 +471,7 @@ func (e *Engine) write(c *command, body []byte, msgID string) (out outcome, dup 
 		return outcome{}, true, nil
 	}
 	select {
-	case out = <-w:
+	case out = <-w.out:
 		return out, false, nil
 	case <-ctx.Done():
 		if err := e.brokenErr(); err != nil {
