@@ -172,7 +172,7 @@ func New(opts Options) (*App, error) {
 	a.reportTargetFiles(cfg)
 	a.queue = queue.NewDurable(a.db, a)
 	if repl != nil {
-		a.startClaims(repl)
+		a.followFleet(repl)
 	}
 	n, err := a.queue.Resume()
 	if err != nil {
@@ -181,14 +181,12 @@ func New(opts Options) (*App, error) {
 	}
 	if err := a.startWatchdog(rt); err != nil {
 		_ = a.queue.Close(context.Background())
-		if a.repl != nil {
-			a.repl.stop(context.Background())
-		}
 		a.closeStore()
 		return nil, err
 	}
 	if repl != nil {
-		a.followFleet(repl)
+		repl.watchdog.Store(a.watchdog)
+		a.startClaims(repl)
 	}
 	if n > 0 {
 		a.log.Info("resumed queued deliveries", zap.Int("jobs", n))
@@ -544,12 +542,14 @@ func (a *App) Close(ctx context.Context) error {
 func (a *App) shutdown(ctx context.Context) error {
 	a.pruneStop.Do(func() { close(a.pruneDone) })
 	a.watchdog.Stop() // before the queue: no notice is queued after it closes
+	if a.repl != nil {
+		// The claims go first, each once its target's attempts ended, so
+		// the other bridges take the targets over at once.
+		a.repl.stop(ctx)
+	}
 	qerr := a.queue.Close(ctx)
 	if qerr != nil {
 		a.log.Warn("queue did not drain before the shutdown deadline", zap.Error(qerr))
-	}
-	if a.repl != nil {
-		a.repl.stop(ctx)
 	}
 	a.rt.Load().close()
 	return a.closeStore()
@@ -574,6 +574,9 @@ func (a *App) pruneLoop() {
 		case <-a.pruneDone:
 			return
 		case <-t.C:
+			if !a.leadsFleet() {
+				continue // the bridge leading the fleet prunes the shared store
+			}
 			global := a.rt.Load().cfg.Global
 			window := time.Duration(global.DedupWindow)
 			if n, err := a.db.Prune(a.now(), a.opts.DeliveredRetention, a.opts.DeliveredMax, window); err != nil {

@@ -93,6 +93,7 @@ func (s *groupSink) waitGroups(n int, timeout time.Duration) map[string][]string
 // natsConfig is a bridge configuration on the replicated engine.
 func natsConfig(c *jstest.Cluster, prefix string, replicas int, targets string) string {
 	return fmt.Sprintf(`global:
+  timeout: 1s
   retry: {attempts: 0, interval: 20ms, max_interval: 200ms, max_age: 10m}
 storage:
   engine: nats

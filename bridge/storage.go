@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -16,6 +17,7 @@ import (
 	"github.com/alertbridge/alertbridge/bridge/config"
 	"github.com/alertbridge/alertbridge/bridge/store"
 	"github.com/alertbridge/alertbridge/bridge/store/jetstream"
+	"github.com/alertbridge/alertbridge/bridge/watchdog"
 )
 
 // replicated is the NATS JetStream engine and what runs with it: the
@@ -26,6 +28,9 @@ type replicated struct {
 	claimer *jetstream.Claimer
 	// publish is the latency of JetStream's acknowledgements.
 	publish prometheus.Histogram
+	// watchdog is the App's, once it runs (the fleet's writes are
+	// followed from before).
+	watchdog atomic.Pointer[watchdog.Watchdog]
 }
 
 // openEngine opens the storage engine the configuration chooses: Pebble
@@ -147,10 +152,9 @@ func readNATSSecret(file string) (string, error) {
 	return s, nil
 }
 
-// startClaims makes the queue deliver only for the targets this bridge
-// claims and follow the other bridges' writes.
+// startClaims starts claiming targets; the queue delivers only for those
+// this bridge claims (see followFleet, called before).
 func (a *App) startClaims(r *replicated) {
-	a.queue.SetOwner(func(target string) bool { return r.claimer != nil && r.claimer.Owns(target) })
 	r.claimer = r.engine.Claims(jetstream.ClaimHooks{
 		Targets: func() []string {
 			rt := a.rt.Load()
@@ -158,11 +162,11 @@ func (a *App) startClaims(r *replicated) {
 			for name := range rt.targets {
 				names = append(names, name)
 			}
-			return append(names, watchdogClaim)
+			return append(names, leaderClaim)
 		},
 		Gain: func(target string) {
-			if target == watchdogClaim {
-				a.log.Info("sending the watchdog's notices for the fleet")
+			if target == leaderClaim {
+				a.log.Info("leading the fleet: sending the watchdog's notices and pruning the store")
 				return
 			}
 			n, err := a.queue.Adopt(target)
@@ -172,38 +176,43 @@ func (a *App) startClaims(r *replicated) {
 			}
 			a.log.Info("delivering for target", zap.String("target", target), zap.Int("queued", n))
 		},
-		Lose: func(ctx context.Context, target string) {
-			if target == watchdogClaim {
-				return
+		Lose: func(ctx context.Context, target string) error {
+			if target == leaderClaim {
+				return nil
 			}
 			if err := a.queue.Release(ctx, target); err != nil {
-				a.log.Warn("stopped delivering for target before its attempts ended", zap.String("target", target), zap.Error(err))
-				return
+				return err
 			}
 			a.log.Info("no longer delivering for target", zap.String("target", target))
+			return nil
 		},
 	})
 }
 
-// watchdogClaim is the claim of the bridge that sends the watchdog's
-// notices (no target can have this name: it holds a NUL).
-const watchdogClaim = "\x00watchdog"
+// leaderClaim is the claim of the bridge that leads the fleet: it sends
+// the watchdog's notices and prunes the store (no target can have this
+// name: it holds a NUL).
+const leaderClaim = "\x00leader"
 
-// followFleet applies the other bridges' writes: their jobs to the queue,
-// the heartbeats among their notifications to the watchdog.
+// followFleet makes the queue deliver only for the targets this bridge
+// claims and applies the other bridges' writes: their jobs to the queue,
+// the heartbeats among their notifications to the watchdog (once it
+// runs). Called before the claims start, so no job accepted elsewhere
+// is missed.
 func (a *App) followFleet(r *replicated) {
+	a.queue.SetOwner(func(target string) bool { return r.claimer != nil && r.claimer.Owns(target) })
 	r.engine.Follow(func(c store.Change) {
 		a.queue.Observe(c)
-		if !c.Local && c.Accepted != nil {
-			a.watchdog.Observe(c.Accepted.Alerts, c.At)
+		if w := r.watchdog.Load(); w != nil && !c.Local && c.Accepted != nil {
+			w.Observe(c.Accepted.Alerts, c.At)
 		}
 	})
 }
 
-// leadsWatchdog reports whether this bridge sends the watchdog's notices
-// (always on the embedded engine).
-func (a *App) leadsWatchdog() bool {
-	return a.repl == nil || (a.repl.claimer != nil && a.repl.claimer.Owns(watchdogClaim))
+// leadsFleet reports whether this bridge sends the watchdog's notices and
+// prunes the store (always on the embedded engine).
+func (a *App) leadsFleet() bool {
+	return a.repl == nil || (a.repl.claimer != nil && a.repl.claimer.Owns(leaderClaim))
 }
 
 // stop gives the claims up (so other bridges take the targets at once)
@@ -255,7 +264,7 @@ func (c *natsCollector) Collect(ch chan<- prometheus.Metric) {
 	held, changes := 0, int64(0)
 	if c.r.claimer != nil {
 		held, changes = c.r.claimer.Held()
-		if c.r.claimer.Owns(watchdogClaim) {
+		if c.r.claimer.Owns(leaderClaim) {
 			held-- // not a target
 		}
 	}

@@ -199,6 +199,9 @@ func (c *Config) load(nodes []*yaml.Node) error {
 	if err := c.Watchdog.validate(c); err != nil {
 		errs = append(errs, err)
 	}
+	if err := c.Storage.validateWith(c); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 

@@ -171,3 +171,28 @@ func (n *NATSStorage) Redacted() string {
 	}
 	return strings.Join(hosts, ",")
 }
+
+// validateWith checks the storage section against the rest of the
+// configuration: with the replicated engine, an attempt must end before
+// its bridge's claim can lapse (or a bridge that lost NATS would still be
+// sending when another takes the target over), and rendered times must
+// not depend on each bridge's host.
+func (s *Storage) validateWith(c *Config) error {
+	if s.Engine != EngineNATS || s.NATS == nil {
+		return nil
+	}
+	var errs []error
+	longest, where := c.Global.Timeout, "global.timeout"
+	for i, t := range c.Targets {
+		if t != nil && t.Timeout > longest {
+			longest, where = t.Timeout, fmt.Sprintf("targets[%d] (%s).timeout", i, t.Name)
+		}
+	}
+	if s.NATS.ClaimTTL <= longest {
+		errs = append(errs, fmt.Errorf("storage.nats.claim_ttl: %s is not longer than %s (%s): an attempt could outlive a lapsed claim and overlap the next owner's", s.NATS.ClaimTTL, where, longest))
+	}
+	if strings.EqualFold(c.Global.Timezone, "Local") {
+		errs = append(errs, errors.New("global.timezone: Local differs from host to host, and the bridges sharing a store must record the same times: name the zone (for example Europe/Berlin)"))
+	}
+	return errors.Join(errs...)
+}

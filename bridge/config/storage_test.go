@@ -48,6 +48,8 @@ func TestStorage(t *testing.T) {
 		{name: "too many replicas", yaml: "storage: {engine: nats, nats: {urls: ['nats://n:4222'], replicas: 7}}\n", err: "storage.nats.replicas"},
 		{name: "short claim", yaml: "storage: {engine: nats, nats: {urls: ['nats://n:4222'], claim_ttl: 100ms}}\n", err: "storage.nats.claim_ttl"},
 		{name: "unknown key", yaml: "storage: {engine: nats, nats: {urls: ['nats://n:4222'], sync: always}}\n", err: "sync"},
+		{name: "claim shorter than a timeout", yaml: "storage: {engine: nats, nats: {urls: ['nats://n:4222'], claim_ttl: 5s}}\n", err: "storage.nats.claim_ttl: 5s is not longer than global.timeout"},
+		{name: "local time zone", yaml: "global: {timezone: Local}\nstorage: {engine: nats, nats: {urls: ['nats://n:4222']}}\n", err: "global.timezone: Local differs"},
 		{name: "bad tls", yaml: "storage: {engine: nats, nats: {urls: ['tls://n:4222'], tls_config: {ca_file: missing.pem}}}\n", err: "storage.nats.tls_config"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -355,6 +355,14 @@ func (q *Durable) attempt(l *lane, e entry) {
 			return
 		}
 		pace = l.limiter.Wait
+		if !q.owned(l.target) {
+			// Another bridge delivers for the target now (the claim
+			// moved while this attempt waited): it is left to that one.
+			q.busy.Delete(e.id)
+			l.observe(resultNone, e.probe, 0)
+			l.settle(e.id, e.groupKey, nil)
+			return
+		}
 	} else if l.limiter.Limit() != rate.Inf {
 		l.limiter.SetLimit(rate.Inf)
 	}

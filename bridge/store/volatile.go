@@ -155,7 +155,8 @@ func (d *DB) importFrom(r io.Reader) error {
 
 // Exporter takes a consistent view of the store now and returns the
 // function that writes it, as Export does, later (from another goroutine
-// too). The function must be called exactly once.
+// too). The function must be called exactly once; with a nil writer it
+// only lets the view go.
 func (d *DB) Exporter() func(w io.Writer) error {
 	var snap *pebble.Snapshot
 	err := d.read(func() error { snap = d.db.NewSnapshot(); return nil })
@@ -164,6 +165,9 @@ func (d *DB) Exporter() func(w io.Writer) error {
 			return err
 		}
 		defer snap.Close()
+		if w == nil {
+			return nil
+		}
 		return d.read(func() error { return exportFrom(snap, w) })
 	}
 }

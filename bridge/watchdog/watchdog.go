@@ -224,8 +224,8 @@ func (w *Watchdog) save() {
 	st, dirty := w.st, w.dirty
 	w.dirty = false
 	w.mu.Unlock()
-	if !dirty || w.o.Save == nil {
-		return
+	if !dirty || w.o.Save == nil || (w.o.Lead != nil && !w.o.Lead()) {
+		return // a bridge that does not lead never stores the state
 	}
 	if err := w.o.Save(st); err != nil {
 		w.mu.Lock()

@@ -150,7 +150,7 @@ func (c *command) acceptRequest(body []byte) (store.AcceptRequest, error) {
 	if c.Location != "" {
 		loc, err := loadLocation(c.Location)
 		if err != nil {
-			return req, fmt.Errorf("store: accept in time zone %q: %w", c.Location, err)
+			return req, fmt.Errorf("%w: accept in time zone %q: %v", errDiverge, c.Location, err)
 		}
 		req.Location = loc
 	}

@@ -103,15 +103,21 @@ type Engine struct {
 	stats      Stats
 	statsMu    sync.Mutex
 	background sync.WaitGroup
+	// life ends at Close: background work (snapshots) gives up.
+	life    context.Context
+	endLife context.CancelFunc
 }
 
-// waiter is a write of this bridge on its way through the log: the
-// command as written (applied as is, not decoded again) and where its
-// outcome goes.
+// errDiverge marks a log message this bridge cannot apply as every
+// other bridge does (an unknown operation, a time zone it lacks): the
+// engine breaks rather than let its view drift.
+var errDiverge = errors.New("cannot apply the log message as the other bridges do")
+
+// waiter is a write of this bridge on its way through the log: where
+// its outcome goes. The command is applied as decoded from the log, on
+// this bridge as on the others, so every view applies the same bytes.
 type waiter struct {
-	c    *command
-	body []byte
-	out  chan outcome
+	out chan outcome
 }
 
 // outcome is what applying one write returned.
@@ -161,6 +167,10 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	e := &Engine{opts: opts, nc: opts.Conn, js: js, stream: opts.Prefix + "_LOG",
 		subject: opts.Prefix + ".log", origin: nuid.Next(), waiters: map[string]*waiter{},
 		appliedC: make(chan struct{})}
+	e.life, e.endLife = context.WithCancel(context.Background())
+	if err := e.checkShared(ctx); err != nil {
+		return nil, err
+	}
 	// Bridges starting together create the stream and buckets at once,
 	// which a cluster may answer with a timeout: each is tried until ctx
 	// ends.
@@ -206,6 +216,40 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// checkShared refuses to start with settings that differ from those the
+// stream and the claims bucket were made with: every bridge would
+// otherwise rewrite them to its own (one bridge with replicas 1 would
+// take the fleet's redundancy away; claims with two TTLs lapse between
+// renewals).
+func (e *Engine) checkShared(ctx context.Context) error {
+	s, err := e.js.Stream(ctx, e.stream)
+	switch {
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+	case err != nil:
+		return fmt.Errorf("%w: reading stream %s: %v", ErrUnavailable, e.stream, err)
+	default:
+		cfg := s.CachedInfo().Config
+		if cfg.Replicas != e.opts.Replicas {
+			return fmt.Errorf("jetstream engine: stream %s has %d replicas, this bridge is configured for %d: give every bridge of the fleet the same storage.nats.replicas (change it on the stream itself with the nats CLI)", e.stream, cfg.Replicas, e.opts.Replicas)
+		}
+	}
+	kv, err := e.js.KeyValue(ctx, e.opts.Prefix+"_CLAIMS")
+	switch {
+	case errors.Is(err, jetstream.ErrBucketNotFound):
+	case err != nil:
+		return fmt.Errorf("%w: reading bucket %s_CLAIMS: %v", ErrUnavailable, e.opts.Prefix, err)
+	default:
+		st, err := kv.Status(ctx)
+		if err != nil {
+			return fmt.Errorf("%w: reading bucket %s_CLAIMS: %v", ErrUnavailable, e.opts.Prefix, err)
+		}
+		if st.TTL() != e.opts.ClaimTTL {
+			return fmt.Errorf("jetstream engine: claims bucket %s_CLAIMS has a TTL of %s, this bridge is configured for %s: give every bridge of the fleet the same storage.nats.claim_ttl", e.opts.Prefix, st.TTL(), e.opts.ClaimTTL)
+		}
+	}
+	return nil
 }
 
 // retry calls fn, each call bounded by a few seconds, until it succeeds
@@ -312,24 +356,32 @@ func (e *Engine) apply(msg jetstream.Msg) {
 	}
 	start := time.Now()
 	id := msg.Headers().Get(headerCommand)
-	local := msg.Headers().Get(headerOrigin) == e.origin
+	// The writer's waiter is taken before the write is applied: from then
+	// on the writer waits for the outcome (see write). A write whose
+	// writer gave up waiting is not local: this bridge's queue learns of
+	// it as of any other bridge's.
 	e.mu.Lock()
 	w := e.waiters[id]
+	delete(e.waiters, id)
 	e.mu.Unlock()
-	var c *command
-	var body []byte
-	if local && w != nil {
-		c, body = w.c, w.body // this bridge's own write: no need to decode it
-	} else {
-		c, body, err = decode(msg.Data())
-	}
+	local := w != nil && msg.Headers().Get(headerOrigin) == e.origin
+	c, body, err := decode(msg.Data())
 	var out outcome
 	var ch store.Change
-	if err != nil {
-		out.err = err
-		e.errorf("log position %d: %v (skipped)", seq, err)
-	} else {
+	if err == nil {
 		out, ch = e.run(c, body)
+		err = out.err
+	}
+	if errors.Is(err, errDiverge) || (err != nil && c == nil) {
+		// A message this bridge cannot apply as the others do: applying
+		// on would make its view differ from theirs.
+		err := fmt.Errorf("jetstream engine: log position %d: %w; this bridge stops applying the log (restart it, with the others' version if they are newer)", seq, err)
+		e.broken.Store(&err)
+		e.errorf("%v", err)
+		if w != nil {
+			w.out <- outcome{err: err}
+		}
+		return
 	}
 	e.applied.Store(seq)
 	e.lag.Store(md.NumPending)
@@ -339,7 +391,6 @@ func (e *Engine) apply(msg jetstream.Msg) {
 	e.statsMu.Unlock()
 	ch.Local = local
 	e.mu.Lock()
-	delete(e.waiters, id)
 	follow := e.follow
 	close(e.appliedC)
 	e.appliedC = make(chan struct{})
@@ -414,8 +465,7 @@ func (e *Engine) run(c *command, body []byte) (out outcome, ch store.Change) {
 	case opPruneRefs:
 		out.n, out.err = v.PruneMessageRefs(c.Now)
 	default:
-		out.err = fmt.Errorf("store: unknown log operation %q (written by a newer bridge?)", c.Op)
-		e.errorf("%v", out.err)
+		out.err = fmt.Errorf("%w: unknown log operation %q (written by a newer bridge?)", errDiverge, c.Op)
 	}
 	return out, ch
 }
@@ -438,15 +488,22 @@ func (e *Engine) write(c *command, body []byte, msgID string) (out outcome, dup 
 		return outcome{}, false, fmt.Errorf("%w: %d bytes, over the NATS servers' max_payload of %d; raise max_payload in their configuration", store.ErrTooLarge, len(data), limit)
 	}
 	id := nuid.Next()
-	w := &waiter{c: c, body: body, out: make(chan outcome, 1)}
+	w := &waiter{out: make(chan outcome, 1)}
 	e.mu.Lock()
 	e.waiters[id] = w
 	e.mu.Unlock()
-	defer func() {
+	// giveUp drops the waiter unless the write is being applied; then
+	// its outcome comes for certain, and is taken.
+	giveUp := func() (outcome, bool) {
 		e.mu.Lock()
+		_, waiting := e.waiters[id]
 		delete(e.waiters, id)
 		e.mu.Unlock()
-	}()
+		if waiting {
+			return outcome{}, false
+		}
+		return <-w.out, true
+	}
 	msg := &nats.Msg{Subject: e.subject, Data: data, Header: nats.Header{}}
 	msg.Header.Set(headerCommand, id)
 	msg.Header.Set(headerOrigin, e.origin)
@@ -460,9 +517,13 @@ func (e *Engine) write(c *command, body []byte, msgID string) (out outcome, dup 
 	ack, err := e.publish(ctx, msg, popts)
 	e.observePublish(time.Since(start), err)
 	if err != nil {
+		if out, ok := giveUp(); ok { // stored and applied after all
+			return out, false, nil
+		}
 		return outcome{}, false, fmt.Errorf("%w: writing to %s: %v", ErrUnavailable, e.stream, err)
 	}
 	if ack.Duplicate {
+		giveUp()
 		// Stored before, by this bridge or another: wait until applied
 		// here, so what follows reads it.
 		if err := e.waitApplied(ctx, ack.Sequence); err != nil {
@@ -474,6 +535,9 @@ func (e *Engine) write(c *command, body []byte, msgID string) (out outcome, dup 
 	case out = <-w.out:
 		return out, false, nil
 	case <-ctx.Done():
+		if out, ok := giveUp(); ok {
+			return out, false, nil
+		}
 		if err := e.brokenErr(); err != nil {
 			return outcome{}, false, err
 		}
@@ -544,6 +608,7 @@ func (e *Engine) Close() error {
 		e.consumer.Stop()
 		<-e.consumer.Closed()
 	}
+	e.endLife()
 	e.background.Wait()
 	return e.view.Close()
 }

@@ -92,26 +92,26 @@ func (e *Engine) restore(ctx context.Context) error {
 }
 
 // maybeSnapshot writes a snapshot of the view if this bridge wins the
-// claim of the current log position. Called from apply, between two
-// messages.
+// claim of the log position. Called from apply, between two messages: the
+// view's Pebble snapshot is taken now, so the export holds exactly the
+// log up to seq; the claim and the upload run in the background, so the
+// log is not held up.
 func (e *Engine) maybeSnapshot(seq uint64) {
 	if e.closed.Load() || !e.snapping.CompareAndSwap(false, true) {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), e.opts.PublishTimeout)
-	_, err := e.claims.Create(ctx, "snapshot."+strconv.FormatUint(seq, 10), []byte(e.origin))
-	cancel()
-	if err != nil {
-		e.snapping.Store(false) // another bridge writes it (or NATS is away: the next one)
-		return
-	}
-	// The Pebble snapshot is taken now, before the next message is
-	// applied, so the export holds exactly the log up to seq.
 	export := e.view.Exporter()
 	e.background.Add(1)
 	go func() {
 		defer e.background.Done()
 		defer e.snapping.Store(false)
+		ctx, cancel := context.WithTimeout(e.life, e.opts.PublishTimeout)
+		_, err := e.claims.Create(ctx, "snapshot."+strconv.FormatUint(seq, 10), []byte(e.origin))
+		cancel()
+		if err != nil {
+			_ = export(nil) // another bridge writes it (or NATS is away: the next one)
+			return
+		}
 		if err := e.saveSnapshot(seq, export); err != nil {
 			e.errorf("snapshot at log position %d: %v", seq, err)
 		}
@@ -121,7 +121,7 @@ func (e *Engine) maybeSnapshot(seq uint64) {
 // saveSnapshot stores a snapshot, drops the older ones beyond
 // snapshotsKept and purges the log it covers.
 func (e *Engine) saveSnapshot(seq uint64, export func(io.Writer) error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(e.life, 5*time.Minute)
 	defer cancel()
 	// The export streams into the object store: the snapshot is never
 	// whole in memory.
@@ -148,9 +148,19 @@ func (e *Engine) saveSnapshot(seq uint64, export func(io.Writer) error) error {
 	if err != nil {
 		return err
 	}
+	// Keep the log after the snapshot, a margin before it, and whatever
+	// a live bridge has not applied yet: a bridge behind the purge would
+	// have lost its place.
 	keepFrom := uint64(1)
 	if margin := uint64(e.opts.SnapshotMargin); seq+1 > margin {
 		keepFrom = seq + 1 - margin
+	}
+	members, err := listMembers(ctx, e.claims, e.origin, e.Applied())
+	if err != nil {
+		return err
+	}
+	for _, applied := range members {
+		keepFrom = min(keepFrom, applied+1)
 	}
 	if err := s.Purge(ctx, jetstream.WithPurgeSequence(keepFrom)); err != nil {
 		return err
