@@ -32,6 +32,9 @@ func openVolatile(opts Options, snapshot io.Reader) (_ *DB, err error) {
 	d := &DB{dir: "(memory)", mem: newMemIndex(), volatile: true}
 	po := d.pebbleOptions(opts)
 	po.DisableWAL = true // a crash loses the view anyway
+	// Nothing is compressed: a view trades disk for the CPU every write
+	// and read would spend on it (it is rebuilt, never kept).
+	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionNone })
 	path := ""
 	if opts.VolatileDir != "" {
 		if err := os.RemoveAll(opts.VolatileDir); err != nil {

@@ -66,7 +66,7 @@ func (e *Engine) restore(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("jetstream engine: listing snapshots: %w", err)
 	}
-	opts := store.Options{Logf: e.opts.Logf, Errorf: e.opts.Errorf, VolatileDir: e.opts.ViewDir}
+	opts := viewOptions(e.opts)
 	for _, seq := range seqs {
 		// Read as a stream: the object store checks the digest at the
 		// end, and a mismatch fails the restore.
@@ -183,4 +183,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// viewOptions are the view's store options.
+func viewOptions(o Options) store.Options {
+	return store.Options{Logf: o.Logf, Errorf: o.Errorf, VolatileDir: o.ViewDir}
 }
