@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/alertbridge/alertbridge/bridge/notify"
+	"github.com/alertbridge/alertbridge/bridge/notify/rocketchat"
 	"github.com/alertbridge/alertbridge/bridge/notify/slack"
 )
 
@@ -325,17 +327,75 @@ func (a *amConv) mattermost(src, receiver string, c *amMattermostConfig) *outTar
 	return t
 }
 
-// rocketchat carries a rocketchat_config. Alertmanager posts with a REST
-// API token; the bridge posts to an incoming webhook integration.
+// rocketchat carries a rocketchat_config to a rocketchat target in the
+// API mode, which posts as Alertmanager does (chat.postMessage with
+// X-User-Id and X-Auth-Token): api_url is its url, token its secret and
+// token_id its user_id. The API mode posts to a room id, which
+// Alertmanager's channel (a #name) is not: room_id is a key to fill in.
 func (a *amConv) rocketchat(src, receiver string, c *amRocketchatConfig) *outTarget {
 	t := a.base(src, receiver, "rocketchat", "rocketchat", c.SendResolved())
-	t.URL = a.placeholder(t.Name, "URL", "a Rocket.Chat incoming webhook URL to create", "https://chat.example.com/hooks/abc/def")
-	a.note(src, "token, token_id", Todo, t.Name, "Alertmanager posts with REST API credentials, the bridge through an incoming webhook integration: create one and set %s", envName(t.Name, "URL"))
+	server := amDefaultRocketchatAPIURL
+	if c.APIURL != nil && c.APIURL.URL != nil {
+		server = c.APIURL.String()
+	}
+	switch u, err := url.Parse(server); {
+	case err != nil || rocketchat.CheckServerURL(u) != nil:
+		// The error is not quoted: it could show a part of the URL.
+		t.URL = a.placeholder(t.Name, "URL", "the Rocket.Chat server's address", "https://chat.example.com")
+		a.note(src, "api_url", Todo, t.Name, "not a server's address the bridge takes (it adds /api/v1/chat.postMessage itself and takes no query): set %s to the server's address", envName(t.Name, "URL"))
+	case u.User != nil:
+		t.URL = a.secret(t.Name, "URL", server, "the Rocket.Chat server's address", "https://chat.example.com")
+	default:
+		t.URL = server
+	}
+	if c.TokenFile != "" {
+		file := c.TokenFile
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(a.dir, file)
+		}
+		t.SecretFile = a.fileRef(t.Name, "secret_file", file, "personal-access-token")
+	} else if c.Token != nil {
+		t.Secret = a.secret(t.Name, "TOKEN", string(*c.Token), "the Rocket.Chat personal access token (Alertmanager's token)", "personal-access-token")
+	}
+	a.note(src, "token", Imported, t.Name, "the personal access token, as the target's secret: it posts with chat.postMessage like Alertmanager")
+	// user_id and room_id take no ${VARIABLE}: each is written as it is,
+	// or left empty for the user to fill in (check-config asks for it).
+	userID := ""
+	switch {
+	case c.TokenIDFile != "":
+		file := c.TokenIDFile
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(a.dir, file)
+		}
+		a.keyRef(t.Name, "user_id", fmt.Sprintf("the user id in %q (Alertmanager's token_id_file)", a.rel(file)), "Zm9vYmFyYmF6cXV4")
+		a.note(src, "token_id_file", Todo, t.Name, "the bridge takes user_id only in the configuration: copy the user id from %q into user_id", a.rel(file))
+	case c.TokenID != nil && validRocketchatID(string(*c.TokenID)):
+		userID = string(*c.TokenID)
+		a.note(src, "token_id", Imported, t.Name, "as user_id, written as it is (the bridge takes no variable there)")
+	default:
+		// Never quoted: it may be a secret put in the wrong field.
+		a.keyRef(t.Name, "user_id", "the id of the token's account (My Account, Personal Access Tokens)", "Zm9vYmFyYmF6cXV4")
+		a.note(src, "token_id", Todo, t.Name, "is not a Rocket.Chat user id (letters, digits, - and _) and is left out: set user_id to the id of the token's account")
+	}
+	t.Options["user_id"] = userID
+	t.Options["room_id"] = ""
+	room := "the room Alertmanager posted to"
+	if c.Channel != "" && !strings.Contains(c.Channel, "{{") {
+		room = fmt.Sprintf("the room %q", c.Channel)
+	}
+	a.keyRef(t.Name, "room_id", "the id of "+room, "GENERAL")
+	switch {
+	case c.Channel == "":
+		a.note(src, "channel", Todo, t.Name, "none set (Alertmanager posts where the token's account is asked to): set room_id to the id of the room to post to")
+	case strings.Contains(c.Channel, "{{"):
+		a.note(src, "channel", NotCarried, t.Name, "a template; the API mode posts to one fixed room: set room_id to its id (make one target per room)")
+	case strings.HasPrefix(c.Channel, "@"):
+		a.note(src, "channel", Todo, t.Name, "the API mode posts to a room id, not a name: set room_id to the id of the direct room with %q (the rid of a message in it)", c.Channel)
+	default:
+		a.note(src, "channel", Todo, t.Name, "the API mode posts to a room id, not a name: set room_id to the id of %q (the _id that GET /api/v1/rooms.info?roomName=%s answers)", c.Channel, url.QueryEscape(strings.TrimPrefix(c.Channel, "#")))
+	}
 	t.HTTPConfig = a.httpConfig(src, t.Name, c.HTTPConfig)
 	d := amDefaultRocketchat
-	if c.Channel != "" {
-		t.Options["channel"] = c.Channel
-	}
 	if c.Emoji != d.Emoji && c.Emoji != "" && !strings.Contains(c.Emoji, "{{") {
 		t.Options["emoji"] = c.Emoji
 	} else if c.IconURL != d.IconURL && c.IconURL != "" && !strings.Contains(c.IconURL, "{{") {
@@ -429,4 +489,10 @@ func (a *amConv) wechat(src, receiver string, c *amWechatConfig) *outTarget {
 		a.note(src, "message", Imported, t.Name, "the message template")
 	}
 	return t
+}
+
+// validRocketchatID reports whether the bridge takes s as a user_id.
+func validRocketchatID(s string) bool {
+	o := rocketchat.Options{UserID: s}
+	return s != "" && o.Validate() == nil
 }

@@ -23,6 +23,7 @@ type conv struct {
 	notes   []Note
 	env     []EnvVar
 	refs    []FileRef
+	keys    []KeyRef
 	snippet string
 	source  string
 }
@@ -118,6 +119,11 @@ func (c *conv) fileRef(target, key, path, example string) string {
 	return p
 }
 
+// keyRef records a key the output leaves empty for the user to fill in.
+func (c *conv) keyRef(target, key, meaning, example string) {
+	c.keys = append(c.keys, KeyRef{Target: target, Key: key, Meaning: meaning, Example: example})
+}
+
 // httpConfig converts an HTTP client configuration. It returns nil when
 // it is Alertmanager's default. Inline secrets become *_file references
 // (the bridge expands no variables there) unless IncludeSecrets is set.
@@ -197,6 +203,12 @@ func (c *conv) result() (*Result, error) {
 			fmt.Fprintf(&buf, "#   %s: %s\n", e.Name, e.Meaning)
 		}
 	}
+	if len(c.keys) > 0 {
+		buf.WriteString("# Fill in these keys, left empty, before starting the bridge:\n")
+		for _, k := range c.keys {
+			fmt.Fprintf(&buf, "#   %s of target %s: %s\n", k.Key, k.Target, k.Meaning)
+		}
+	}
 	buf.WriteString("\n")
 	if len(c.targets) > 0 {
 		enc := yaml.NewEncoder(&buf)
@@ -210,6 +222,6 @@ func (c *conv) result() (*Result, error) {
 	}
 	return &Result{
 		Format: c.format, Config: buf.Bytes(), Files: c.files, Notes: c.notes,
-		Env: c.env, FileRefs: c.refs, Snippet: c.snippet, Targets: len(c.targets),
+		Env: c.env, FileRefs: c.refs, Keys: c.keys, Snippet: c.snippet, Targets: len(c.targets),
 	}, nil
 }

@@ -15,13 +15,16 @@
 //     target per source receiver or target that could be carried. Together
 //     with Result.Files, written to Options.OutDir, it passes the bridge's
 //     check-config once the environment variables of Result.Env are set and
-//     the files of Result.FileRefs exist.
+//     the files of Result.FileRefs exist and the keys of Result.Keys,
+//     written empty, are filled in.
 //   - Secrets of the input (URLs with tokens, signing secrets, passwords)
 //     never appear in the output unless Options.IncludeSecrets is set. A
 //     secret the input reads from a file stays a *_file reference; an
 //     inline one becomes a ${VARIABLE} reference (url, secret) or a *_file
 //     reference (http_config), listed in Result.Env or Result.FileRefs
-//     with what to put there.
+//     with what to put there. A Rocket.Chat token_id, an account's id
+//     the bridge takes only as it is (user_id), is the exception: given
+//     inline it is written as it is; it is never in the report.
 //   - Every part of the input that is not carried (a receiver type the
 //     bridge lacks, a field without an equivalent) is listed in
 //     Result.Notes with the reason.
@@ -124,6 +127,17 @@ type FileRef struct {
 	Create bool
 }
 
+// KeyRef is a key of a target that the output writes empty, for the user
+// to fill in: the bridge takes the value only as it is (no ${VARIABLE})
+// and the input does not have it.
+type KeyRef struct {
+	Target string
+	Key    string
+	// Meaning says what the value is, Example gives its shape.
+	Meaning string
+	Example string
+}
+
 // Result is what Import produced.
 type Result struct {
 	Format Format
@@ -135,6 +149,10 @@ type Result struct {
 	Notes    []Note
 	Env      []EnvVar
 	FileRefs []FileRef
+	// Keys are target keys the configuration leaves empty, for values
+	// the input does not have in a form the bridge takes (such as a
+	// Rocket.Chat room id); check-config refuses them until filled in.
+	Keys []KeyRef
 	// Snippet is Alertmanager configuration that sends the imported
 	// receivers to the bridge (YAML, with comments); empty when the
 	// source is not Alertmanager's.

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/alertbridge/alertbridge/bridge"
 	"github.com/alertbridge/alertbridge/bridge/importer"
@@ -73,11 +76,62 @@ func materialize(t *testing.T, dir string, res *importer.Result) string {
 			t.Fatal(err)
 		}
 	}
+	cfg = fillKeys(t, cfg, res.Keys)
 	path := filepath.Join(dir, "alertbridge.yml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// fillKeys sets each key the configuration leaves empty to its example,
+// as the user would.
+func fillKeys(t *testing.T, cfg string, keys []importer.KeyRef) string {
+	t.Helper()
+	if len(keys) == 0 {
+		return cfg
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(cfg), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if !setKey(doc.Content[0], k) {
+			t.Fatalf("target %s has no empty %s to fill in:\n%s", k.Target, k.Key, cfg)
+		}
+	}
+	b, err := yaml.Marshal(&doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// setKey sets k's empty key in the targets list of root.
+func setKey(root *yaml.Node, k importer.KeyRef) bool {
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != "targets" {
+			continue
+		}
+		for _, tg := range root.Content[i+1].Content {
+			name := ""
+			for j := 0; j+1 < len(tg.Content); j += 2 {
+				if tg.Content[j].Value == "name" {
+					name = tg.Content[j+1].Value
+				}
+			}
+			if name != k.Target {
+				continue
+			}
+			for j := 0; j+1 < len(tg.Content); j += 2 {
+				if tg.Content[j].Value == k.Key && tg.Content[j+1].Value == "" {
+					tg.Content[j+1].Value = k.Example
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // check runs the bridge's check-config on the result.
@@ -355,6 +409,142 @@ receivers:
 				}
 			}
 			check(t, res, dir)
+		})
+	}
+}
+
+// TestRocketchatImport: a rocketchat_config becomes a rocketchat target in
+// the API mode (url the server, secret the token, user_id the token_id),
+// room_id a key to fill in; the token never in the output without
+// --include-secrets, and neither token nor token_id ever in the report.
+// Filled in, the target posts where Alertmanager posted.
+func TestRocketchatImport(t *testing.T) {
+	const (
+		token   = "Tok3n-ultra-SECRET-value_99"
+		tokenID = "SecretLookingUserId42"
+	)
+	for _, tc := range []struct {
+		name, config string
+		secrets      bool
+		want, not    []string
+		notes        []string
+		post         string // the chat.postMessage URL, when the url is carried
+	}{
+		{"inline token and token_id, api_url with a path", `
+route: {receiver: r}
+receivers:
+  - name: r
+    rocketchat_configs:
+      - api_url: https://chat.example.com/rocket/
+        token_id: ` + tokenID + `
+        token: ` + token + `
+        channel: '#alerts'
+        emoji: ':fire:'
+`, false, []string{"url: https://chat.example.com/rocket/", "secret: ${ALERTBRIDGE_R_TOKEN}", "user_id: " + tokenID, "room_id: \"\"", "emoji: ':fire:'"},
+			[]string{token, "channel:"}, []string{`set room_id to the id of "#alerts"`}, "https://chat.example.com/rocket/api/v1/chat.postMessage"},
+		{"include secrets, global defaults", `
+global:
+  rocketchat_token_id: ` + tokenID + `
+  rocketchat_token: ` + token + `
+route: {receiver: r}
+receivers:
+  - name: r
+    rocketchat_configs: [{channel: '@oncall'}]
+`, true, []string{"url: https://open.rocket.chat/", "secret: " + token, "user_id: " + tokenID},
+			nil, []string{`the direct room with "@oncall"`}, "https://open.rocket.chat/api/v1/chat.postMessage"},
+		{"token and token_id from files", `
+global:
+  rocketchat_api_url: https://chat.example.com
+route: {receiver: r}
+receivers:
+  - name: r
+    rocketchat_configs:
+      - token_id_file: /etc/am/rc-user-id
+        token_file: /etc/am/rc-token
+        channel: '{{ .CommonLabels.room }}'
+`, false, []string{"secret_file: /etc/am/rc-token", "user_id: \"\"", "room_id: \"\""}, []string{"{{"},
+			[]string{`copy the user id from "/etc/am/rc-user-id" into user_id`, "a template; the API mode posts to one fixed room"}, "https://chat.example.com/api/v1/chat.postMessage"},
+		{"token_id not an id, api_url an API path with a secret query", `
+route: {receiver: r}
+receivers:
+  - name: r
+    rocketchat_configs:
+      - api_url: https://chat.example.com/api/v1/?key=` + token + `
+        token_id: "` + token + ` $x"
+        token: ` + token + `
+`, true, []string{"url: ${ALERTBRIDGE_R_URL}", "user_id: \"\""}, []string{"api/v1", "$x"},
+			[]string{"is not a Rocket.Chat user id", "set ALERTBRIDGE_R_URL to the server's address", "channel: none set"}, ""},
+		{"api_url with a password", `
+route: {receiver: r}
+receivers:
+  - name: r
+    rocketchat_configs:
+      - api_url: https://bot:` + token + `@chat.example.com/
+        token_id: ` + tokenID + `
+        token: ` + token + `
+`, false, []string{"url: ${ALERTBRIDGE_R_URL}", "secret: ${ALERTBRIDGE_R_TOKEN}"}, []string{token}, nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			in := filepath.Join(dir, "alertmanager.yml")
+			if err := os.WriteFile(in, []byte(tc.config), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			res, err := importer.Import(in, importer.Options{Format: importer.Alertmanager, IncludeSecrets: tc.secrets, OutDir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, rep := string(res.Config), string(report(res))
+			for _, w := range tc.want {
+				if !strings.Contains(cfg, w) {
+					t.Errorf("the output lacks %q:\n%s", w, cfg)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(cfg, n) {
+					t.Errorf("the output has %q:\n%s", n, cfg)
+				}
+			}
+			for _, n := range tc.notes {
+				if !strings.Contains(rep, n) {
+					t.Errorf("the report lacks %q:\n%s", n, rep)
+				}
+			}
+			for _, secret := range []string{token, tokenID} {
+				if strings.Contains(rep, secret) {
+					t.Errorf("the report has %q:\n%s", secret, rep)
+				}
+			}
+			if !strings.Contains(rep, "room_id of target r") {
+				t.Errorf("the report does not ask for room_id:\n%s", rep)
+			}
+			// Left as it is, check-config asks for the empty keys.
+			raw := filepath.Join(t.TempDir(), "raw.yml")
+			if err := os.WriteFile(raw, res.Config, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range res.Env {
+				t.Setenv(e.Name, e.Example)
+			}
+			if errs := bridge.CheckConfig(raw); len(res.FileRefs) == 0 && !strings.Contains(fmt.Sprint(errs), "room_id: required") {
+				t.Errorf("check-config of the unfilled output: %v, want room_id required", errs)
+			}
+			path := check(t, res, dir)
+			if tc.post == "" {
+				return
+			}
+			f, err := os.Open("testdata/payload.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			reqs, err := bridge.Render(path, "r", f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(reqs) != 1 || reqs[0].URL != tc.post || reqs[0].Header.Get("X-User-Id") == "" {
+				t.Errorf("requests %+v, want one to %s with X-User-Id", reqs, tc.post)
+			}
 		})
 	}
 }

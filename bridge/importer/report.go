@@ -29,6 +29,12 @@ func (r *Result) WriteReport(w io.Writer) {
 			fmt.Fprintf(w, "%s  # %s, for example %s\n", e.Name, e.Meaning, e.Example)
 		}
 	}
+	if len(r.Keys) > 0 {
+		fmt.Fprintln(w, "\n# keys the configuration leaves empty, to fill in:")
+		for _, k := range r.Keys {
+			fmt.Fprintf(w, "%s of target %s  # %s, for example %s\n", k.Key, k.Target, k.Meaning, k.Example)
+		}
+	}
 	var create []string
 	for _, f := range r.FileRefs {
 		if f.Create {
