@@ -515,3 +515,46 @@ func TestNATSTooLargeFor413(t *testing.T) {
 		t.Errorf("after it: status %d", code)
 	}
 }
+
+// TestNATSQuorumLostIsUnready: with two of three NATS servers down the
+// bridge may still be connected to the third, but no write is
+// acknowledged: webhooks get 503 and the bridge turns unready; with the
+// servers back it is ready and accepts again.
+func TestNATSQuorumLostIsUnready(t *testing.T) {
+	if testing.Short() {
+		t.Skip("three NATS servers")
+	}
+	c := jstest.Start(t, 3)
+	sink := newGroupSink(t)
+	b := startReplica(t, natsConfig(c, "QUORUM", 3, webhookTarget("a", sink.url+"/a")))
+	if code := postStatus(t, b.url, groupPayload(1, "firing")); code != http.StatusOK {
+		t.Fatalf("before: status %d", code)
+	}
+	c.Stop(1)
+	c.Stop(2)
+	if code := postStatus(t, b.url, groupPayload(2, "firing")); code != http.StatusServiceUnavailable {
+		t.Errorf("quorum lost: status %d, want 503", code)
+	}
+	time.Sleep(readinessTTL)
+	if b.app.Ready() {
+		t.Error("ready without a quorum")
+	}
+	c.Restart(1)
+	c.Restart(2)
+	deadline := time.Now().Add(30 * time.Second)
+	for !b.app.Ready() && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !b.app.Ready() {
+		t.Fatal("not ready after the quorum came back")
+	}
+	code := 0
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if code = postStatus(t, b.url, groupPayload(2, "firing")); code == http.StatusOK {
+			break
+		}
+	}
+	if code != http.StatusOK {
+		t.Errorf("quorum back: status %d", code)
+	}
+}

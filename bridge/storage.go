@@ -97,7 +97,10 @@ func connectNATS(n *config.NATSStorage, log *zap.Logger) (*nats.Conn, error) {
 		// NATS fails now (503 to Alertmanager) instead of being sent
 		// later, after its caller was told it failed.
 		nats.ReconnectBufSize(-1),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+		nats.DisconnectErrHandler(func(c *nats.Conn, err error) {
+			if c.IsClosed() {
+				return // the bridge is stopping
+			}
 			log.Warn("disconnected from NATS", zap.Error(err))
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) {

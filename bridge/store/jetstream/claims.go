@@ -41,6 +41,9 @@ type Claimer struct {
 	mu      sync.Mutex
 	held    map[string]*claim
 	changes int64
+	// kvMu orders the writes of one claim's key (renewals, the delete
+	// that releases it), so a release deletes the revision last renewed.
+	kvMu sync.Mutex
 
 	stop     chan struct{}
 	done     chan struct{}
@@ -230,7 +233,29 @@ func (c *Claimer) renewAll(ctx context.Context) {
 		held[t] = *cl
 	}
 	c.mu.Unlock()
-	for t, cl := range held {
+	type lapse struct {
+		t   string
+		rev uint64
+	}
+	var lapsed []lapse
+	defer func() { // after the loop: forgetting waits for attempts
+		for _, l := range lapsed {
+			c.forget(l.t, l.rev)
+		}
+	}()
+	for t := range held {
+		c.kvMu.Lock()
+		c.mu.Lock()
+		cur, still := c.held[t]
+		var cl claim
+		if still {
+			cl = *cur
+		}
+		c.mu.Unlock()
+		if !still { // released meanwhile
+			c.kvMu.Unlock()
+			continue
+		}
 		start := time.Now()
 		rev, err := c.kv.Update(ctx, claimKey(t), []byte(c.self), cl.rev)
 		var apiErr *jetstream.APIError
@@ -244,13 +269,14 @@ func (c *Claimer) renewAll(ctx context.Context) {
 		case errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence,
 			errors.Is(err, jetstream.ErrKeyNotFound), errors.Is(err, jetstream.ErrKeyDeleted):
 			c.e.errorf("claims: the claim of target %q lapsed; another bridge delivers for it", t)
-			c.forget(t, cl.rev)
+			lapsed = append(lapsed, lapse{t, cl.rev})
 		default:
 			c.e.errorf("claims: renewing the claim of target %q: %v", t, err)
 			if !cl.releasing && time.Now().After(cl.until) {
-				c.forget(t, cl.rev)
+				lapsed = append(lapsed, lapse{t, cl.rev})
 			}
 		}
+		c.kvMu.Unlock()
 	}
 }
 
@@ -286,6 +312,8 @@ func (c *Claimer) release(ctx context.Context, t string) {
 	}
 	c.mu.Unlock()
 	c.lose(ctx, t)
+	c.kvMu.Lock()
+	defer c.kvMu.Unlock()
 	c.mu.Lock()
 	cl, ok := c.held[t]
 	delete(c.held, t)

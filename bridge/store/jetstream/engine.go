@@ -94,7 +94,10 @@ type Engine struct {
 	follow   func(store.Change)
 	appliedC chan struct{} // closed and replaced after each applied message
 
-	applied    atomic.Uint64
+	applied atomic.Uint64
+	// failing is set by a publish JetStream did not acknowledge and
+	// cleared by one it did (see Writable).
+	failing    atomic.Bool
 	lag        atomic.Uint64
 	snapping   atomic.Bool
 	broken     atomic.Pointer[error]
@@ -168,7 +171,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		subject: opts.Prefix + ".log", origin: nuid.Next(), waiters: map[string]*waiter{},
 		appliedC: make(chan struct{})}
 	e.life, e.endLife = context.WithCancel(context.Background())
-	if err := e.checkShared(ctx); err != nil {
+	if err := retry(ctx, e.checkShared); err != nil {
 		return nil, err
 	}
 	// Bridges starting together create the stream and buckets at once,
@@ -218,6 +221,9 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	return e, nil
 }
 
+// errMismatch marks settings that differ from the fleet's.
+var errMismatch = errors.New("jetstream engine: this bridge's settings differ from the fleet's")
+
 // checkShared refuses to start with settings that differ from those the
 // stream and the claims bucket were made with: every bridge would
 // otherwise rewrite them to its own (one bridge with replicas 1 would
@@ -232,7 +238,7 @@ func (e *Engine) checkShared(ctx context.Context) error {
 	default:
 		cfg := s.CachedInfo().Config
 		if cfg.Replicas != e.opts.Replicas {
-			return fmt.Errorf("jetstream engine: stream %s has %d replicas, this bridge is configured for %d: give every bridge of the fleet the same storage.nats.replicas (change it on the stream itself with the nats CLI)", e.stream, cfg.Replicas, e.opts.Replicas)
+			return fmt.Errorf("%w: stream %s has %d replicas, this bridge is configured for %d: give every bridge of the fleet the same storage.nats.replicas (change it on the stream itself with the nats CLI)", errMismatch, e.stream, cfg.Replicas, e.opts.Replicas)
 		}
 	}
 	kv, err := e.js.KeyValue(ctx, e.opts.Prefix+"_CLAIMS")
@@ -246,7 +252,7 @@ func (e *Engine) checkShared(ctx context.Context) error {
 			return fmt.Errorf("%w: reading bucket %s_CLAIMS: %v", ErrUnavailable, e.opts.Prefix, err)
 		}
 		if st.TTL() != e.opts.ClaimTTL {
-			return fmt.Errorf("jetstream engine: claims bucket %s_CLAIMS has a TTL of %s, this bridge is configured for %s: give every bridge of the fleet the same storage.nats.claim_ttl", e.opts.Prefix, st.TTL(), e.opts.ClaimTTL)
+			return fmt.Errorf("%w: claims bucket %s_CLAIMS has a TTL of %s, this bridge is configured for %s: give every bridge of the fleet the same storage.nats.claim_ttl", errMismatch, e.opts.Prefix, st.TTL(), e.opts.ClaimTTL)
 		}
 	}
 	return nil
@@ -260,7 +266,7 @@ func retry(ctx context.Context, fn func(context.Context) error) error {
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		err := fn(cctx)
 		cancel()
-		if err == nil {
+		if err == nil || errors.Is(err, errMismatch) {
 			return err
 		}
 		var apiErr *jetstream.APIError
@@ -516,6 +522,7 @@ func (e *Engine) write(c *command, body []byte, msgID string) (out outcome, dup 
 	start := time.Now()
 	ack, err := e.publish(ctx, msg, popts)
 	e.observePublish(time.Since(start), err)
+	e.failing.Store(err != nil)
 	if err != nil {
 		if out, ok := giveUp(); ok { // stored and applied after all
 			return out, false, nil
@@ -583,8 +590,9 @@ func (e *Engine) Follow(fn func(store.Change)) {
 	e.mu.Unlock()
 }
 
-// Writable implements store.Engine: the connection is up and the view
-// follows the log.
+// Writable implements store.Engine: the connection is up, a replicated
+// write is acknowledged when the last one was not, and the view follows
+// the log.
 func (e *Engine) Writable() error {
 	if e.closed.Load() {
 		return store.ErrClosed
@@ -594,6 +602,18 @@ func (e *Engine) Writable() error {
 	}
 	if !e.nc.IsConnected() {
 		return fmt.Errorf("%w: not connected (%s)", ErrUnavailable, e.nc.Status())
+	}
+	if e.failing.Load() {
+		// Connected, but the last write was not acknowledged (no quorum,
+		// no leader): ready again once a replicated write is, a probe
+		// key in the claims bucket (replicated as the log is; it
+		// expires with the claims).
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if _, err := e.claims.Put(ctx, "probe."+e.origin, []byte(time.Now().UTC().Format(time.RFC3339))); err != nil {
+			return fmt.Errorf("%w: the last write was not acknowledged, nor is a probe now: %v", ErrUnavailable, err)
+		}
+		e.failing.Store(false)
 	}
 	return e.view.Writable()
 }
