@@ -35,6 +35,14 @@ func openVolatile(opts Options, snapshot io.Reader) (_ *DB, err error) {
 	// Nothing is compressed: a view trades disk for the CPU every write
 	// and read would spend on it (it is rebuilt, never kept).
 	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionNone })
+	// Most of what a view holds is gone within seconds (a notification
+	// is deleted once delivered): larger memtables let it go before it
+	// is ever flushed, and values stay in the tables (no blob files to
+	// rewrite), which is most of a view's compaction work.
+	po.MemTableSize = max(po.MemTableSize, 16<<20)
+	po.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
+		return pebble.ValueSeparationPolicy{Enabled: false}
+	}
 	path := ""
 	if opts.VolatileDir != "" {
 		if err := os.RemoveAll(opts.VolatileDir); err != nil {
