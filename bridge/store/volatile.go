@@ -36,10 +36,13 @@ func openVolatile(opts Options, snapshot io.Reader) (_ *DB, err error) {
 	// and read would spend on it (it is rebuilt, never kept).
 	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionNone })
 	// Most of what a view holds is gone within seconds (a notification
-	// is deleted once delivered): larger memtables let it go before it
-	// is ever flushed, and values stay in the tables (no blob files to
+	// is deleted once delivered): larger memtables let more of it go
+	// before it is ever flushed, and values stay in the tables (no blob files to
 	// rewrite), which is most of a view's compaction work.
-	po.MemTableSize = max(po.MemTableSize, 16<<20)
+	// Two 8 MiB memtables at most: the same memory as the embedded
+	// engine's four of 4 MiB.
+	po.MemTableSize = max(po.MemTableSize, 8<<20)
+	po.MemTableStopWritesThreshold = 2
 	po.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
 		return pebble.ValueSeparationPolicy{Enabled: false}
 	}
