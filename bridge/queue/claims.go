@@ -36,18 +36,7 @@ func (q *Durable) owned(target string) bool {
 // test must already be true for it. It returns how many it scheduled.
 func (q *Durable) Adopt(target string) (int, error) {
 	q.lane(target).adopt()
-	var jobs []*store.Job
-	err := q.db.ForEachPending(func(j *store.Job) error {
-		if j.Target == target {
-			jobs = append(jobs, j)
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	q.resumeJobs(jobs, time.Now())
-	return len(jobs), nil
+	return q.resume(func(j *store.Job) bool { return j.Target == target })
 }
 
 // Release stops scheduling target's jobs (another bridge delivers them

@@ -101,9 +101,17 @@ func resumeReason(n int) string {
 // Jobs already due are spread over up to ResumeSpread per target, in the
 // order they were due, so a restart does not burst them at the target.
 func (q *Durable) Resume() (int, error) {
+	return q.resume(func(*store.Job) bool { return true })
+}
+
+// resume schedules the pending jobs keep selects (see resumeJobs) and
+// returns how many.
+func (q *Durable) resume(keep func(*store.Job) bool) (int, error) {
 	var jobs []*store.Job
 	err := q.db.ForEachPending(func(j *store.Job) error {
-		jobs = append(jobs, j)
+		if keep(j) {
+			jobs = append(jobs, j)
+		}
 		return nil
 	})
 	if err != nil {
