@@ -353,11 +353,7 @@ func (p *appPlatform) Authorize(req *notify.Request) *notify.Request {
 // rate limits, and the bot's missing rights.
 func (p *appPlatform) Classify(resp *notify.Response) notify.Result {
 	now := p.now()
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
-		r := notify.ClassifyHTTP(resp, now)
-		if r.Reason == notify.ReasonRateLimited && r.RetryAfter == 0 {
-			r.RetryAfter = rateLimitWait
-		}
+	if r, ok := classifyOverload(resp, now); ok {
 		return r
 	}
 	var ans struct {

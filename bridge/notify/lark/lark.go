@@ -231,16 +231,27 @@ func Sign(secret string, tsSeconds int64) string {
 // and the round-time peak has passed.
 const rateLimitWait = time.Minute
 
+// classifyOverload judges the answers both of Lark's modes treat alike,
+// whatever their body: 429 and 5xx, retried as everywhere, a rate limit
+// without Retry-After waiting rateLimitWait. ok is false for any other
+// status, whose body the mode reads.
+func classifyOverload(resp *notify.Response, now time.Time) (r notify.Result, ok bool) {
+	if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode < 500 {
+		return notify.Result{}, false
+	}
+	r = notify.ClassifyHTTP(resp, now)
+	if r.Reason == notify.ReasonRateLimited && r.RetryAfter == 0 {
+		r.RetryAfter = rateLimitWait
+	}
+	return r, true
+}
+
 // Classify reads the body's code whatever the HTTP status (Lark reports
 // errors with HTTP 200, and 4xx answers carry the same codes); 429 and
 // 5xx are retried like everywhere.
 func (p *platform) Classify(resp *notify.Response) notify.Result {
 	now := p.now()
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
-		r := notify.ClassifyHTTP(resp, now)
-		if r.Reason == notify.ReasonRateLimited && r.RetryAfter == 0 {
-			r.RetryAfter = rateLimitWait
-		}
+	if r, ok := classifyOverload(resp, now); ok {
 		return r
 	}
 	var ans struct {

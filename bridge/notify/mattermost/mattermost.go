@@ -103,18 +103,7 @@ func CheckURL(u *url.URL) error {
 
 // CheckServerURL requires the server's address for the API mode: no
 // incoming webhook or API path (the bridge adds /api/v4/...), no query.
-func CheckServerURL(u *url.URL) error {
-	p := strings.ToLower(u.Path)
-	switch {
-	case strings.Contains(p, "/hooks/"):
-		return errors.New("with a secret (the API mode) the url is the server's address, not an incoming webhook URL")
-	case strings.Contains(p+"/", "/api/v4/"):
-		return errors.New("the server's address, without /api/v4 (the bridge adds the API paths)")
-	case u.RawQuery != "" || u.Fragment != "":
-		return errors.New("the server's address takes no query or fragment")
-	}
-	return nil
-}
+func CheckServerURL(u *url.URL) error { return chat.CheckServerURL(u, "/api/v4") }
 
 // CheckTarget vets the keys each mode takes (registry.Integration's
 // CheckTarget): a secret selects the API mode, which needs the server's

@@ -110,18 +110,7 @@ func CheckURL(u *url.URL) error {
 
 // CheckServerURL requires the server's address for the API mode: no
 // incoming webhook or API path (the bridge adds /api/v1/...), no query.
-func CheckServerURL(u *url.URL) error {
-	p := strings.ToLower(u.Path)
-	switch {
-	case strings.Contains(p, "/hooks/"):
-		return errors.New("with a secret (the API mode) the url is the server's address, not an incoming webhook URL")
-	case strings.Contains(p+"/", "/api/v1/"):
-		return errors.New("the server's address, without /api/v1 (the bridge adds the API paths)")
-	case u.RawQuery != "" || u.Fragment != "":
-		return errors.New("the server's address takes no query or fragment")
-	}
-	return nil
-}
+func CheckServerURL(u *url.URL) error { return chat.CheckServerURL(u, "/api/v1") }
 
 // CheckTarget vets the keys each mode takes (registry.Integration's
 // CheckTarget): a secret (a personal access token) selects the API mode,

@@ -2,6 +2,7 @@ package fake
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -143,15 +144,9 @@ type appBody struct {
 
 // NewApp starts a fake open platform; its URL is the platform's address.
 func NewApp(t testing.TB, opts AppOptions) *App {
-	if opts.AppID == "" {
-		opts.AppID = "cli_fakeapp"
-	}
-	if opts.AppSecret == "" {
-		opts.AppSecret = "fake-app-secret"
-	}
-	if opts.ChatID == "" {
-		opts.ChatID = "oc_fakechat"
-	}
+	opts.AppID = cmp.Or(opts.AppID, "cli_fakeapp")
+	opts.AppSecret = cmp.Or(opts.AppSecret, "fake-app-secret")
+	opts.ChatID = cmp.Or(opts.ChatID, "oc_fakechat")
 	if opts.TokenTTL == 0 {
 		opts.TokenTTL = 2 * time.Hour
 	}

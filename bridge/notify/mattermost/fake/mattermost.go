@@ -5,6 +5,7 @@
 package fake
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
@@ -60,15 +61,9 @@ type Mattermost struct {
 
 // NewMattermost starts a fake Mattermost server; its URL is the webhook's.
 func NewMattermost(t testing.TB, opts MattermostOptions) *Mattermost {
-	if opts.Key == "" {
-		opts.Key = "mm-hook-key"
-	}
-	if opts.Token == "" {
-		opts.Token = "mm-bot-token-0123456789abcdef"
-	}
-	if opts.ChannelID == "" {
-		opts.ChannelID = "ch00000000000000000000ops0"
-	}
+	opts.Key = cmp.Or(opts.Key, "mm-hook-key")
+	opts.Token = cmp.Or(opts.Token, "mm-bot-token-0123456789abcdef")
+	opts.ChannelID = cmp.Or(opts.ChannelID, "ch00000000000000000000ops0")
 	m := &Mattermost{opts: opts}
 	perSecond := notifytest.NewWindow(opts.PerSecond, time.Second)
 	check := func(r *http.Request, body []byte, now time.Time) (string, string, *notifytest.Reply) {

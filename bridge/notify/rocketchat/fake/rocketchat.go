@@ -5,6 +5,7 @@
 package fake
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"github.com/alertbridge/alertbridge/bridge/notify/notifytest"
@@ -60,21 +61,11 @@ type RocketChat struct {
 // NewRocketChat starts a fake Rocket.Chat server; its URL is the
 // webhook's.
 func NewRocketChat(t testing.TB, opts RocketChatOptions) *RocketChat {
-	if opts.ID == "" {
-		opts.ID = "rc-integration"
-	}
-	if opts.Token == "" {
-		opts.Token = "rc-token"
-	}
-	if opts.UserID == "" {
-		opts.UserID = "rcBotUserId0000x"
-	}
-	if opts.AuthToken == "" {
-		opts.AuthToken = "rc-auth-token-0123456789"
-	}
-	if opts.RoomID == "" {
-		opts.RoomID = "rcOpsRoom00000000"
-	}
+	opts.ID = cmp.Or(opts.ID, "rc-integration")
+	opts.Token = cmp.Or(opts.Token, "rc-token")
+	opts.UserID = cmp.Or(opts.UserID, "rcBotUserId0000x")
+	opts.AuthToken = cmp.Or(opts.AuthToken, "rc-auth-token-0123456789")
+	opts.RoomID = cmp.Or(opts.RoomID, "rcOpsRoom00000000")
 	rc := &RocketChat{opts: opts}
 	hooks, api := notifytest.NewWindow(rateLimit, ratePer), notifytest.NewWindow(rateLimit, ratePer)
 	check := func(r *http.Request, body []byte, now time.Time) (string, string, *notifytest.Reply) {

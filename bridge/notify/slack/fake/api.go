@@ -2,6 +2,7 @@ package fake
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -144,15 +145,9 @@ type apiCall struct {
 // NewAPI starts a fake Slack Web API; its URL is the API's base URL
 // (…/api/), the one to configure as a bot-token target's url.
 func NewAPI(t testing.TB, opts APIOptions) *API {
-	if opts.Token == "" {
-		opts.Token = "xoxb-1111-2222-fakeslacktoken"
-	}
-	if opts.ChannelID == "" {
-		opts.ChannelID = "C0ALERTS01"
-	}
-	if opts.ChannelName == "" {
-		opts.ChannelName = "alerts"
-	}
+	opts.Token = cmp.Or(opts.Token, "xoxb-1111-2222-fakeslacktoken")
+	opts.ChannelID = cmp.Or(opts.ChannelID, "C0ALERTS01")
+	opts.ChannelName = cmp.Or(opts.ChannelName, "alerts")
 	if opts.Burst <= 0 {
 		opts.Burst = 1
 	}
