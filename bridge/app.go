@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,12 +85,17 @@ type Options struct {
 
 // App is a running bridge.
 type App struct {
-	opts   Options
-	log    *zap.Logger
-	now    func() time.Time
-	db     store.Engine
-	queue  *queue.Durable
-	sender *notify.Sender
+	opts Options
+	log  *zap.Logger
+	now  func() time.Time
+	db   store.Engine
+	// repl is the replicated engine's connection and claims; nil on the
+	// embedded engine.
+	repl *replicated
+	// storage is the storage configuration the bridge started with.
+	storage config.Storage
+	queue   *queue.Durable
+	sender  *notify.Sender
 
 	rt       atomic.Pointer[runtime]
 	creds    atomic.Pointer[credentials]
@@ -145,32 +151,42 @@ func New(opts Options) (*App, error) {
 		return nil, err
 	}
 	a.creds.Store(newCredentials(cfg, a.log))
-	engine := a.log.Named("store").Sugar()
-	pebble, err := store.Open(opts.StoragePath, store.Options{Logf: engine.Debugf, Errorf: engine.Errorf})
+	db, pebble, repl, err := a.openEngine(cfg)
 	if err != nil {
 		return nil, err
 	}
-	a.db = pebble
+	a.db, a.repl = db, repl
+	a.storage = cfg.Storage
 	rt, err := buildRuntimeSkipping(cfg, a.sender.UserAgent, a.now)
 	if err != nil {
-		a.db.Close()
+		a.closeStore()
 		return nil, err
 	}
 	a.rt.Store(rt)
 	a.metrics = metrics.New(a.laneStats)
+	if repl != nil {
+		a.metrics.Registry.MustRegister(newNATSCollector(repl), repl.publish)
+	}
 	a.metrics.ReloadSuccess.Set(1)
 	a.metrics.ReloadTime.SetToCurrentTime()
 	a.reportTargetFiles(cfg)
 	a.queue = queue.NewDurable(a.db, a)
+	if repl != nil {
+		a.followFleet(repl)
+	}
 	n, err := a.queue.Resume()
 	if err != nil {
-		a.db.Close()
+		a.closeStore()
 		return nil, fmt.Errorf("resuming queued deliveries: %w", err)
 	}
 	if err := a.startWatchdog(rt); err != nil {
 		_ = a.queue.Close(context.Background())
-		a.db.Close()
+		a.closeStore()
 		return nil, err
+	}
+	if repl != nil {
+		repl.watchdog.Store(a.watchdog)
+		a.startClaims(repl)
 	}
 	if n > 0 {
 		a.log.Info("resumed queued deliveries", zap.Int("jobs", n))
@@ -178,6 +194,9 @@ func New(opts Options) (*App, error) {
 	// Open verified every job; the payloads' values are read now, in the
 	// background, so a large backlog does not delay the start.
 	go func() {
+		if pebble == nil {
+			return // the replicated engine's view is rebuilt, not read from disk
+		}
 		if err := pebble.VerifyValues(); err != nil {
 			a.log.Error("store damaged: some queued notifications cannot be read; run `alertbridge store check` with the bridge stopped, then `alertbridge store salvage`",
 				zap.String("storage_path", opts.StoragePath), zap.Error(err))
@@ -226,6 +245,12 @@ func (a *App) doReload() error {
 		return err
 	}
 	if err := checkCredentials(cfg, a.web.users()); err != nil {
+		a.log.Error("reload failed; keeping the current configuration", zap.Error(err))
+		a.metrics.ReloadSuccess.Set(0)
+		return err
+	}
+	if !reflect.DeepEqual(cfg.Storage, a.storage) {
+		err := errors.New("storage: changed; the storage engine is chosen at start, so this takes a restart")
 		a.log.Error("reload failed; keeping the current configuration", zap.Error(err))
 		a.metrics.ReloadSuccess.Set(0)
 		return err
@@ -318,6 +343,9 @@ func (a *App) accept(msg *alert.Message, target string, test bool) (*accepted, e
 		Body:        body,
 		Test:        test,
 	})
+	if errors.Is(err, store.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: %v", server.ErrTooLarge, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", server.ErrUnavailable, err)
 	}
@@ -514,12 +542,26 @@ func (a *App) Close(ctx context.Context) error {
 func (a *App) shutdown(ctx context.Context) error {
 	a.pruneStop.Do(func() { close(a.pruneDone) })
 	a.watchdog.Stop() // before the queue: no notice is queued after it closes
+	if a.repl != nil {
+		// The claims go first, each once its target's attempts ended, so
+		// the other bridges take the targets over at once.
+		a.repl.stop(ctx)
+	}
 	qerr := a.queue.Close(ctx)
 	if qerr != nil {
 		a.log.Warn("queue did not drain before the shutdown deadline", zap.Error(qerr))
 	}
 	a.rt.Load().close()
-	return a.db.Close()
+	return a.closeStore()
+}
+
+// closeStore closes the engine, then the NATS connection it used.
+func (a *App) closeStore() error {
+	err := a.db.Close()
+	if a.repl != nil {
+		a.repl.nc.Close()
+	}
+	return err
 }
 
 // pruneLoop bounds the delivered history, the dedup keys and the alert
@@ -532,6 +574,9 @@ func (a *App) pruneLoop() {
 		case <-a.pruneDone:
 			return
 		case <-t.C:
+			if !a.leadsFleet() {
+				continue // the bridge leading the fleet prunes the shared store
+			}
 			global := a.rt.Load().cfg.Global
 			window := time.Duration(global.DedupWindow)
 			if n, err := a.db.Prune(a.now(), a.opts.DeliveredRetention, a.opts.DeliveredMax, window); err != nil {

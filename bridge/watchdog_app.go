@@ -31,6 +31,7 @@ func (a *App) startWatchdog(rt *runtime) error {
 		},
 		Save:   func(s watchdog.State) error { return a.db.SaveWatchdogState(store.WatchdogState(s)) },
 		Notify: a.notifyWatchdog,
+		Lead:   a.leadsFleet,
 		Log:    a.log.Named("watchdog"),
 	})
 	if err != nil {

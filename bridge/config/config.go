@@ -25,6 +25,8 @@ type Config struct {
 	API       API       `yaml:"api"`
 	Templates []string  `yaml:"templates"`
 	Targets   []*Target `yaml:"targets"`
+	// Storage chooses the storage engine (read at start only).
+	Storage Storage `yaml:"storage,omitempty"`
 	// Watchdog is the alert pipeline's heartbeat check; nil: none.
 	Watchdog *Watchdog `yaml:"watchdog,omitempty"`
 	// TargetFiles are globs (relative to Dir) of target files: YAML lists
@@ -144,6 +146,9 @@ func (c *Config) load(nodes []*yaml.Node) error {
 	if err := c.API.load(c.Dir, &c.Inbound); err != nil {
 		errs = append(errs, err)
 	}
+	if err := c.Storage.load(c.Dir); err != nil {
+		errs = append(errs, err)
+	}
 	loc, err := time.LoadLocation(c.Global.Timezone)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("global.timezone: %w", err))
@@ -192,6 +197,9 @@ func (c *Config) load(nodes []*yaml.Node) error {
 		}
 	}
 	if err := c.Watchdog.validate(c); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Storage.validateWith(c); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -46,8 +45,10 @@ type Durable struct {
 	db Store
 	d  Deliverer
 
-	mu        sync.Mutex
-	lanes     map[string]*lane
+	mu    sync.Mutex
+	lanes map[string]*lane
+	// owns tells whether this bridge delivers for a target (nil: all).
+	owns      func(target string) bool
 	closed    bool
 	closeOnce sync.Once
 
@@ -91,47 +92,32 @@ func NewDurable(db Store, d Deliverer) *Durable {
 // hotGroupsMax bounds the groups kept in memory for immediate delivery.
 const hotGroupsMax = 256
 
+// resumeReason is the breaker's reason for a resumed failing target.
+func resumeReason(n int) string {
+	return fmt.Sprintf("resumed %d jobs whose last attempt failed; probing before sending the rest", n)
+}
+
 // Resume schedules every pending job in the store at its stored due time.
 // Jobs already due are spread over up to ResumeSpread per target, in the
 // order they were due, so a restart does not burst them at the target.
 func (q *Durable) Resume() (int, error) {
+	return q.resume(func(*store.Job) bool { return true })
+}
+
+// resume schedules the pending jobs keep selects (see resumeJobs) and
+// returns how many.
+func (q *Durable) resume(keep func(*store.Job) bool) (int, error) {
 	var jobs []*store.Job
 	err := q.db.ForEachPending(func(j *store.Job) error {
-		jobs = append(jobs, j)
+		if keep(j) {
+			jobs = append(jobs, j)
+		}
 		return nil
 	})
 	if err != nil {
 		return 0, err
 	}
-	now := time.Now()
-	overdue := map[string][]*store.Job{}
-	failing := map[string]int{}
-	for _, j := range jobs {
-		if j.Attempts > 0 {
-			failing[j.Target]++
-		}
-		if due := dueOf(j); due.After(now) {
-			q.scheduleAt(j, due)
-		} else {
-			overdue[j.Target] = append(overdue[j.Target], j)
-		}
-	}
-	for _, js := range overdue {
-		sort.SliceStable(js, func(a, b int) bool { return dueOf(js[a]).Before(dueOf(js[b])) })
-		step := min(resumeStep, ResumeSpread/time.Duration(len(js)))
-		for k, j := range js {
-			q.scheduleAt(j, now.Add(time.Duration(k)*step))
-		}
-	}
-	// A target whose jobs were failing when the bridge stopped is
-	// probably still down: one probe goes first (then one per probe
-	// interval while it fails), and the moment one is answered every
-	// waiting job is due, whatever its backoff. A restart during an
-	// outage thus neither fires its backlog at a dead target nor leaves
-	// it waiting out long backoffs after the target is back.
-	for target, n := range failing {
-		q.lane(target).suspect(fmt.Sprintf("resumed %d jobs whose last attempt failed; probing before sending the rest", n))
-	}
+	q.resumeJobs(jobs, time.Now())
 	return len(jobs), nil
 }
 
@@ -246,6 +232,9 @@ func (q *Durable) lane(target string) *lane {
 func (q *Durable) schedule(j *store.Job) { q.scheduleAt(j, dueOf(j)) }
 
 func (q *Durable) scheduleAt(j *store.Job, due time.Time) {
+	if !q.owned(j.Target) {
+		return // another bridge delivers for the target
+	}
 	// The group key is copied: one decoded from a webhook payload may
 	// share its memory with the whole payload, which a waiting job must
 	// not keep alive (100k queued jobs would hold 600 MB of payloads).
@@ -304,7 +293,7 @@ func (q *Durable) dispatch(l *lane) {
 		q.workers.Add(1)
 		go func() {
 			defer q.workers.Done()
-			q.busy.Store(e.id, struct{}{})
+			q.busy.Store(e.id, l.target)
 			q.attempt(l, e)
 		}()
 	}
@@ -374,6 +363,14 @@ func (q *Durable) attempt(l *lane, e entry) {
 			return
 		}
 		pace = l.limiter.Wait
+		if !q.owned(l.target) {
+			// Another bridge delivers for the target now (the claim
+			// moved while this attempt waited): it is left to that one.
+			q.busy.Delete(e.id)
+			l.observe(resultNone, e.probe, 0)
+			l.settle(e.id, e.groupKey, nil)
+			return
+		}
 	} else if l.limiter.Limit() != rate.Inf {
 		l.limiter.SetLimit(rate.Inf)
 	}

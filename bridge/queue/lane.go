@@ -80,8 +80,11 @@ type lane struct {
 	recoveredAt time.Time // when the breaker last closed
 	maxInFlight int
 	window      int // slow-start limit on attempts in flight
-	wake        chan struct{}
-	limiter     *rate.Limiter
+	// released: another bridge delivers for the target now (see
+	// Durable.Release); nothing is scheduled until it is adopted again.
+	released bool
+	wake     chan struct{}
+	limiter  *rate.Limiter
 	// transitions holds breaker changes not yet reported.
 	transitions []Transition
 	// report receives each breaker change once, in order (may be nil).
@@ -120,6 +123,12 @@ func (l *lane) add(e entry) {
 
 func (l *lane) push(e entry) {
 	e.probe = false
+	if l.released {
+		return
+	}
+	if _, ok := l.inflight[e.id]; ok {
+		return // its attempt reschedules it if it must
+	}
 	if l.queued[e.id] {
 		// Already scheduled (scheduled twice by a race between a retry
 		// and a resume): keep one, due at the earlier time.
@@ -167,6 +176,30 @@ func (l *lane) claim(id uint64) (e entry, claimed, busy bool) {
 	}
 	delete(l.queued, id) // the heap entry is skipped when popped
 	return e, e.id == id, false
+}
+
+// release drops every waiting job and schedules none until adopt.
+func (l *lane) release() {
+	l.mu.Lock()
+	l.released = true
+	l.items = l.items[:0]
+	clear(l.queued)
+	l.mu.Unlock()
+	l.signal()
+}
+
+// adopt lets the lane schedule again after release.
+func (l *lane) adopt() {
+	l.mu.Lock()
+	l.released = false
+	l.mu.Unlock()
+}
+
+// inFlight counts the attempts in flight.
+func (l *lane) inFlight() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.inflight)
 }
 
 // configure applies a target's concurrency.

@@ -27,7 +27,8 @@ import (
 // Backend is what the handlers need from the application.
 type Backend interface {
 	// Accept routes and persists one notification. target is empty for
-	// POST /webhook. Errors: ErrUnknownTarget, ErrUnavailable (wrapped).
+	// POST /webhook. Errors: ErrUnknownTarget, ErrTooLarge, ErrUnavailable
+	// (wrapped).
 	Accept(msg *alert.Message, target string) (*Accepted, error)
 	// Ready reports whether notifications can be accepted.
 	Ready() bool
@@ -52,7 +53,10 @@ type Accepted struct {
 // Errors a Backend returns.
 var (
 	ErrUnknownTarget = errors.New("unknown target")
-	ErrUnavailable   = errors.New("temporarily unable to accept")
+	// ErrTooLarge marks a notification the bridge cannot store whole; a
+	// retry does not help (413).
+	ErrTooLarge    = errors.New("notification too large to store")
+	ErrUnavailable = errors.New("temporarily unable to accept")
 	// ErrShuttingDown wraps ErrUnavailable while the bridge stops.
 	ErrShuttingDown = fmt.Errorf("%w: shutting down", ErrUnavailable)
 	// ErrTargetDisabled: a test send to a disabled target.
@@ -205,6 +209,9 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, ErrUnknownTarget):
 		s.reject(w, r, http.StatusNotFound, metrics.ResultUnknownTarget, "unknown target "+quote(target), msg.GroupKey, len(msg.Alerts))
+	case errors.Is(err, ErrTooLarge):
+		s.log.Error("notification refused: too large for the storage engine", zap.String("group_key", msg.GroupKey), zap.Error(err))
+		s.reject(w, r, http.StatusRequestEntityTooLarge, metrics.ResultTooLarge, "the notification is too large for the bridge's storage (see its log)", msg.GroupKey, len(msg.Alerts))
 	case err != nil:
 		s.observe(metrics.ResultUnavailable, len(msg.Alerts))
 		s.log.Error("cannot accept notification", zap.String("group_key", msg.GroupKey), zap.Error(err))

@@ -1,6 +1,10 @@
 package store
 
-import "time"
+import (
+	"time"
+
+	"github.com/alertbridge/alertbridge/bridge/alert"
+)
 
 // Engine is the storage the bridge runs on: the delivery queue's jobs and
 // notifications, the delivered history, the alert center and the
@@ -173,3 +177,29 @@ type Messages interface {
 }
 
 var _ Engine = (*DB)(nil)
+
+// Change is what one write did to the pending jobs, as an engine shared
+// by several bridges reports it to each of them (see Follower).
+type Change struct {
+	// Local marks a write this bridge made itself: its queue already
+	// knows.
+	Local bool
+	// Pending lists jobs that became pending (accepted or requeued).
+	Pending []*Job
+	// Gone lists pending jobs that no longer are (superseded, finished or
+	// deleted); only ID and Target are certain to be set.
+	Gone []*Job
+	// Accepted is the notification an acceptance recorded (its alerts as
+	// accepted) and At when; nil for other writes.
+	Accepted *alert.Group
+	At       time.Time
+}
+
+// Follower is an Engine that several bridges share: every bridge sees the
+// writes of the others through Follow.
+type Follower interface {
+	// Follow calls fn, in order and from one goroutine, with every write
+	// applied from now on. fn must return quickly. One fn at a time: a
+	// later call replaces it.
+	Follow(fn func(Change))
+}

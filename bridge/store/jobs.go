@@ -700,3 +700,17 @@ func putJob(t *tx, j *Job) error {
 	}
 	return t.set(jobKey(j.State, j.ID), v)
 }
+
+// StampSeen stamps req's groups with the counters an Acceptance returned
+// (acc.Seen, one per record of req.Group), as Accept itself does; for an
+// engine that runs the write elsewhere.
+func StampSeen(req AcceptRequest, seen []alert.Seen) {
+	if req.Group == nil || len(seen) != len(req.Group.Records) {
+		return
+	}
+	ids := make([]int64, len(req.Group.Records))
+	for i, r := range req.Group.Records {
+		ids[i] = r.ID
+	}
+	stamp(req, ids, seen)
+}

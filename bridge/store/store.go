@@ -54,6 +54,10 @@ var (
 	ErrOldFormat = errors.New("store is in an older format")
 	// ErrLocked marks a store another process has open.
 	ErrLocked = errors.New("store is in use")
+	// ErrTooLarge marks a write larger than the engine takes in one
+	// piece (the replicated engine: the NATS servers' max_payload).
+	// Trying again does not help.
+	ErrTooLarge = errors.New("write is larger than the storage engine takes")
 )
 
 // Options tune the engine. The zero value is the bridge's default.
@@ -65,6 +69,10 @@ type Options struct {
 	MemTableBytes uint64
 	// ReadOnly opens without writing anything (store check).
 	ReadOnly bool
+	// VolatileDir, for OpenVolatile and RestoreVolatile, is the folder
+	// the volatile store keeps its files in (emptied at open); "" keeps
+	// them in memory.
+	VolatileDir string
 	// Logf receives the engine's routine log lines and Errorf its errors
 	// (nil: dropped).
 	Logf, Errorf func(format string, args ...any)
@@ -74,6 +82,8 @@ type Options struct {
 type DB struct {
 	dir string
 	db  *pebble.DB
+	// volatile: held in memory, writes not synced (see OpenVolatile).
+	volatile bool
 
 	// wmu serializes the read-modify-write part of every write (see
 	// write), so a write reads what the previous one wrote; the disk sync
@@ -369,6 +379,9 @@ func (d *DB) isEmpty() bool {
 }
 
 func (d *DB) writeFormat() error {
+	if d.volatile {
+		return d.db.Set(keyFormat, []byte(formatValue()), pebble.NoSync)
+	}
 	return d.db.Set(keyFormat, []byte(formatValue()), pebble.Sync)
 }
 
@@ -501,7 +514,7 @@ func (d *DB) write(fn func(tx *tx) error) (err error) {
 	}
 	if b.Empty() {
 		committed = true
-		if !t.syncFirst {
+		if !t.syncFirst || d.volatile {
 			return nil
 		}
 		// Nothing to write, but the answer depends on an earlier write
@@ -512,6 +525,13 @@ func (d *DB) write(fn func(tx *tx) error) (err error) {
 		if err := d.db.LogData([]byte{0}, pebble.Sync); err != nil {
 			return fmt.Errorf("store sync: %w", err)
 		}
+		return nil
+	}
+	if d.volatile {
+		if err := d.db.Apply(b, pebble.NoSync); err != nil {
+			return fmt.Errorf("store write: %w", err)
+		}
+		committed = true
 		return nil
 	}
 	if err := d.db.ApplyNoSyncWait(b, pebble.Sync); err != nil {

@@ -23,6 +23,12 @@ type Options struct {
 	// error leaves the notice due: it is asked for again at the next
 	// check.
 	Notify func(cfg *Config, n Notice) error
+	// Lead, when set, tells whether this bridge sends the notices now
+	// (several bridges sharing one store: one leads). A bridge that does
+	// not lead sends and stores nothing: each check takes the leader's
+	// stored state, keeping the latest heartbeat it saw itself, so it
+	// can take over where the leader stopped.
+	Lead func() bool
 	// Log gets one line per notice and per failure; nil: none.
 	Log *zap.Logger
 }
@@ -148,6 +154,10 @@ func (w *Watchdog) Check() Kind {
 	w.check.Lock()
 	defer w.check.Unlock()
 	cfg := w.cfg.Load()
+	if w.o.Lead != nil && !w.o.Lead() {
+		w.follow()
+		return ""
+	}
 	if cfg == nil {
 		w.save()
 		return ""
@@ -174,6 +184,29 @@ func (w *Watchdog) Check() Kind {
 	return sent
 }
 
+// follow takes the leader's stored state, keeping a later heartbeat seen
+// here.
+func (w *Watchdog) follow() {
+	if w.o.Load == nil {
+		return
+	}
+	st, ok, err := w.o.Load()
+	if err != nil || !ok {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	local := w.st
+	w.st = st
+	if local.LastSeen.After(st.LastSeen) {
+		w.st = w.st.Heartbeat(local.LastSeen)
+	}
+	if w.st.Started.IsZero() {
+		w.st.Started = local.Started
+	}
+	w.dirty = false // the leader stores it; a follower never does
+}
+
 func (w *Watchdog) logNotice(cfg *Config, n Notice) {
 	fields := []zap.Field{zap.String("matchers", cfg.Matchers.String()), zap.Time("since", n.Since),
 		zap.Strings("targets", cfg.Targets), zap.Int("notice", n.Count)}
@@ -191,8 +224,8 @@ func (w *Watchdog) save() {
 	st, dirty := w.st, w.dirty
 	w.dirty = false
 	w.mu.Unlock()
-	if !dirty || w.o.Save == nil {
-		return
+	if !dirty || w.o.Save == nil || (w.o.Lead != nil && !w.o.Lead()) {
+		return // a bridge that does not lead never stores the state
 	}
 	if err := w.o.Save(st); err != nil {
 		w.mu.Lock()

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,10 +22,15 @@ import (
 
 // Config is one load-test run.
 type Config struct {
+	// BridgeURL is one bridge's webhook URL, or a comma-separated list of
+	// several bridges': posts go to them round-robin, and a post that
+	// fails (a transport error or a 5xx answer) is retried on the next
+	// bridge, as an Alertmanager behind a load balancer would see it.
 	BridgeURL string
-	// BridgePID, when positive, is the process whose peak RSS and CPU time
-	// are reported.
-	BridgePID int
+	// BridgePIDs are the bridge processes whose peak RSS and CPU time are
+	// reported (none: not reported); with several, the CPU per group is
+	// their sum's.
+	BridgePIDs []int
 
 	SinkListen string
 	// SinkListener, when set, is used instead of listening on SinkListen.
@@ -69,9 +75,20 @@ type Config struct {
 
 func (c *Config) check() error {
 	var errs []error
-	u, err := url.Parse(c.BridgeURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	urls := c.bridgeURLs()
+	if len(urls) == 0 {
 		errs = append(errs, fmt.Errorf("-bridge.url %q: must be an absolute http(s) URL", c.BridgeURL))
+	}
+	for _, s := range urls {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("-bridge.url %q: must be an absolute http(s) URL", s))
+		}
+	}
+	for _, pid := range c.BridgePIDs {
+		if pid <= 0 {
+			errs = append(errs, fmt.Errorf("-bridge.pid %d: not a process id", pid))
+		}
 	}
 	if c.Groups < 1 {
 		errs = append(errs, errors.New("-groups must be at least 1"))
@@ -103,6 +120,17 @@ func (c *Config) check() error {
 		c.Log = io.Discard
 	}
 	return errors.Join(errs...)
+}
+
+// bridgeURLs is BridgeURL split at its commas (empty entries dropped).
+func (c *Config) bridgeURLs() []string {
+	var out []string
+	for _, s := range strings.Split(c.BridgeURL, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // sinkOptions checks the sink's settings and returns them.
@@ -176,6 +204,30 @@ type postLog struct {
 	mu        sync.Mutex
 	errCount  int
 	errSample string
+	// Posts retried on the next bridge, by the failed attempt's status
+	// (0: a transport error), and an example of a retried error.
+	retries     map[int]int
+	retrySample string
+}
+
+// retry records a failed attempt that is retried on the next bridge.
+func (p *postLog) retry(code int, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.retries == nil {
+		p.retries = map[int]int{}
+	}
+	p.retries[code]++
+	if err != nil && p.retrySample == "" {
+		p.retrySample = err.Error()
+	}
+}
+
+// retryable tells whether a post that answered code (0: transport error
+// err) is tried again on the next bridge: a load balancer takes a bridge
+// that is down out of rotation, and Alertmanager retries a 5xx.
+func retryable(code int, err error) bool {
+	return err != nil || code >= 500
 }
 
 func (p *postLog) fail(err error) {
@@ -229,7 +281,7 @@ func run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		fwd := newForwarder(sinkURL+"/forwarder", cfg.Concurrency, cfg.PostTimeout)
 		stopFwd := serveSink(fwd, fl)
-		fwdRep, err = runPhase(ctx, cfg, "forwarder", "http://"+fl.Addr().String()+"/webhook", sw, opt, sinkURL, client)
+		fwdRep, err = runPhase(ctx, cfg, "forwarder", []string{"http://" + fl.Addr().String() + "/webhook"}, sw, opt, sinkURL, client)
 		stopFwd()
 		fwd.client.CloseIdleConnections()
 		if err != nil {
@@ -240,35 +292,20 @@ func run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 
-	var cpu0 time.Duration
-	var cpuErr error
-	if cfg.BridgePID > 0 {
-		cpu0, cpuErr = readProcCPU(cfg.BridgePID)
+	cpu0 := make([]time.Duration, len(cfg.BridgePIDs))
+	cpuErr := make([]error, len(cfg.BridgePIDs))
+	for i, pid := range cfg.BridgePIDs {
+		cpu0[i], cpuErr[i] = readProcCPU(pid)
 	}
-	rep, err := runPhase(ctx, cfg, "bridge", cfg.BridgeURL, sw, opt, sinkURL, client)
+	rep, err := runPhase(ctx, cfg, "bridge", cfg.bridgeURLs(), sw, opt, sinkURL, client)
 	if err != nil {
 		return nil, err
 	}
-	rep.BridgePID = cfg.BridgePID
-	if cfg.BridgePID > 0 {
-		m, err := readProcMem(cfg.BridgePID)
-		if err != nil {
-			rep.BridgeMemError = err.Error()
-		}
-		rep.BridgePeakRSSBytes, rep.BridgeRSSBytes, rep.BridgeRSSAnonBytes, rep.BridgeRSSFileBytes = m.peak, m.rss, m.anon, m.file
-		if cpuErr == nil {
-			var cpu1 time.Duration
-			if cpu1, cpuErr = readProcCPU(cfg.BridgePID); cpuErr == nil {
-				rep.BridgeCPUSeconds = (cpu1 - cpu0).Seconds()
-				if rep.Delivered > 0 {
-					rep.BridgeCPUPerGroupMS = ms(cpu1-cpu0) / float64(rep.Delivered)
-				}
-			}
-		}
-		if cpuErr != nil && rep.BridgeMemError == "" {
-			rep.BridgeMemError = cpuErr.Error()
-		}
+	procs := make([]BridgeProcess, len(cfg.BridgePIDs))
+	for i, pid := range cfg.BridgePIDs {
+		procs[i] = measureBridge(pid, cpu0[i], cpuErr[i], rep.Delivered)
 	}
+	rep.setBridges(procs)
 	if fwdRep != nil {
 		rep.Forwarder = fwdRep
 		if fwdRep.E2ERate > 0 {
@@ -279,9 +316,9 @@ func run(ctx context.Context, cfg Config) (*Report, error) {
 }
 
 // runPhase posts cfg.Groups fresh notifications (a run id of their own) to
-// target, with a fresh sink installed in sw, and waits for them at the
-// sink.
-func runPhase(ctx context.Context, cfg Config, phase, target string, sw *sinkSwitch, opt sinkOptions, sinkURL string, client *http.Client) (*Report, error) {
+// targets (round-robin, a failed post retried on the next), with a fresh
+// sink installed in sw, and waits for them at the sink.
+func runPhase(ctx context.Context, cfg Config, phase string, targets []string, sw *sinkSwitch, opt sinkOptions, sinkURL string, client *http.Client) (*Report, error) {
 	runID, seed, err := newRunID()
 	if err != nil {
 		return nil, err
@@ -295,6 +332,7 @@ func runPhase(ctx context.Context, cfg Config, phase, target string, sw *sinkSwi
 		payloadBytes += len(p)
 	}
 
+	target := strings.Join(targets, ",")
 	rep := &Report{
 		Phase: phase, RunID: runID, BridgeURL: target, SinkURL: sinkURL,
 		Groups: cfg.Groups, AlertsPerGroup: cfg.Alerts, Concurrency: cfg.Concurrency, RateLimit: cfg.Rate,
@@ -303,6 +341,9 @@ func runPhase(ctx context.Context, cfg Config, phase, target string, sw *sinkSwi
 	}
 	if opt.FailRate > 0 {
 		rep.SinkFailStatus = opt.FailStatus
+	}
+	if len(targets) > 1 {
+		rep.BridgeCount = len(targets)
 	}
 	if opt.Outage > 0 {
 		rep.Outage = &OutageReport{StartMS: ms(opt.OutageStart), DurationMS: ms(opt.Outage), Mode: opt.OutageMode}
@@ -354,7 +395,13 @@ func runPhase(ctx context.Context, cfg Config, phase, target string, sw *sinkSwi
 				}
 				pl.posted[i] = true
 				pl.start[i] = time.Now()
-				code, err := postOne(ctx, client, target, payloads[i])
+				// Post i goes to bridge i mod n; when it fails, to
+				// the next, until each was tried once.
+				code, err := postOne(ctx, client, targets[i%len(targets)], payloads[i])
+				for k := 1; k < len(targets) && retryable(code, err) && ctx.Err() == nil; k++ {
+					pl.retry(code, err)
+					code, err = postOne(ctx, client, targets[(i+k)%len(targets)], payloads[i])
+				}
 				pl.ack[i] = time.Since(pl.start[i])
 				pl.code[i] = code
 				if err != nil {

@@ -123,6 +123,25 @@
 //
 // The tool does not start the bridge: give its pid with -bridge.pid.
 //
+// # Several bridges
+//
+// -bridge.url takes a comma-separated list of bridges (replicas sharing a
+// replicated store): post n goes to bridge n mod the number of bridges,
+// and a post that fails there (a transport error or a 5xx answer) is tried
+// on the next bridge, and so on until each was tried once, as an
+// Alertmanager behind a load balancer would see it; its ack latency runs
+// from the first attempt to the last answer, and the report counts the
+// retried attempts by status. -bridge.pid takes the bridges' pids the same
+// way: the report gives each one's peak and current RSS and CPU time, and
+// the CPU per delivered group of all of them together (the sum of their
+// CPU time in the phase divided by the groups delivered).
+//
+//	go run ./examples/loadtest -bridge.url http://127.0.0.1:9097/webhook,http://127.0.0.1:9099/webhook -bridge.pid $PID1,$PID2
+//
+// examples/loadtest/nats/run.sh runs the embedded engine, one bridge and
+// two bridges on the NATS engine (a 3-node JetStream cluster on loopback)
+// in one go and prints a table of the three.
+//
 // The generator does not retry a non-200 ack (Alertmanager would); such a
 // group is counted under its status code and not waited for. Payloads are
 // built before the timed phase, and one HTTP client with a keep-alive pool
@@ -136,15 +155,58 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
+
+// pidList is the value of -bridge.pid: process ids separated by commas
+// ("0" alone: none).
+type pidList []int
+
+func (l *pidList) String() string {
+	if l == nil || len(*l) == 0 {
+		return "0"
+	}
+	s := make([]string, len(*l))
+	for i, pid := range *l {
+		s[i] = strconv.Itoa(pid)
+	}
+	return strings.Join(s, ",")
+}
+
+func (l *pidList) Set(v string) error {
+	var out []int
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		pid, err := strconv.Atoi(f)
+		if err != nil || pid < 0 {
+			return fmt.Errorf("%q is not a process id", f)
+		}
+		out = append(out, pid)
+	}
+	if len(out) == 1 && out[0] == 0 {
+		out = nil // the old "not reported"
+	}
+	for _, pid := range out {
+		if pid == 0 {
+			return errors.New("0 is not a process id in a list")
+		}
+	}
+	*l = out
+	return nil
+}
 
 func main() {
 	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
@@ -154,8 +216,8 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := Config{Log: stderr}
-	fs.StringVar(&cfg.BridgeURL, "bridge.url", "http://127.0.0.1:9097/webhook", "bridge webhook URL to post to (/webhook or /webhook/<target>)")
-	fs.IntVar(&cfg.BridgePID, "bridge.pid", 0, "bridge process id; its peak RSS (VmHWM) is reported at the end (0: not reported)")
+	fs.StringVar(&cfg.BridgeURL, "bridge.url", "http://127.0.0.1:9097/webhook", "bridge webhook URL to post to (/webhook or /webhook/<target>); a comma-separated list of several bridges' URLs: posts go round-robin, a failed post (transport error or 5xx) is retried on the next bridge")
+	fs.Var((*pidList)(&cfg.BridgePIDs), "bridge.pid", "bridge process id, or a comma-separated list of several; its peak RSS (VmHWM) and CPU per delivered group are reported at the end, with several each one's RSS and their summed CPU (0: not reported)")
 	fs.StringVar(&cfg.SinkListen, "sink.listen", "127.0.0.1:9098", "address the sink listens on")
 	fs.StringVar(&cfg.SinkType, "sink.type", "webhook", "how the sink answers: webhook ({\"ok\":true}) or dingtalk ({\"errcode\":0,\"errmsg\":\"ok\"}, and with -sink.fail-status 200 the error body {\"errcode\":-1,\"errmsg\":\"system busy\"})")
 	fs.DurationVar(&cfg.SinkDelay, "sink.delay", 0, "latency: delay before the sink answers each delivery (a slow chat tool)")

@@ -807,3 +807,231 @@ func TestDefaultsConfigMatches(t *testing.T) {
 		t.Error("alertbridge-defaults.yml must leave global settings at their defaults")
 	}
 }
+
+// -bridge.url splits at commas; -bridge.pid takes one pid, a list, or 0
+// for none; anything else is a usage error.
+func TestBridgeLists(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		url     string
+		pids    string
+		urls    []string
+		wantPID []int
+		bad     string // part of the error; "" when valid
+	}{
+		{name: "one bridge", url: "http://127.0.0.1:9097/webhook", pids: "123",
+			urls: []string{"http://127.0.0.1:9097/webhook"}, wantPID: []int{123}},
+		{name: "no pid", url: "http://a:1/webhook", pids: "0", urls: []string{"http://a:1/webhook"}},
+		{name: "two bridges", url: "http://a:1/webhook,http://b:2/webhook/dingtalk", pids: "10,20",
+			urls: []string{"http://a:1/webhook", "http://b:2/webhook/dingtalk"}, wantPID: []int{10, 20}},
+		{name: "spaces and a trailing comma", url: " http://a:1/webhook , http://b:2/webhook,", pids: "10, 20,",
+			urls: []string{"http://a:1/webhook", "http://b:2/webhook"}, wantPID: []int{10, 20}},
+		{name: "one bad URL of two", url: "http://a:1/webhook,b:2/webhook", pids: "0", bad: `"b:2/webhook"`},
+		{name: "empty list", url: " , ", pids: "0", bad: "-bridge.url"},
+		{name: "pid not a number", url: "http://a:1/webhook", pids: "12,x", bad: "-bridge.pid"},
+		{name: "negative pid", url: "http://a:1/webhook", pids: "-3", bad: "-bridge.pid"},
+		{name: "zero in a list", url: "http://a:1/webhook", pids: "12,0", bad: "-bridge.pid"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var pids pidList
+			err := pids.Set(tc.pids)
+			cfg := Config{BridgeURL: tc.url, BridgePIDs: pids, Groups: 1, Alerts: 1, Concurrency: 1, PostTimeout: time.Second}
+			if err == nil {
+				err = cfg.check()
+			} else {
+				err = fmt.Errorf("-bridge.pid: %w", err)
+			}
+			if tc.bad != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.bad) {
+					t.Fatalf("error %v, want one naming %s", err, tc.bad)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.bridgeURLs(); !slices.Equal(got, tc.urls) {
+				t.Errorf("urls %q, want %q", got, tc.urls)
+			}
+			if !slices.Equal([]int(pids), tc.wantPID) {
+				t.Errorf("pids %v, want %v", pids, tc.wantPID)
+			}
+		})
+	}
+	var out, errOut bytes.Buffer
+	if code := realMain([]string{"-bridge.pid", "1,nope", "-sink.listen", "127.0.0.1:0"}, &out, &errOut); code != 2 {
+		t.Errorf("-bridge.pid 1,nope: exit %d, want 2", code)
+	}
+}
+
+// Posts go round-robin over the bridges; a post that fails on one (a
+// transport error or a 5xx) is retried on the next, and only a post every
+// bridge refused is lost to the generator.
+func TestRunSeveralBridges(t *testing.T) {
+	down := func() string { // a URL where nothing listens
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		return "http://" + addr + "/webhook"
+	}
+	for _, tc := range []struct {
+		name string
+		// bridges: a fake bridge's reject function, or nil for a URL
+		// where nothing listens.
+		bridges     []func(n int) bool
+		acked       int
+		retries     int
+		retryStatus map[string]int
+		non200      map[string]int
+	}{
+		{name: "two healthy", bridges: []func(int) bool{func(int) bool { return false }, func(int) bool { return false }},
+			acked: 60},
+		{name: "three healthy", bridges: []func(int) bool{func(int) bool { return false }, func(int) bool { return false }, func(int) bool { return false }},
+			acked: 60},
+		{name: "one of two down", bridges: []func(int) bool{func(int) bool { return false }, nil},
+			acked: 60, retries: 30, retryStatus: map[string]int{"0": 30}},
+		{name: "one of two answers 503", bridges: []func(int) bool{func(int) bool { return true }, func(int) bool { return false }},
+			acked: 60, retries: 30, retryStatus: map[string]int{"503": 30}},
+		{name: "both refuse group 7", bridges: []func(int) bool{func(n int) bool { return n == 7 }, func(n int) bool { return n == 7 }},
+			acked: 59, retries: 1, retryStatus: map[string]int{"503": 1}, non200: map[string]int{"503": 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// The first fake's setup gives the sink and the config.
+			fakes := make([]*fakeBridge, len(tc.bridges))
+			var cfg Config
+			var urls []string
+			for i, reject := range tc.bridges {
+				if reject == nil {
+					urls = append(urls, down())
+					continue
+				}
+				fakes[i] = &fakeBridge{reject: reject}
+				if cfg.SinkListener == nil {
+					cfg = setup(t, fakes[i])
+					urls = append(urls, cfg.BridgeURL)
+					continue
+				}
+				f := fakes[i]
+				f.t, f.sinkURL, f.client = t, fakes[slices.IndexFunc(fakes, func(f *fakeBridge) bool { return f != nil })].sinkURL, &http.Client{Timeout: 2 * time.Second}
+				srv := httptest.NewServer(f)
+				t.Cleanup(func() { f.wg.Wait(); srv.Close() })
+				urls = append(urls, srv.URL+"/webhook")
+			}
+			cfg.BridgeURL = strings.Join(urls, ",")
+			cfg.Groups, cfg.Concurrency = 60, 4
+			rep := runOK(t, cfg)
+			if rep.AckedOK != tc.acked || rep.Delivered != tc.acked || rep.Lost != 0 || rep.Duplicates != 0 {
+				t.Errorf("acked %d, delivered %d, lost %d, duplicates %d; want %d, %d, 0, 0",
+					rep.AckedOK, rep.Delivered, rep.Lost, rep.Duplicates, tc.acked, tc.acked)
+			}
+			if rep.Retries != tc.retries || !mapsEqual(rep.RetryStatus, tc.retryStatus) || !mapsEqual(rep.AckStatus, tc.non200) {
+				t.Errorf("retries %d %v, non-200 %v; want %d %v, %v", rep.Retries, rep.RetryStatus, rep.AckStatus, tc.retries, tc.retryStatus, tc.non200)
+			}
+			if rep.BridgeCount != len(tc.bridges) || rep.BridgeURL != cfg.BridgeURL {
+				t.Errorf("bridge count %d, url %q", rep.BridgeCount, rep.BridgeURL)
+			}
+		})
+	}
+}
+
+func mapsEqual(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// One pid fills the single-process fields as before; several fill
+// Bridges and sum their CPU; an unreadable process leaves the sum out.
+func TestSetBridges(t *testing.T) {
+	a := BridgeProcess{PID: 1, PeakRSSBytes: 30 << 20, RSSBytes: 20 << 20, CPUSeconds: 2, CPUPerGroupMS: 2, cpuOK: true}
+	b := BridgeProcess{PID: 2, PeakRSSBytes: 40 << 20, RSSBytes: 25 << 20, CPUSeconds: 1, CPUPerGroupMS: 1, cpuOK: true}
+	gone := BridgeProcess{PID: 3, Error: "open /proc/3/status: no such file or directory"}
+	for _, tc := range []struct {
+		name     string
+		procs    []BridgeProcess
+		pid      int
+		peak     int64
+		cpu      float64
+		perGroup float64
+		list     int
+		text     []string
+		notText  []string
+	}{
+		{name: "none", notText: []string{"bridge process"}},
+		{name: "one", procs: []BridgeProcess{a}, pid: 1, peak: 30 << 20, cpu: 2, perGroup: 2,
+			text:    []string{"bridge process  pid 1: peak RSS (VmHWM) 30.0 MiB", "CPU 2.00s in its phase = 2.000 ms per delivered group"},
+			notText: []string{"bridge processes"}},
+		{name: "one gone", procs: []BridgeProcess{gone}, pid: 3, text: []string{"bridge process  pid 3: open /proc/3/status"}},
+		{name: "two", procs: []BridgeProcess{a, b}, cpu: 3, perGroup: 3, list: 2,
+			text: []string{"bridge processes 2: CPU 3.00s in their phase together = 3.000 ms per delivered group",
+				"  pid 1: peak RSS (VmHWM) 30.0 MiB", "  pid 2: peak RSS (VmHWM) 40.0 MiB"}},
+		{name: "two, one gone", procs: []BridgeProcess{a, gone}, list: 2,
+			text: []string{"bridge processes 2: CPU not known for every process", "  pid 3: open /proc/3/status"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &Report{Delivered: 1000, Groups: 1000, AckedOK: 1000}
+			r.setBridges(tc.procs)
+			if r.BridgePID != tc.pid || r.BridgePeakRSSBytes != tc.peak || r.BridgeCPUSeconds != tc.cpu ||
+				math.Abs(r.BridgeCPUPerGroupMS-tc.perGroup) > 1e-9 || len(r.Bridges) != tc.list {
+				t.Errorf("pid %d peak %d cpu %v per group %v bridges %d", r.BridgePID, r.BridgePeakRSSBytes, r.BridgeCPUSeconds, r.BridgeCPUPerGroupMS, len(r.Bridges))
+			}
+			var w bytes.Buffer
+			r.WriteText(&w, nil)
+			for _, s := range tc.text {
+				if !strings.Contains(w.String(), s) {
+					t.Errorf("text lacks %q:\n%s", s, w.String())
+				}
+			}
+			for _, s := range tc.notText {
+				if strings.Contains(w.String(), s) {
+					t.Errorf("text has %q:\n%s", s, w.String())
+				}
+			}
+		})
+	}
+}
+
+// The tool measures two live processes (itself twice) and reports both.
+func TestRunMeasuresSeveralPIDs(t *testing.T) {
+	if _, err := readProcCPU(os.Getpid()); err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	cfg := setup(t, &fakeBridge{})
+	cfg.BridgePIDs = []int{os.Getpid(), os.Getpid()}
+	rep := runOK(t, cfg)
+	if len(rep.Bridges) != 2 || rep.BridgePID != 0 || rep.Bridges[0].PeakRSSBytes <= 0 || rep.BridgeCPUSeconds <= 0 {
+		t.Fatalf("bridges %+v, pid %d, cpu %v", rep.Bridges, rep.BridgePID, rep.BridgeCPUSeconds)
+	}
+	if got, want := rep.BridgeCPUSeconds, rep.Bridges[0].CPUSeconds+rep.Bridges[1].CPUSeconds; math.Abs(got-want) > 1e-9 {
+		t.Errorf("cpu %v, want the sum %v", got, want)
+	}
+	b, err := json.Marshal(rep)
+	if err != nil || !strings.Contains(string(b), `"bridges":[{"pid":`) || strings.Contains(string(b), `"bridge_pid"`) {
+		t.Errorf("json %s, %v", b, err)
+	}
+}
+
+// With one bridge, the report has none of the several-bridges fields.
+func TestRunOneBridgeUnchanged(t *testing.T) {
+	rep := runOK(t, setup(t, &fakeBridge{}))
+	b, _ := json.Marshal(rep)
+	var w bytes.Buffer
+	rep.WriteText(&w, nil)
+	for _, s := range []string{`"bridge_count"`, `"retries"`, `"retry_status"`, `"bridges"`} {
+		if strings.Contains(string(b), s) {
+			t.Errorf("json has %s: %s", s, b)
+		}
+	}
+	if strings.Contains(w.String(), "retried") || strings.Contains(w.String(), "bridge processes") {
+		t.Errorf("text:\n%s", w.String())
+	}
+}

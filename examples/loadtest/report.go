@@ -42,6 +42,14 @@ type Report struct {
 	AckLatency     Latency        `json:"ack_latency_ms"`
 	PostSeconds    float64        `json:"post_seconds"`
 	PostRate       float64        `json:"post_rate"`
+	// BridgeCount is the number of bridges posted to when there are
+	// several; Retries counts the attempts that failed and were retried
+	// on the next bridge, RetryStatus them by status code ("0": a
+	// transport error).
+	BridgeCount      int            `json:"bridge_count,omitempty"`
+	Retries          int            `json:"retries,omitempty"`
+	RetryStatus      map[string]int `json:"retry_status,omitempty"`
+	RetryErrorSample string         `json:"retry_error_sample,omitempty"`
 
 	// Delivered counts the distinct groups of the run that reached the sink.
 	Delivered int `json:"delivered"`
@@ -81,6 +89,11 @@ type Report struct {
 	// per delivered group.
 	BridgeCPUSeconds    float64 `json:"bridge_cpu_seconds,omitempty"`
 	BridgeCPUPerGroupMS float64 `json:"bridge_cpu_per_group_ms,omitempty"`
+	// Bridges, with several bridge processes, is each one's memory and
+	// CPU; BridgeCPUSeconds and BridgeCPUPerGroupMS are then their sum's
+	// (set only when every process could be read), and the single-process
+	// fields above stay empty.
+	Bridges []BridgeProcess `json:"bridges,omitempty"`
 	// ToolCPUPerGroupMS is the load tool's own CPU per delivered group in
 	// this phase (generator and sink; in the forwarder phase, the
 	// forwarder too).
@@ -97,6 +110,73 @@ type Report struct {
 	// Set for -json output.
 	Pass           bool     `json:"pass"`
 	FailureReasons []string `json:"failure_reasons,omitempty"`
+}
+
+// BridgeProcess is one bridge process's memory at the end of the run and
+// the CPU time it used in its phase.
+type BridgeProcess struct {
+	PID           int     `json:"pid"`
+	PeakRSSBytes  int64   `json:"peak_rss_bytes,omitempty"`
+	RSSBytes      int64   `json:"rss_bytes,omitempty"`
+	RSSAnonBytes  int64   `json:"rss_anon_bytes,omitempty"`
+	RSSFileBytes  int64   `json:"rss_file_bytes,omitempty"`
+	CPUSeconds    float64 `json:"cpu_seconds,omitempty"`
+	CPUPerGroupMS float64 `json:"cpu_per_group_ms,omitempty"`
+	// cpuOK: the CPU time could be read at both ends of the phase.
+	cpuOK bool
+	Error string `json:"error,omitempty"`
+}
+
+// measureBridge reads process pid's memory and its CPU time since cpu0
+// (read at the start of the phase, with error cpuErr).
+func measureBridge(pid int, cpu0 time.Duration, cpuErr error, delivered int) BridgeProcess {
+	p := BridgeProcess{PID: pid}
+	m, err := readProcMem(pid)
+	if err != nil {
+		p.Error = err.Error()
+	}
+	p.PeakRSSBytes, p.RSSBytes, p.RSSAnonBytes, p.RSSFileBytes = m.peak, m.rss, m.anon, m.file
+	if cpuErr == nil {
+		var cpu1 time.Duration
+		if cpu1, cpuErr = readProcCPU(pid); cpuErr == nil {
+			p.cpuOK = true
+			p.CPUSeconds = (cpu1 - cpu0).Seconds()
+			if delivered > 0 {
+				p.CPUPerGroupMS = ms(cpu1-cpu0) / float64(delivered)
+			}
+		}
+	}
+	if cpuErr != nil && p.Error == "" {
+		p.Error = cpuErr.Error()
+	}
+	return p
+}
+
+// setBridges puts the bridge processes' numbers in the report: one in
+// the single-process fields, several in Bridges with their CPU summed.
+func (r *Report) setBridges(procs []BridgeProcess) {
+	switch len(procs) {
+	case 0:
+		return
+	case 1:
+		p := procs[0]
+		r.BridgePID, r.BridgeMemError = p.PID, p.Error
+		r.BridgePeakRSSBytes, r.BridgeRSSBytes, r.BridgeRSSAnonBytes, r.BridgeRSSFileBytes = p.PeakRSSBytes, p.RSSBytes, p.RSSAnonBytes, p.RSSFileBytes
+		r.BridgeCPUSeconds, r.BridgeCPUPerGroupMS = p.CPUSeconds, p.CPUPerGroupMS
+		return
+	}
+	r.Bridges = procs
+	var cpu float64
+	for _, p := range procs {
+		if !p.cpuOK {
+			return
+		}
+		cpu += p.CPUSeconds
+	}
+	r.BridgeCPUSeconds = cpu
+	if r.Delivered > 0 {
+		r.BridgeCPUPerGroupMS = 1000 * cpu / float64(r.Delivered)
+	}
 }
 
 // OutageReport is what happened around the sink's outage window.
@@ -191,6 +271,14 @@ func (r *Report) fill(pl *postLog, s *sink, t0, postEnd time.Time) {
 		}
 	}
 	r.AckErrors, r.AckErrorSample = pl.errCount, pl.errSample
+	for code, n := range pl.retries {
+		if r.RetryStatus == nil {
+			r.RetryStatus = map[string]int{}
+		}
+		r.RetryStatus[strconv.Itoa(code)] += n
+		r.Retries += n
+	}
+	r.RetryErrorSample = pl.retrySample
 	r.AckLatency = latency(acks)
 	r.E2ELatency = latency(e2e)
 	r.PostSeconds = postEnd.Sub(t0).Seconds()
@@ -307,6 +395,21 @@ func (r *Report) WriteText(w io.Writer, failures []string) {
 			p("                CPU %.2fs in its phase = %.3f ms per delivered group", r.BridgeCPUSeconds, r.BridgeCPUPerGroupMS)
 		}
 	}
+	if len(r.Bridges) > 0 {
+		if r.BridgeCPUSeconds > 0 || r.Delivered == 0 {
+			p("bridge processes %d: CPU %.2fs in their phase together = %.3f ms per delivered group", len(r.Bridges), r.BridgeCPUSeconds, r.BridgeCPUPerGroupMS)
+		} else {
+			p("bridge processes %d: CPU not known for every process", len(r.Bridges))
+		}
+		for _, b := range r.Bridges {
+			if b.Error != "" {
+				p("  pid %d: %s", b.PID, b.Error)
+				continue
+			}
+			p("  pid %d: peak RSS (VmHWM) %s; RSS now %s (anon %s, file %s); CPU %.2fs = %.3f ms per delivered group", b.PID,
+				fmtBytes(b.PeakRSSBytes), fmtBytes(b.RSSBytes), fmtBytes(b.RSSAnonBytes), fmtBytes(b.RSSFileBytes), b.CPUSeconds, b.CPUPerGroupMS)
+		}
+	}
 	if r.Forwarder != nil {
 		p("comparison")
 		p("  end-to-end    bridge %.0f groups/s, bare forwarder %.0f groups/s: %.2fx", r.E2ERate, r.Forwarder.E2ERate, r.E2ERatioToForwarder)
@@ -337,6 +440,16 @@ func (r *Report) writePhase(w io.Writer) {
 		p("  errors        %d (e.g. %s)", r.AckErrors, r.AckErrorSample)
 	} else {
 		p("  errors        0")
+	}
+	if r.BridgeCount > 1 {
+		s := fmt.Sprintf("%d attempts on the next bridge", r.Retries)
+		if r.Retries > 0 {
+			s += " (after " + fmtRetryCodes(r.RetryStatus) + ")"
+			if r.RetryErrorSample != "" {
+				s += ", e.g. " + r.RetryErrorSample
+			}
+		}
+		p("  retried       %s; %d bridges, round-robin", s, r.BridgeCount)
 	}
 	p("  ack latency   %s", fmtLatency(r.AckLatency))
 	p("delivery")
@@ -433,6 +546,18 @@ func fmtCodes(m map[string]int) string {
 		parts[i] = fmt.Sprintf("%s x%d", k, m[k])
 	}
 	return strings.Join(parts, ", ")
+}
+
+// fmtRetryCodes is fmtCodes with "0" spelt as a transport error.
+func fmtRetryCodes(m map[string]int) string {
+	named := make(map[string]int, len(m))
+	for k, v := range m {
+		if k == "0" {
+			k = "transport error"
+		}
+		named[k] = v
+	}
+	return fmtCodes(named)
 }
 
 func fmtBytes(n int64) string {
