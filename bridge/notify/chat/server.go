@@ -2,8 +2,12 @@ package chat
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
+	"slices"
 	"strings"
+
+	"github.com/alertbridge/alertbridge/bridge/notify/registry"
 )
 
 // CheckServerURL vets the url of a target in an API mode, which is the
@@ -21,4 +25,30 @@ func CheckServerURL(u *url.URL, apiPath string) error {
 		return errors.New("the server's address takes no query or fragment")
 	}
 	return nil
+}
+
+// CheckModeURL vets the url of a target whose secret selects its mode:
+// with a secret (the API mode) by server, the server's address; without,
+// by webhook, an incoming webhook's URL. It is nil without a url, else
+// the check's error prefixed with "url: ".
+func CheckModeURL(t registry.Target, webhook, server func(*url.URL) error) error {
+	if t.URL == nil {
+		return nil
+	}
+	check := webhook
+	if t.Secret {
+		check = server
+	}
+	if err := check(t.URL); err != nil {
+		return fmt.Errorf("url: %w", err)
+	}
+	return nil
+}
+
+// JoinSorted is errors.Join of errs sorted by message: a load-time check
+// that finds its errors in no fixed order (ranging over a map) reports
+// them in the same order every time. It sorts errs in place.
+func JoinSorted(errs []error) error {
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errors.Join(errs...)
 }

@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -116,12 +115,10 @@ func CheckTarget(t registry.Target) error {
 		return nil
 	}
 	var errs []error
+	if err := chat.CheckModeURL(t, CheckURL, CheckServerURL); err != nil {
+		errs = append(errs, err)
+	}
 	if !t.Secret {
-		if t.URL != nil {
-			if err := CheckURL(t.URL); err != nil {
-				errs = append(errs, fmt.Errorf("url: %w", err))
-			}
-		}
 		if o.ChannelID != "" {
 			errs = append(errs, errors.New("channel_id: only the API mode posts to a channel id: set secret to a bot or personal access token and url to the server's address (or name the channel with channel, for the webhook)"))
 		}
@@ -129,11 +126,6 @@ func CheckTarget(t registry.Target) error {
 			errs = append(errs, fmt.Errorf("update: %s needs the API mode (secret: a bot or personal access token, url: the server's address, channel_id): an incoming webhook answers \"ok\" without the post's id", t.Update))
 		}
 		return errors.Join(errs...)
-	}
-	if t.URL != nil {
-		if err := CheckServerURL(t.URL); err != nil {
-			errs = append(errs, fmt.Errorf("url: %w", err))
-		}
 	}
 	if o.ChannelID == "" {
 		errs = append(errs, errors.New("channel_id: required with a secret (the API mode): the id of the channel to post to, shown in the channel's View Info"))
@@ -143,8 +135,7 @@ func CheckTarget(t registry.Target) error {
 			errs = append(errs, fmt.Errorf("%s: an incoming webhook's override; the API mode posts to channel_id as the token's account (set its name and picture in Mattermost)", key))
 		}
 	}
-	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
-	return errors.Join(errs...)
+	return chat.JoinSorted(errs)
 }
 
 // platform posts to an incoming webhook.

@@ -126,12 +126,10 @@ func CheckTarget(t registry.Target) error {
 		return nil
 	}
 	var errs []error
+	if err := chat.CheckModeURL(t, CheckURL, CheckServerURL); err != nil {
+		errs = append(errs, err)
+	}
 	if !t.Secret {
-		if t.URL != nil {
-			if err := CheckURL(t.URL); err != nil {
-				errs = append(errs, fmt.Errorf("url: %w", err))
-			}
-		}
 		for key, set := range map[string]bool{"room_id": o.RoomID != "", "user_id": o.UserID != ""} {
 			if set {
 				errs = append(errs, fmt.Errorf("%s: a key of the API mode: set secret to the account's personal access token and url to the server's address too", key))
@@ -141,11 +139,6 @@ func CheckTarget(t registry.Target) error {
 			errs = append(errs, errors.New("update: reply needs the API mode (secret: a personal access token, user_id, room_id, url: the server's address): an incoming webhook answers without the message's id"))
 		}
 	} else {
-		if t.URL != nil {
-			if err := CheckServerURL(t.URL); err != nil {
-				errs = append(errs, fmt.Errorf("url: %w", err))
-			}
-		}
 		if o.UserID == "" {
 			errs = append(errs, errors.New("user_id: required with a secret (the API mode): the id of the account whose personal access token the secret is"))
 		}
@@ -156,8 +149,7 @@ func CheckTarget(t registry.Target) error {
 			errs = append(errs, errors.New("channel: an incoming webhook's override; the API mode posts to room_id"))
 		}
 	}
-	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
-	return errors.Join(errs...)
+	return chat.JoinSorted(errs)
 }
 
 // platform posts to an incoming webhook.
