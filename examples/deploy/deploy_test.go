@@ -279,29 +279,35 @@ func loadManifestFiles(t *testing.T, source string, files ...string) *manifest {
 	return m
 }
 
-func TestKubernetesManifestParses(t *testing.T) {
-	m := loadManifest(t)
+// checkObjects checks that the manifest holds exactly the objects want
+// ("Kind/name", sorted), each with the apiVersion its kind has in
+// apiVersions.
+func (m *manifest) checkObjects(t *testing.T, want []string, apiVersions map[string]string) {
+	t.Helper()
 	var got []string
 	for _, o := range m.objects {
 		got = append(got, o.Kind+"/"+o.Metadata.Name)
 	}
 	slices.Sort(got)
-	want := []string{
-		"ConfigMap/alertbridge-config",
-		"Secret/alertbridge-secrets",
-		"Service/alertmanager",
-		"Service/alertmanager-headless",
-		"StatefulSet/alertmanager",
-	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("objects:\n got  %q\n want %q", got, want)
 	}
-	apiVersions := map[string]string{"ConfigMap": "v1", "Secret": "v1", "Service": "v1", "StatefulSet": "apps/v1"}
 	for _, o := range m.objects {
 		if o.APIVersion != apiVersions[o.Kind] {
 			t.Errorf("%s/%s: apiVersion %q, want %q", o.Kind, o.Metadata.Name, o.APIVersion, apiVersions[o.Kind])
 		}
 	}
+}
+
+func TestKubernetesManifestParses(t *testing.T) {
+	m := loadManifest(t)
+	m.checkObjects(t, []string{
+		"ConfigMap/alertbridge-config",
+		"Secret/alertbridge-secrets",
+		"Service/alertmanager",
+		"Service/alertmanager-headless",
+		"StatefulSet/alertmanager",
+	}, map[string]string{"ConfigMap": "v1", "Secret": "v1", "Service": "v1", "StatefulSet": "apps/v1"})
 
 	cm := m.get(t, "ConfigMap", "alertbridge-config")
 	for _, k := range []string{"alertbridge.yml", "alertmanager.yml"} {

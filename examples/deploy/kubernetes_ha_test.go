@@ -148,30 +148,16 @@ func TestKubernetesHAKustomization(t *testing.T) {
 
 func TestKubernetesHAManifests(t *testing.T) {
 	m := loadHA(t)
-	var got []string
-	for _, o := range m.objects {
-		got = append(got, o.Kind+"/"+o.Metadata.Name)
-	}
-	slices.Sort(got)
-	want := []string{
+	m.checkObjects(t, []string{
 		"ConfigMap/alertbridge-config",
 		"Deployment/alertbridge",
 		"PodDisruptionBudget/alertbridge",
 		"Secret/alertbridge-secrets",
 		"Service/alertbridge",
-	}
-	if !slices.Equal(got, want) {
-		t.Fatalf("objects:\n got  %q\n want %q", got, want)
-	}
-	apiVersions := map[string]string{
+	}, map[string]string{
 		"ConfigMap": "v1", "Secret": "v1", "Service": "v1",
 		"Deployment": "apps/v1", "PodDisruptionBudget": "policy/v1",
-	}
-	for _, o := range m.objects {
-		if o.APIVersion != apiVersions[o.Kind] {
-			t.Errorf("%s/%s: apiVersion %q, want %q", o.Kind, o.Metadata.Name, o.APIVersion, apiVersions[o.Kind])
-		}
-	}
+	})
 	if strings.TrimSpace(m.get(t, "ConfigMap", "alertbridge-config").Data["alertbridge.yml"]) == "" {
 		t.Error("ConfigMap alertbridge-config: data[alertbridge.yml] is empty")
 	}
