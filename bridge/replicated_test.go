@@ -174,9 +174,16 @@ func TestNATSReplicasDeliverHADuplicatesOnce(t *testing.T) {
 	if a, b := b1.app.repl.engine.Applied(), b2.app.repl.engine.Applied(); a != b {
 		t.Errorf("views at log positions %d and %d after Sync", a, b)
 	}
-	h1, _ := b1.app.claimsHeld()
-	h2, _ := b2.app.claimsHeld()
-	if h1+h2 != 3 { // two targets and the watchdog's claim
+	// Claims move while the second bridge joins: wait until they settle.
+	var h1, h2 int
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		h1, _ = b1.app.claimsHeld()
+		h2, _ = b2.app.claimsHeld()
+		if h1+h2 == 3 {
+			break
+		}
+	}
+	if h1+h2 != 3 { // two targets and the leader's claim
 		t.Errorf("claims held: %d and %d, want 3 in all", h1, h2)
 	}
 	// The engine's metrics: both bridges connected, the two targets

@@ -50,8 +50,10 @@ func TestWriteGivenUpIsFollowedAsAnothers(t *testing.T) {
 	var changes []store.Change
 	var slow atomic.Bool
 	slow.Store(true)
+	stalled := make(chan struct{})
 	e.Follow(func(ch store.Change) {
 		if slow.Swap(false) {
+			close(stalled)
 			time.Sleep(time.Second) // a slow apply (lag, GC, a large write)
 		}
 		mu.Lock()
@@ -60,7 +62,7 @@ func TestWriteGivenUpIsFollowedAsAnothers(t *testing.T) {
 	})
 	now := time.Now()
 	go e.Accept(testRequest(2, now, "k2")) //nolint:errcheck // slows the apply down
-	time.Sleep(50 * time.Millisecond)
+	<-stalled
 	if _, err := e.Accept(testRequest(1, now, "k1")); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("first acceptance: %v, want ErrUnavailable", err)
 	}
@@ -95,7 +97,15 @@ func TestPurgeWaitsForALaggingBridge(t *testing.T) {
 	cl := b.Claims(ClaimHooks{Targets: func() []string { return nil }, Gain: func(string) {},
 		Lose: func(context.Context, string) error { return nil }})
 	defer cl.Stop(context.Background())
-	time.Sleep(100 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		members, err := listMembers(t.Context(), a.claims, a.origin, a.Applied())
+		if _, ok := members[b.origin]; ok && err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("b never announced itself")
+		}
+	}
 	release := make(chan struct{})
 	var once sync.Once
 	b.Follow(func(store.Change) { once.Do(func() { <-release }) }) // b stalls
