@@ -84,8 +84,10 @@ type Engine struct {
 	stream  string
 	subject string
 	origin  string
-	snaps   jetstream.ObjectStore
-	claims  jetstream.KeyValue
+	// streamID identifies the stream (its creation time) in snapshots.
+	streamID string
+	snaps    jetstream.ObjectStore
+	claims   jetstream.KeyValue
 
 	view *store.DB
 
@@ -185,6 +187,20 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 			Description: "alertbridge: every write of the queue, the alert center and the history",
 		})
 		return err
+	}); err != nil {
+		return nil, fmt.Errorf("jetstream engine: stream %s: %w", e.stream, err)
+	}
+	if err := retry(ctx, func(ctx context.Context) error {
+		s, err := js.Stream(ctx, e.stream)
+		if err != nil {
+			return err
+		}
+		info, err := s.Info(ctx)
+		if err != nil {
+			return err
+		}
+		e.streamID = info.Created.UTC().Format(time.RFC3339Nano)
+		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("jetstream engine: stream %s: %w", e.stream, err)
 	}

@@ -20,6 +20,11 @@ import (
 // one writer per position. A bridge starts from the newest complete one.
 const snapshotPrefix = "snapshot-"
 
+// streamMeta names the snapshot's metadata that says which stream it
+// covers: the stream's creation time (a stream deleted and made again
+// under the same name starts its positions over).
+const streamMeta = "alertbridge-stream-created"
+
 // snapshotsKept is how many snapshots stay in the bucket.
 const snapshotsKept = 2
 
@@ -45,9 +50,17 @@ func (e *Engine) snapshots(ctx context.Context) ([]uint64, error) {
 	}
 	var seqs []uint64
 	for _, in := range infos {
-		if seq, ok := snapshotSeq(in.Name); ok && !in.Deleted {
-			seqs = append(seqs, seq)
+		seq, ok := snapshotSeq(in.Name)
+		if !ok || in.Deleted {
+			continue
 		}
+		if in.Metadata[streamMeta] != e.streamID {
+			// Of a stream deleted since: its positions are not this
+			// stream's, and restoring it would skip this stream's start.
+			e.logf("snapshot %s belongs to an earlier stream %s (created %s); ignored", in.Name, e.stream, in.Metadata[streamMeta])
+			continue
+		}
+		seqs = append(seqs, seq)
 	}
 	for i := range seqs { // newest first
 		for j := i + 1; j < len(seqs); j++ {
@@ -128,7 +141,7 @@ func (e *Engine) saveSnapshot(seq uint64, export func(io.Writer) error) error {
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(export(pw)) }()
 	n := &countingReader{r: pr}
-	_, err := e.snaps.Put(ctx, jetstream.ObjectMeta{Name: snapshotName(seq)}, n)
+	_, err := e.snaps.Put(ctx, jetstream.ObjectMeta{Name: snapshotName(seq), Metadata: map[string]string{streamMeta: e.streamID}}, n)
 	pr.CloseWithError(errors.New("snapshot upload ended")) // unblocks the export if the upload failed
 	if err != nil {
 		return err

@@ -216,3 +216,52 @@ func TestBridgesStartTogether(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotsOfAnEarlierStreamAreIgnored: when the stream is deleted
+// and made again under the same prefix, the snapshots left of the old one
+// are not restored: their positions are not the new stream's, and
+// restoring one would skip the new stream's first writes.
+func TestSnapshotsOfAnEarlierStreamAreIgnored(t *testing.T) {
+	c := jstest.Start(t, 1)
+	nc := c.Connect(t)
+	open := func() *abjs.Engine {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		e, err := abjs.Open(ctx, abjs.Options{Conn: nc, Prefix: "AGAIN", SnapshotEvery: 10, SnapshotMargin: 2, Errorf: t.Logf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.Close() })
+		return e
+	}
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	a := open()
+	for n := range 30 {
+		accept(t, a, n, now)
+	}
+	js, _ := jetstream.New(nc)
+	obs, err := js.ObjectStore(t.Context(), "AGAIN_SNAPSHOTS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if infos, _ := obs.List(t.Context()); len(infos) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no snapshot was written")
+		}
+	}
+	a.Close()
+	if err := js.DeleteStream(t.Context(), "AGAIN_LOG"); err != nil {
+		t.Fatal(err)
+	}
+	b := open()
+	if got := pending(t, b); len(got) != 0 || b.Applied() != 0 {
+		t.Fatalf("a new stream restored an old snapshot: at %d with %d pending", b.Applied(), len(got))
+	}
+	acc := accept(t, b, 100, now)
+	if got := pending(t, b); len(got) != 1 || got[0] != acc.Jobs[0].ID {
+		t.Errorf("pending %v after one acceptance on the new stream", got)
+	}
+}
