@@ -80,6 +80,10 @@ func (q *Durable) finishing(target string) bool {
 // target, jobs that are no longer pending are dropped. A change this
 // bridge made (Local) is already known.
 func (q *Durable) Observe(c store.Change) {
+	if c.Reset {
+		q.readopt()
+		return
+	}
 	if c.Local {
 		return
 	}
@@ -88,6 +92,30 @@ func (q *Durable) Observe(c store.Change) {
 	}
 	for _, j := range c.Pending {
 		q.schedule(j)
+	}
+}
+
+// readopt reads the pending jobs of every target this bridge owns
+// again (the store was rebuilt and changes may have been missed); jobs
+// already scheduled stay as they are, jobs no longer pending are dropped
+// when their attempt finds them gone.
+func (q *Durable) readopt() {
+	q.mu.Lock()
+	var owned []string
+	for target := range q.lanes {
+		if q.owns == nil || q.owns(target) {
+			owned = append(owned, target)
+		}
+	}
+	q.mu.Unlock()
+	set := map[string]bool{}
+	for _, t := range owned {
+		set[t] = true
+	}
+	if _, err := q.resume(func(j *store.Job) bool { return set[j.Target] }); err != nil {
+		for _, t := range owned {
+			q.d.StoreError(&Job{Target: t}, "read", err, q.storeRetry)
+		}
 	}
 }
 

@@ -189,6 +189,9 @@ type Change struct {
 	// Gone lists pending jobs that no longer are (superseded, finished or
 	// deleted); only ID and Target are certain to be set.
 	Gone []*Job
+	// Reset says the engine's view was rebuilt: writes may have been
+	// missed, so the pending jobs are to be read again.
+	Reset bool
 	// Accepted is the notification an acceptance recorded (its alerts as
 	// accepted) and At when; nil for other writes.
 	Accepted *alert.Group

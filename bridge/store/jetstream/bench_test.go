@@ -66,12 +66,13 @@ func BenchmarkCommandDecode(b *testing.B) {
 // delivery's outcome, which removes the notification (a job is delivered
 // about 50 acceptances after it was accepted).
 func BenchmarkApply(b *testing.B) {
-	view, err := store.OpenVolatile(viewOptions(Options{ViewDir: b.TempDir() + "/view"}))
+	view, err := store.OpenVolatile(viewOptions(Options{ViewDir: b.TempDir() + "/view"}, 0))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer view.Close()
-	e := &Engine{view: view}
+	e := &Engine{}
+	e.viewP.Store(view)
 	msgs := make([][]byte, 0, 4096)
 	for n := range cap(msgs) {
 		req := benchRequest(n)

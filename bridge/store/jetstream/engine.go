@@ -89,7 +89,14 @@ type Engine struct {
 	snaps    jetstream.ObjectStore
 	claims   jetstream.KeyValue
 
-	view *store.DB
+	// viewP is this bridge's view; a rebuild (see rebuild) swaps it.
+	viewP atomic.Pointer[store.DB]
+	// gen counts the views built (see viewOptions); rebuilding is set
+	// while one is.
+	gen        int
+	rebuilding atomic.Bool
+	// consMu guards consumer, which a rebuild replaces.
+	consMu sync.Mutex
 
 	mu       sync.Mutex
 	waiters  map[string]*waiter
@@ -223,11 +230,14 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("jetstream engine: bucket %s_CLAIMS: %w", opts.Prefix, err)
 	}
-	if err := e.restore(ctx); err != nil {
+	view, seq, err := e.restore(ctx, 0)
+	if err != nil {
 		return nil, err
 	}
+	e.viewP.Store(view)
+	e.applied.Store(seq)
 	if err := e.startConsumer(ctx); err != nil {
-		e.view.Close()
+		view.Close()
 		return nil, err
 	}
 	if err := e.Sync(ctx); err != nil {
@@ -318,7 +328,12 @@ func (e *Engine) startConsumer(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("jetstream engine: following %s: %w", e.stream, err)
 	}
+	e.consMu.Lock()
 	e.consumer = cc
+	e.consMu.Unlock()
+	if e.closed.Load() {
+		e.stopConsumer()
+	}
 	return nil
 }
 
@@ -369,9 +384,10 @@ func (e *Engine) apply(msg jetstream.Msg) {
 		return // delivered again after a reconnect
 	}
 	if seq != last+1 && e.brokenErr() == nil {
-		err := fmt.Errorf("jetstream engine: log position %d follows %d: the log was purged past this bridge's view; restart the bridge to restore the latest snapshot", seq, last)
+		err := fmt.Errorf("jetstream engine: log position %d follows %d: the log was purged past this bridge's view; rebuilding it from the newest snapshot", seq, last)
 		e.broken.Store(&err)
 		e.errorf("%v", err)
+		e.startRebuild()
 	}
 	if e.brokenErr() != nil {
 		return
@@ -430,7 +446,7 @@ func (e *Engine) apply(msg jetstream.Msg) {
 
 // run applies one command to the view.
 func (e *Engine) run(c *command, body []byte) (out outcome, ch store.Change) {
-	v := e.view
+	v := e.v()
 	switch c.Op {
 	case opAccept:
 		req, err := c.acceptRequest(body)
@@ -631,7 +647,7 @@ func (e *Engine) Writable() error {
 		}
 		e.failing.Store(false)
 	}
-	return e.view.Writable()
+	return e.v().Writable()
 }
 
 // Close implements store.Engine: it stops following the log and drops
@@ -640,13 +656,85 @@ func (e *Engine) Close() error {
 	if e.closed.Swap(true) {
 		return nil
 	}
-	if e.consumer != nil {
-		e.consumer.Stop()
-		<-e.consumer.Closed()
-	}
+	e.stopConsumer()
 	e.endLife()
 	e.background.Wait()
-	return e.view.Close()
+	e.stopConsumer() // one a rebuild started meanwhile
+	return e.v().Close()
+}
+
+// v is this bridge's view.
+func (e *Engine) v() *store.DB { return e.viewP.Load() }
+
+func (e *Engine) stopConsumer() {
+	e.consMu.Lock()
+	cc := e.consumer
+	e.consumer = nil
+	e.consMu.Unlock()
+	if cc != nil {
+		cc.Stop()
+		<-cc.Closed()
+	}
+}
+
+// startRebuild rebuilds the view in the background (once at a time): the
+// log was purged past it, so it restores the newest snapshot, in the
+// other view folder, follows the log from there and swaps the views.
+// Meanwhile writes fail (503) and the claims are given up; reads answer
+// from the old view.
+func (e *Engine) startRebuild() {
+	if e.closed.Load() || !e.rebuilding.CompareAndSwap(false, true) {
+		return
+	}
+	e.background.Add(1)
+	go func() {
+		defer e.background.Done()
+		defer e.rebuilding.Store(false)
+		wait := time.Second
+		for !e.closed.Load() {
+			err := e.rebuild()
+			if err == nil {
+				return
+			}
+			e.errorf("rebuilding the view: %v; trying again in %s", err, wait)
+			select {
+			case <-e.life.Done():
+				return
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, 30*time.Second)
+		}
+	}()
+}
+
+func (e *Engine) rebuild() error {
+	e.stopConsumer() // from another goroutine than the consumer's own
+	ctx, cancel := context.WithTimeout(e.life, 5*time.Minute)
+	defer cancel()
+	// The other folder than the open view's, whatever earlier tries did.
+	view, seq, err := e.restore(ctx, e.gen+1)
+	if err != nil {
+		return err
+	}
+	e.gen++
+	old := e.v()
+	e.viewP.Store(view)
+	e.applied.Store(seq)
+	e.broken.Store(nil)
+	if err := e.startConsumer(ctx); err != nil {
+		err := fmt.Errorf("jetstream engine: following the log after a rebuild: %w", err)
+		e.broken.Store(&err)
+		return err
+	}
+	old.Close()
+	e.logf("view rebuilt from the snapshot of log position %d", seq)
+	e.mu.Lock()
+	follow := e.follow
+	e.mu.Unlock()
+	if follow != nil {
+		follow(store.Change{Reset: true})
+	}
+	return nil
 }
 
 // Applied is the log position this bridge's view has applied.

@@ -162,3 +162,55 @@ func TestBrokenBridgeGivesItsClaimsUp(t *testing.T) {
 		t.Error("a broken bridge still announces itself")
 	}
 }
+
+// TestViewRebuiltAfterAGap: a bridge that falls behind a purge it could
+// not hold back (it had not announced itself) rebuilds its view from the
+// newest snapshot in the other view folder, tells its follower to read
+// the pending jobs again, and follows the log on: it ends with the same
+// jobs as the others, and writes again.
+func TestViewRebuiltAfterAGap(t *testing.T) {
+	c := jstest.Start(t, 1)
+	o := Options{Prefix: "GAP", SnapshotEvery: 100, SnapshotMargin: 5}
+	a := openTest(t, c, o)
+	o.ViewDir = t.TempDir()
+	b := openTest(t, c, o)
+	release := make(chan struct{})
+	var once sync.Once
+	var resets atomic.Int32
+	b.Follow(func(ch store.Change) {
+		once.Do(func() { <-release }) // b stalls
+		if ch.Reset {
+			resets.Add(1)
+		}
+	})
+	now := time.Now()
+	for i := range 600 {
+		if _, err := a.Accept(testRequest(i, now, "")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(500 * time.Millisecond) // a's snapshots and purges
+	close(release)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) && (resets.Load() == 0 || b.Applied() < a.Applied()) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if resets.Load() == 0 {
+		t.Fatalf("no rebuild (broken: %v)", b.brokenErr())
+	}
+	if err := b.Writable(); err != nil {
+		t.Fatalf("not writable after the rebuild: %v", err)
+	}
+	if _, err := b.Accept(testRequest(1000, now, "")); err != nil {
+		t.Fatalf("writing after the rebuild: %v", err)
+	}
+	if err := a.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var pa, pb []uint64
+	_ = a.ForEachPending(func(j *store.Job) error { pa = append(pa, j.ID); return nil })
+	_ = b.ForEachPending(func(j *store.Job) error { pb = append(pb, j.ID); return nil })
+	if len(pa) != 601 || fmt.Sprint(pa) != fmt.Sprint(pb) {
+		t.Errorf("pending after the rebuild: %d and %d jobs, want the same 601", len(pa), len(pb))
+	}
+}

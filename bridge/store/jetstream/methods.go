@@ -149,7 +149,7 @@ func (e *Engine) Pending(id uint64) (*store.Job, error) {
 	if e.closed.Load() {
 		return nil, store.ErrClosed
 	}
-	return e.view.Pending(id)
+	return e.v().Pending(id)
 }
 
 // Notification implements store.Queue.
@@ -157,7 +157,7 @@ func (e *Engine) Notification(nid uint64) (*store.Notification, error) {
 	if e.closed.Load() {
 		return nil, store.ErrClosed
 	}
-	return e.view.Notification(nid)
+	return e.v().Notification(nid)
 }
 
 // Get implements store.Queue.
@@ -165,7 +165,7 @@ func (e *Engine) Get(id uint64) (*store.Job, error) {
 	if e.closed.Load() {
 		return nil, store.ErrClosed
 	}
-	return e.view.Get(id)
+	return e.v().Get(id)
 }
 
 // ForEachPending implements store.Queue.
@@ -173,7 +173,7 @@ func (e *Engine) ForEachPending(fn func(*store.Job) error) error {
 	if e.closed.Load() {
 		return store.ErrClosed
 	}
-	return e.view.ForEachPending(fn)
+	return e.v().ForEachPending(fn)
 }
 
 // List implements store.History.
@@ -181,7 +181,7 @@ func (e *Engine) List(state, target string, before uint64, limit int) ([]*store.
 	if e.closed.Load() {
 		return nil, store.ErrClosed
 	}
-	return e.view.List(state, target, before, limit)
+	return e.v().List(state, target, before, limit)
 }
 
 // Alerts implements store.AlertCenter.
@@ -189,7 +189,7 @@ func (e *Engine) Alerts(f store.AlertFilter, page store.AlertPage) ([]*store.Ale
 	if e.closed.Load() {
 		return nil, store.AlertCursor{}, store.ErrClosed
 	}
-	return e.view.Alerts(f, page)
+	return e.v().Alerts(f, page)
 }
 
 // Alert implements store.AlertCenter.
@@ -197,7 +197,7 @@ func (e *Engine) Alert(id int64) (*store.AlertEntry, []*store.Job, error) {
 	if e.closed.Load() {
 		return nil, nil, store.ErrClosed
 	}
-	return e.view.Alert(id)
+	return e.v().Alert(id)
 }
 
 // WatchdogState implements store.Watchdog.
@@ -205,7 +205,7 @@ func (e *Engine) WatchdogState() (store.WatchdogState, bool, error) {
 	if e.closed.Load() {
 		return store.WatchdogState{}, false, store.ErrClosed
 	}
-	return e.view.WatchdogState()
+	return e.v().WatchdogState()
 }
 
 // MessageRefs implements store.Messages.
@@ -213,5 +213,5 @@ func (e *Engine) MessageRefs(target, groupKey string) (store.MessageRefs, bool, 
 	if e.closed.Load() {
 		return store.MessageRefs{}, false, store.ErrClosed
 	}
-	return e.view.MessageRefs(target, groupKey)
+	return e.v().MessageRefs(target, groupKey)
 }

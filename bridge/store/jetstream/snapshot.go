@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -72,14 +73,15 @@ func (e *Engine) snapshots(ctx context.Context) ([]uint64, error) {
 	return seqs, nil
 }
 
-// restore opens the view from the newest snapshot that reads back whole,
-// or empty when there is none.
-func (e *Engine) restore(ctx context.Context) error {
+// restore opens a view from the newest snapshot that reads back whole,
+// or an empty one when there is none, in the view folder of generation
+// gen, and returns it with the log position it holds.
+func (e *Engine) restore(ctx context.Context, gen int) (*store.DB, uint64, error) {
 	seqs, err := e.snapshots(ctx)
 	if err != nil {
-		return fmt.Errorf("jetstream engine: listing snapshots: %w", err)
+		return nil, 0, fmt.Errorf("jetstream engine: listing snapshots: %w", err)
 	}
-	opts := viewOptions(e.opts)
+	opts := viewOptions(e.opts, gen)
 	for _, seq := range seqs {
 		// Read as a stream: the object store checks the digest at the
 		// end, and a mismatch fails the restore.
@@ -95,13 +97,11 @@ func (e *Engine) restore(ctx context.Context) error {
 			e.errorf("snapshot of log position %d damaged, trying an older one: %v", seq, err)
 			continue
 		}
-		e.view = view
-		e.applied.Store(seq)
 		e.logf("restored the snapshot of log position %d (%d bytes)", seq, n.n)
-		return nil
+		return view, seq, nil
 	}
-	e.view, err = store.OpenVolatile(opts)
-	return err
+	view, err := store.OpenVolatile(opts)
+	return view, 0, err
 }
 
 // maybeSnapshot writes a snapshot of the view if this bridge wins the
@@ -113,7 +113,7 @@ func (e *Engine) maybeSnapshot(seq uint64) {
 	if e.closed.Load() || !e.snapping.CompareAndSwap(false, true) {
 		return
 	}
-	export := e.view.Exporter()
+	export := e.v().Exporter()
 	e.background.Add(1)
 	go func() {
 		defer e.background.Done()
@@ -198,7 +198,13 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// viewOptions are the view's store options.
-func viewOptions(o Options) store.Options {
-	return store.Options{Logf: o.Logf, Errorf: o.Errorf, VolatileDir: o.ViewDir}
+// viewOptions are the store options of the view of generation gen: a
+// rebuilt view goes to the other of two folders while the old one is
+// still open.
+func viewOptions(o Options, gen int) store.Options {
+	dir := ""
+	if o.ViewDir != "" {
+		dir = filepath.Join(o.ViewDir, strconv.Itoa(gen%2))
+	}
+	return store.Options{Logf: o.Logf, Errorf: o.Errorf, VolatileDir: dir}
 }
