@@ -379,7 +379,7 @@ func failover(t *testing.T, groups int) (acked, dups int) {
 		h2, _ := b2.app.claimsHeld()
 		owned := 0
 		for i := range targets {
-			if b1.app.repl.claimer.Owns(fmt.Sprintf("t%d", i)) {
+			if b1.app.repl.owns(fmt.Sprintf("t%d", i)) {
 				owned++
 			}
 		}

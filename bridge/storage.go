@@ -23,9 +23,11 @@ import (
 // replicated is the NATS JetStream engine and what runs with it: the
 // connection and the claims that spread targets over the bridges.
 type replicated struct {
-	nc      *nats.Conn
-	engine  *jetstream.Engine
-	claimer *jetstream.Claimer
+	nc     *nats.Conn
+	engine *jetstream.Engine
+	// claims spreads the targets (set once the claims start; read by
+	// the queue and the watchdog, which run before).
+	claims atomic.Pointer[jetstream.Claimer]
 	// publish is the latency of JetStream's acknowledgements.
 	publish prometheus.Histogram
 	// watchdog is the App's, once it runs (the fleet's writes are
@@ -158,7 +160,7 @@ func readNATSSecret(file string) (string, error) {
 // startClaims starts claiming targets; the queue delivers only for those
 // this bridge claims (see followFleet, called before).
 func (a *App) startClaims(r *replicated) {
-	r.claimer = r.engine.Claims(jetstream.ClaimHooks{
+	r.claims.Store(r.engine.Claims(jetstream.ClaimHooks{
 		Targets: func() []string {
 			rt := a.rt.Load()
 			names := make([]string, 0, len(rt.targets)+1)
@@ -189,7 +191,7 @@ func (a *App) startClaims(r *replicated) {
 			a.log.Info("no longer delivering for target", zap.String("target", target))
 			return nil
 		},
-	})
+	}))
 }
 
 // leaderClaim is the claim of the bridge that leads the fleet: it sends
@@ -203,7 +205,7 @@ const leaderClaim = "\x00leader"
 // runs). Called before the claims start, so no job accepted elsewhere
 // is missed.
 func (a *App) followFleet(r *replicated) {
-	a.queue.SetOwner(func(target string) bool { return r.claimer != nil && r.claimer.Owns(target) })
+	a.queue.SetOwner(r.owns)
 	r.engine.Follow(func(c store.Change) {
 		a.queue.Observe(c)
 		if w := r.watchdog.Load(); w != nil && !c.Local && c.Accepted != nil {
@@ -215,14 +217,21 @@ func (a *App) followFleet(r *replicated) {
 // leadsFleet reports whether this bridge sends the watchdog's notices and
 // prunes the store (always on the embedded engine).
 func (a *App) leadsFleet() bool {
-	return a.repl == nil || (a.repl.claimer != nil && a.repl.claimer.Owns(leaderClaim))
+	return a.repl == nil || a.repl.owns(leaderClaim)
+}
+
+// owns reports whether this bridge holds the claim of target (false
+// before the claims start).
+func (r *replicated) owns(target string) bool {
+	c := r.claims.Load()
+	return c != nil && c.Owns(target)
 }
 
 // stop gives the claims up (so other bridges take the targets at once)
 // and closes the connection after the engine.
 func (r *replicated) stop(ctx context.Context) {
-	if r.claimer != nil {
-		r.claimer.Stop(ctx)
+	if c := r.claims.Load(); c != nil {
+		c.Stop(ctx)
 	}
 }
 
@@ -265,9 +274,9 @@ func (c *natsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.applied, prometheus.GaugeValue, float64(c.r.engine.Applied()))
 	ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, float64(c.r.engine.Lag()))
 	held, changes := 0, int64(0)
-	if c.r.claimer != nil {
-		held, changes = c.r.claimer.Held()
-		if c.r.claimer.Owns(leaderClaim) {
+	if cl := c.r.claims.Load(); cl != nil {
+		held, changes = cl.Held()
+		if cl.Owns(leaderClaim) {
 			held-- // not a target
 		}
 	}
@@ -284,8 +293,8 @@ func (c *natsCollector) Collect(ch chan<- prometheus.Metric) {
 // claimsHeld reports the targets this bridge holds (0 on the embedded
 // engine, which delivers for every target).
 func (a *App) claimsHeld() (int, int64) {
-	if a.repl == nil || a.repl.claimer == nil {
+	if a.repl == nil || a.repl.claims.Load() == nil {
 		return 0, 0
 	}
-	return a.repl.claimer.Held()
+	return a.repl.claims.Load().Held()
 }
