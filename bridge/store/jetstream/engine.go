@@ -42,7 +42,7 @@ type Options struct {
 	// this bridge applying it (default 5 s).
 	PublishTimeout time.Duration
 	// SnapshotEvery is how many log messages a snapshot is taken after
-	// (default 10,000; negative: never).
+	// (default DefaultSnapshotEvery; negative: never).
 	SnapshotEvery int
 	// ViewDir is the folder this bridge's view of the store lives in,
 	// emptied at Open (the view is rebuilt from the snapshots and the
@@ -62,6 +62,13 @@ type Options struct {
 	// Logf and Errorf receive the engine's log lines (nil: dropped).
 	Logf, Errorf func(format string, args ...any)
 }
+
+// DefaultSnapshotEvery is how many log messages a snapshot is taken
+// after by default. A snapshot is the whole view (about 80 MB with
+// 100,000 alerts in the alert center), so it is taken rarely; a bridge
+// starting replays at most this many messages after the newest one (about
+// 150 µs each).
+const DefaultSnapshotEvery = 50000
 
 // DefaultPrefix names the stream and buckets when Options.Prefix is empty.
 const DefaultPrefix = "ALERTBRIDGE"
@@ -170,7 +177,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		opts.ClaimTTL = 15 * time.Second
 	}
 	if opts.SnapshotEvery == 0 {
-		opts.SnapshotEvery = 10000
+		opts.SnapshotEvery = DefaultSnapshotEvery
 	}
 	js, err := jetstream.New(opts.Conn)
 	if err != nil {
