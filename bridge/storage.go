@@ -227,8 +227,9 @@ func (r *replicated) owns(target string) bool {
 	return c != nil && c.Owns(target)
 }
 
-// stop gives the claims up (so other bridges take the targets at once)
-// and closes the connection after the engine.
+// stop gives the claims up, each once its target's attempts ended, so
+// other bridges take the targets at once (App.closeStore closes the
+// connection after the engine).
 func (r *replicated) stop(ctx context.Context) {
 	if c := r.claims.Load(); c != nil {
 		c.Stop(ctx)

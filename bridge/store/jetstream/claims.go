@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"hash/fnv"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -193,7 +194,7 @@ func (c *Claimer) tick() {
 	c.mu.Unlock()
 	c.renewAll(ctx)
 	for t := range want {
-		if pick(ids, t) != c.self || contains(mine, t) {
+		if pick(ids, t) != c.self || slices.Contains(mine, t) {
 			continue
 		}
 		c.take(ctx, t)
@@ -388,15 +389,6 @@ func memberKey(id string) string { return memberPrefix + id }
 func claimKey(target string) string {
 	h := sha256.Sum256([]byte(target))
 	return "target." + hex.EncodeToString(h[:16])
-}
-
-func contains(ts []string, t string) bool {
-	for _, x := range ts {
-		if x == t {
-			return true
-		}
-	}
-	return false
 }
 
 // pick is the member rendezvous hashing gives target to.

@@ -399,7 +399,6 @@ func (e *Engine) apply(msg jetstream.Msg) {
 	if e.brokenErr() != nil {
 		return
 	}
-	start := time.Now()
 	id := msg.Headers().Get(headerCommand)
 	// The writer's waiter is taken before the write is applied: from then
 	// on the writer waits for the outcome (see write). A write whose
@@ -430,10 +429,6 @@ func (e *Engine) apply(msg jetstream.Msg) {
 	}
 	e.applied.Store(seq)
 	e.lag.Store(md.NumPending)
-	e.statsMu.Lock()
-	e.stats.Applied++
-	e.stats.ApplySeconds += time.Since(start).Seconds()
-	e.statsMu.Unlock()
 	ch.Local = local
 	e.mu.Lock()
 	follow := e.follow

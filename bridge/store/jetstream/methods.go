@@ -3,6 +3,7 @@ package jetstream
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -22,7 +23,7 @@ func (e *Engine) Accept(req store.AcceptRequest) (*store.Acceptance, error) {
 		return nil, err
 	}
 	if len(req.Jobs) > 0 && len(req.Body) == 0 {
-		return nil, errorf("store: accept without the notification's body")
+		return nil, fmt.Errorf("store: accept without the notification's body")
 	}
 	out, dup, err := e.write(c, req.Body, acceptMsgID(req))
 	if err != nil {
@@ -71,7 +72,7 @@ func (e *Engine) FinishAll(ops []store.FinishOp) error {
 	}
 	for _, op := range ops {
 		if op.State != store.StateDelivered && op.State != store.StateDead {
-			return errorf("store: cannot finish job %d as %q", op.ID, op.State)
+			return fmt.Errorf("store: cannot finish job %d as %q", op.ID, op.State)
 		}
 	}
 	out, _, err := e.write(&command{Op: opFinish, Finish: ops}, nil, "")

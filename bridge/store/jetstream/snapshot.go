@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -63,13 +64,8 @@ func (e *Engine) snapshots(ctx context.Context) ([]uint64, error) {
 		}
 		seqs = append(seqs, seq)
 	}
-	for i := range seqs { // newest first
-		for j := i + 1; j < len(seqs); j++ {
-			if seqs[j] > seqs[i] {
-				seqs[i], seqs[j] = seqs[j], seqs[i]
-			}
-		}
-	}
+	slices.Sort(seqs)
+	slices.Reverse(seqs) // newest first
 	return seqs, nil
 }
 
@@ -180,7 +176,6 @@ func (e *Engine) saveSnapshot(seq uint64, export func(io.Writer) error) error {
 	}
 	e.statsMu.Lock()
 	e.stats.Snapshots++
-	e.stats.SnapshotBytes = n.n
 	e.statsMu.Unlock()
 	e.logf("snapshot of log position %d stored (%d bytes); log before %d purged", seq, n.n, keepFrom)
 	return nil

@@ -1,21 +1,14 @@
 package jetstream
 
-import (
-	"errors"
-	"fmt"
-	"time"
-)
+import "time"
 
-// Stats are the engine's counters for metrics.
+// Stats are the engine's counters for metrics (the publish latency goes
+// to Options.OnPublish).
 type Stats struct {
-	Published     int64
+	// PublishErrors counts the writes JetStream did not acknowledge.
 	PublishErrors int64
-	// PublishSeconds sums the acknowledged publishes' latencies.
-	PublishSeconds float64
-	Applied        int64
-	ApplySeconds   float64
-	Snapshots      int64
-	SnapshotBytes  int64
+	// Snapshots counts the snapshots this bridge stored.
+	Snapshots int64
 }
 
 // Stats returns the counters.
@@ -30,17 +23,12 @@ func (e *Engine) Stats() Stats {
 func (e *Engine) Lag() uint64 { return e.lag.Load() }
 
 func (e *Engine) observePublish(d time.Duration, err error) {
-	e.statsMu.Lock()
-	e.stats.Published++
 	if err != nil {
+		e.statsMu.Lock()
 		e.stats.PublishErrors++
-	} else {
-		e.stats.PublishSeconds += d.Seconds()
+		e.statsMu.Unlock()
 	}
-	e.statsMu.Unlock()
 	if e.opts.OnPublish != nil {
 		e.opts.OnPublish(d, err)
 	}
 }
-
-func errorf(format string, args ...any) error { return errors.New(fmt.Sprintf(format, args...)) }
