@@ -214,3 +214,21 @@ func TestViewRebuiltAfterAGap(t *testing.T) {
 		t.Errorf("pending after the rebuild: %d and %d jobs, want the same 601", len(pa), len(pb))
 	}
 }
+
+// TestSettingsMustMatchTheFleet: a bridge whose claim_ttl differs from
+// the one the claims bucket was made with refuses to start (it would
+// otherwise rewrite the bucket for every bridge).
+func TestSettingsMustMatchTheFleet(t *testing.T) {
+	c := jstest.Start(t, 1)
+	openTest(t, c, Options{Prefix: "FLEET", ClaimTTL: 15 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	e, err := Open(ctx, Options{Conn: c.Connect(t), Prefix: "FLEET", ClaimTTL: 30 * time.Second})
+	if err == nil {
+		e.Close()
+		t.Fatal("a bridge with another claim_ttl started")
+	}
+	if !errors.Is(err, errMismatch) {
+		t.Errorf("err = %v, want the settings mismatch", err)
+	}
+}
